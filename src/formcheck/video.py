@@ -1,0 +1,221 @@
+"""Streaming video reader: frames one at a time (constant memory), real container timestamps, rotation applied.
+
+Errors a user can cause (missing path, a directory, an empty file, not a video, no decodable frames) raise
+VideoError with a one-line message naming the file. A video that breaks off mid-stream yields what decoded and
+records a warning in `VideoReader.warnings`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class VideoError(ValueError):
+    """A video path that cannot be read; the message is one line and names the file."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about the video stream (after rotation: width/height as displayed)."""
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    frame_count: int  # from the container; 0 when it does not say
+    duration_s: float
+    rotation_deg: int
+    codec: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: RGB uint8 (H, W, 3), upright; its presentation time in seconds; its index."""
+
+    index: int
+    timestamp_s: float
+    rgb: np.ndarray
+
+
+def check_video_path(path: str | Path) -> Path:
+    """Fail early with one line for paths that cannot be a video: missing, a directory, empty."""
+    path = Path(path)
+    if not path.exists():
+        raise VideoError(f"{path}: no such file")
+    if path.is_dir():
+        raise VideoError(f"{path}: is a directory; give a video file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: file is empty")
+    return path
+
+
+def _rotate(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Turn a frame upright. rotation_deg is the display rotation (counter-clockwise, as PyAV reports it)."""
+    quarter_turns = (rotation_deg // 90) % 4
+    if quarter_turns == 0:
+        return rgb
+    return np.ascontiguousarray(np.rot90(rgb, k=quarter_turns))
+
+
+class VideoReader:
+    """Iterate upright RGB frames of a video file with their container timestamps.
+
+    >>> with VideoReader("clip.mp4") as video:
+    ...     for frame in video: ...
+    """
+
+    def __init__(self, path: str | Path, *, threads: int = 0):
+        self.path = check_video_path(path)
+        self.warnings: list[str] = []
+        try:
+            self._container = av.open(str(self.path), mode="r")
+        except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise VideoError(f"{self.path}: not a readable video ({_short(exc)})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise VideoError(f"{self.path}: contains no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        if threads:
+            self._stream.codec_context.thread_count = threads
+        # The display rotation is only exposed on decoded frames: decode the first one now and keep it.
+        self._decoded = self._container.decode(self._stream)
+        try:
+            self._first = next(self._decoded)
+        except StopIteration:
+            self._container.close()
+            raise VideoError(f"{self.path}: no frame could be decoded (empty or damaged video stream)") from None
+        except (av.error.FFmpegError, EOFError) as exc:
+            self._container.close()
+            raise VideoError(f"{self.path}: no frame could be decoded ({_short(exc)})") from None
+        self.info = self._read_info()
+        self.frames_decoded = 0
+
+    def _read_info(self) -> VideoInfo:
+        stream = self._stream
+        ctx = stream.codec_context
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 0.0
+        if stream.duration and stream.time_base:  # the video stream's own length, not the audio's
+            duration_s = float(stream.duration * stream.time_base)
+        elif self._container.duration:
+            duration_s = self._container.duration / av.time_base
+        else:
+            duration_s = 0.0
+        frame_count = int(stream.frames or 0)
+        if not frame_count and fps and duration_s:
+            frame_count = int(round(fps * duration_s))
+        rotation = int(round(self._first.rotation or 0)) % 360
+        width, height = self._first.width, self._first.height
+        if rotation % 180:
+            width, height = height, width
+        if not width or not height:
+            raise VideoError(f"{self.path}: video stream has no frame size (damaged or not a video)")
+        return VideoInfo(
+            path=self.path,
+            width=int(width),
+            height=int(height),
+            fps=fps if fps > 0 else 30.0,
+            frame_count=frame_count,
+            duration_s=float(duration_s),
+            rotation_deg=rotation,
+            codec=ctx.name or "",
+        )
+
+    def _av_frames(self) -> Iterator["av.VideoFrame"]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        yield from self._decoded
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        last_t = -np.inf
+        period = 1.0 / self.info.fps
+        start_time = None
+        try:
+            for av_frame in self._av_frames():
+                if av_frame.time is not None:
+                    if start_time is None:
+                        start_time = av_frame.time
+                    t = float(av_frame.time - start_time)
+                else:
+                    t = index * period
+                if t <= last_t:  # missing or repeated pts: keep time strictly increasing
+                    t = last_t + period
+                last_t = t
+                rgb = av_frame.to_ndarray(format="rgb24")
+                yield Frame(index=index, timestamp_s=t, rgb=_rotate(rgb, self.info.rotation_deg))
+                index += 1
+                self.frames_decoded = index
+        except (av.error.FFmpegError, EOFError) as exc:
+            if index == 0:
+                raise VideoError(f"{self.path}: no frame could be decoded ({_short(exc)})") from None
+            message = f"{self.path}: video breaks off after frame {index} ({_short(exc)}); kept the {index} frames that decoded"
+            self.warnings.append(message)
+            log.warning(message)
+        expected = self.info.frame_count
+        if expected and index < 0.9 * expected - 1 and not self.warnings:
+            message = (
+                f"{self.path}: decoded {index} of the {expected} frames the container announces "
+                "(truncated file?); kept what decoded"
+            )
+            self.warnings.append(message)
+            log.warning(message)
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:160]
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Container facts of a video without decoding it (VideoError when it is not one)."""
+    with VideoReader(path) as video:
+        return video.info
+
+
+def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *, crf: int = 23) -> Path:
+    """Encode RGB frames to a browser-playable H.264 mp4 (yuv420p) with PyAV; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    container = None
+    stream = None
+    try:
+        for rgb in frames_rgb:
+            if container is None:
+                height, width = rgb.shape[:2]
+                container = av.open(str(path), mode="w")
+                stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+                stream.width = width - width % 2
+                stream.height = height - height % 2
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"crf": str(crf), "preset": "veryfast", "movflags": "+faststart"}
+            rgb = rgb[: stream.height, : stream.width]
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                container.mux(packet)
+    finally:
+        if container is not None:
+            container.close()
+    return path
