@@ -100,8 +100,8 @@ def models(
     from formcheck.pose import build_model
 
     info = build_model(model_dir)
-    out.print(f"{info.path}")
-    out.print(f"sha256 {info.sha256}")
+    typer.echo(str(info.path))
+    typer.echo(f"sha256 {info.sha256}")
 
 
 @app.command()

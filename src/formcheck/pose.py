@@ -223,7 +223,7 @@ class PoseEstimator:
 
         timestamp_ms = max(int(round(frame.timestamp_s * 1000)), self._last_ms + 1)
         self._last_ms = timestamp_ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.rgb))
         if not self._warmed_up:  # the first call logs native warnings
             with quiet_native_logs():
                 result = self._landmarker.detect_for_video(image, timestamp_ms)
