@@ -111,6 +111,16 @@ def extract(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the pose track (.npz).")],
     model: ModelOption = None,
     raw: Annotated[bool, typer.Option("--raw", help="Save MediaPipe's landmarks as they came, without cleaning.")] = False,
+    max_people: Annotated[
+        int,
+        typer.Option(
+            "--max-people",
+            min=1,
+            max=6,
+            help="People to look for per frame. The largest, most central one is followed and the rest counted; "
+            "1 is about 1.6x faster but cannot tell a bystander from the subject.",
+        ),
+    ] = 2,
 ) -> None:
     """Find the person's pose in every frame of VIDEO and save it as a pose track (.npz)."""
     from formcheck.clean import clean
@@ -128,7 +138,7 @@ def extract(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done)
 
-        track = extract_track(video, model_path=model_info.path, on_frame=advance)
+        track = extract_track(video, model_path=model_info.path, on_frame=advance, max_people=max_people)
     seconds = time.perf_counter() - started
     for warning in track.meta.get("video_warnings", []):
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
@@ -182,6 +192,47 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
     table.add_row("processing", f"{len(track) / seconds:.1f} frames/s" if seconds > 0 else "n/a")
     table.add_row("model", f"{track.model_name} (sha256 {track.model_sha256[:12]})")
     out.print(table)
+
+
+def _parse_faults(faults: list[str]) -> dict[str, float]:
+    """NAME=VALUE pairs -> {name: value}; ValueError with the bad pair otherwise."""
+    parsed: dict[str, float] = {}
+    for item in faults:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--fault {item!r}: expected NAME=VALUE, e.g. --fault back_butt=20")
+        try:
+            parsed[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--fault {item!r}: {value!r} is not a number") from None
+    return parsed
+
+
+@app.command()
+@user_errors
+def synth(
+    motion: Annotated[str, typer.Argument(help="bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance, ...")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Video to write (.mp4); OUT.truth.json goes beside it.")],
+    fault: Annotated[
+        Optional[list[str]],
+        typer.Option("--fault", help="A fault and its size in real units, NAME=VALUE (repeatable), e.g. back_butt=20."),
+    ] = None,
+    view: Annotated[str, typer.Option("--view", help="Camera: side, side_left, side_right, front, back, feet, oblique.")] = "side",
+    seconds: Annotated[float, typer.Option("--seconds", min=1.0, max=120.0, help="Clip length in seconds.")] = 8.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same clip.")] = 0,
+) -> None:
+    """Render the synthetic mannequin doing MOTION with known faults; writes the video and OUT.truth.json."""
+    from formcheck import synth as synthetic
+
+    faults = _parse_faults(fault or [])
+    if output.suffix.lower() != ".mp4":
+        raise ValueError(f"{output}: the output must be an .mp4 file")
+    with err.status(f"rendering {motion} ({view}, {seconds:g} s)"):
+        video_path, truth_path = synthetic.generate(
+            motion, faults, view=view, seconds=seconds, seed=seed, out=output
+        )
+    out.print(f"video  {video_path}", highlight=False, soft_wrap=True)
+    out.print(f"truth  {truth_path}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
