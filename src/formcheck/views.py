@@ -1,0 +1,269 @@
+"""Which view the camera has, whether the person lies or stands, and which exercise they do. Pure.
+
+Both guesses are heuristics over whole-track medians; ``confidence`` is a score in [0, 1] that grows
+with the distance of the deciding measures from their thresholds (not a calibrated probability) and
+``evidence`` holds every number used, so a report can show why. Thresholds are keyword arguments.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from formcheck import kinematics as kin
+from formcheck.phases import find_reps, find_strides
+from formcheck.track import PoseTrack
+
+VIEWS = ("side", "front", "back", "feet", "oblique", "unknown")
+POSTURES = ("lying", "standing", "unknown")
+EXERCISES = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance", "unknown")
+
+
+@dataclass(frozen=True)
+class ViewGuess:
+    """view in VIEWS, posture in POSTURES ('unknown' only when no person is seen)."""
+
+    view: str
+    posture: str
+    confidence: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExerciseGuess:
+    """exercise in EXERCISES ('unknown' when nothing matches)."""
+
+    exercise: str
+    confidence: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _med(x) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmedian(np.asarray(x, dtype=float)))
+
+
+def _pct(x, q) -> float:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(np.percentile(x, q)) if x.size else float("nan")
+
+
+def _conf(value: float, threshold: float, scale: float) -> float:
+    """0.5 at the threshold, toward 1 as |value - threshold| grows past ``scale``."""
+    if not np.isfinite(value):
+        return 0.5
+    return float(0.5 + 0.5 * np.tanh(abs(value - threshold) / scale))
+
+
+def _dist(track: PoseTrack, a: str, b: str) -> np.ndarray:
+    return np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)
+
+
+def detect_view(
+    track: PoseTrack,
+    *,
+    side_max_ratio: float = 0.30,
+    front_min_ratio: float = 0.50,
+    foreshortened_ratio: float = 1.0,
+    lying_max_deg: float = 35.0,
+    feet_min_nearer: float = 0.3,
+    depth_lying_torso: float = 1.0,
+) -> ViewGuess:
+    """Guess the camera view and the posture from a whole track.
+
+    Measures (evidence keys): ``width_ratio`` = median image shoulder width / median torso length
+    (mid-shoulder to mid-hip); ``trunk_abs_p25_deg`` = 25th percentile of |``kinematics.trunk_angle``|;
+    ``ankles_nearer_torso`` = how much nearer the camera the ankles are than the shoulders (MediaPipe z,
+    in torso lengths, + = ankles nearer); ``facing_score`` in [-1, 1] (+ = facing the camera) from three
+    votes: the person's left shoulder on the image right, the nose nearer the camera than the ears,
+    and nose visibility.
+
+    Rules: posture = lying when width_ratio >= ``foreshortened_ratio`` (the trunk points at the camera,
+    which a level camera never sees for a standing person), or when the 25th percentile of |trunk
+    angle| to the horizontal, in the image or in world landmarks (``world_trunk_abs_p25_deg``, which
+    sees a trunk pointing at the camera), is below ``lying_max_deg`` (the trunk is near level for at
+    least a quarter of the track; a hip thrust's trunk rises ~40 deg at the bottom, hence the
+    percentile), or when the ankles and shoulders differ in depth by more than ``depth_lying_torso``
+    torso lengths (the body lies along the camera axis; world landmarks are camera-aligned, so a camera
+    pitched down at the feet makes a lying trunk look inclined there). View = 'side' below ``side_max_ratio``; for a lying person whose ankles are more than
+    ``feet_min_nearer`` torso lengths nearer the camera than the shoulders, 'feet'; 'oblique' between
+    ``side_max_ratio`` and ``front_min_ratio`` or when foreshortened without the feet nearest; else
+    'front' or 'back' by facing_score. ``near_side`` is in the
+    evidence for every view. No person at all gives 'unknown' with confidence 0.
+    """
+    if not track.detected.any():
+        return ViewGuess("unknown", "unknown", 0.0, {"detection_rate": 0.0})
+    torso = kin.torso_length_px(track)
+    shoulder_w = _med(_dist(track, "left_shoulder", "right_shoulder"))
+    hip_w = kin.hip_width_px(track)
+    ratio = shoulder_w / torso if torso > 0 else float("inf")
+    trunk_p25 = _pct(np.abs(kin.trunk_angle(track)), 25)
+    W = float(track.frame_width or 1)
+    z = lambda n: _med(track.joint(n)[:, 2])  # noqa: E731
+    z_sh = 0.5 * (z("left_shoulder") + z("right_shoulder"))
+    z_an = 0.5 * (z("left_ankle") + z("right_ankle"))
+    ankles_nearer = (z_sh - z_an) * W / torso if torso > 0 else float("nan")
+    y_sh = _med(kin.mid_shoulder_px(track)[:, 1])
+    y_an = _med(0.5 * (track.xy_px("left_ankle")[:, 1] + track.xy_px("right_ankle")[:, 1]))
+    # facing votes
+    lr = _med(track.xy_px("left_shoulder")[:, 0] - track.xy_px("right_shoulder")[:, 0])
+    vote_lr = float(np.clip(lr / (0.25 * shoulder_w), -1, 1)) if shoulder_w > 0 and np.isfinite(lr) else 0.0
+    nose_depth = (0.5 * (z("left_ear") + z("right_ear")) - z("nose")) * W / torso if torso > 0 else float("nan")
+    vote_nose = float(np.clip(nose_depth / 0.1, -1, 1)) if np.isfinite(nose_depth) else 0.0
+    nose_vis = _med(track.visibility("nose"))
+    vote_vis = float(np.clip((nose_vis - 0.65) / 0.25, -1, 1)) if np.isfinite(nose_vis) else 0.0
+    facing = (vote_lr + vote_nose + vote_vis) / 3.0
+    evidence: dict[str, Any] = {
+        "detection_rate": track.detection_rate,
+        "torso_length_px": torso,
+        "shoulder_width_px": shoulder_w,
+        "hip_width_px": hip_w,
+        "width_ratio": ratio,
+        "trunk_abs_p25_deg": trunk_p25,
+        "ankles_nearer_torso": ankles_nearer,
+        "facing_score": facing,
+        "facing_votes": {"left_shoulder_on_image_right": vote_lr, "nose_nearer_than_ears": vote_nose,
+                         "nose_visibility": vote_vis},
+        "near_side": kin.near_side(track),
+    }
+    world_p25 = _pct(np.abs(kin.trunk_elevation_world(track)), 25)
+    evidence["world_trunk_abs_p25_deg"] = world_p25
+    feet = ankles_nearer > feet_min_nearer if np.isfinite(ankles_nearer) else y_an > y_sh
+    if ratio >= foreshortened_ratio:
+        posture, p_conf = "lying", _conf(ratio, foreshortened_ratio, 0.3)
+    else:
+        cues = [c for c in (trunk_p25, world_p25) if np.isfinite(c)]
+        cue = min(cues) if cues else float("nan")
+        if np.isfinite(ankles_nearer) and abs(ankles_nearer) > depth_lying_torso:
+            posture, p_conf = "lying", _conf(abs(ankles_nearer), depth_lying_torso, 0.5)
+        else:
+            posture = "lying" if cue < lying_max_deg else "standing"
+            p_conf = _conf(cue, lying_max_deg, 10.0)
+    if ratio < side_max_ratio:
+        view, v_conf = "side", _conf(ratio, side_max_ratio, 0.1)
+    elif posture == "lying" and feet:
+        view = "feet"
+        v_conf = _conf(ankles_nearer, feet_min_nearer, 0.5) if np.isfinite(ankles_nearer) else 0.6
+    elif ratio >= foreshortened_ratio or ratio < front_min_ratio:
+        view = "oblique"
+        v_conf = min(_conf(ratio, side_max_ratio, 0.1), _conf(ratio, front_min_ratio, 0.1))
+    else:
+        view = "front" if facing >= 0 else "back"
+        v_conf = min(_conf(ratio, front_min_ratio, 0.1), 0.5 + 0.5 * abs(facing))
+    return ViewGuess(view, posture, round(float(v_conf * p_conf), 3), evidence)
+
+
+def _shoulder_lift(track: PoseTrack, frames: np.ndarray, use_world: bool) -> float:
+    """deg: elevation of hip->shoulder minus elevation of ankle->hip, median over ``frames``.
+
+    Mid-shoulder and mid-hip; the lower ankle (a single-leg bridge lifts the other foot).
+
+    ~0 when the trunk continues the floor line from the feet (floor bridge at the bottom), ~30-45 when
+    the shoulders rest on a bench (hip thrust at the bottom). World version cancels camera tilt.
+    """
+    if use_world:
+        mid = lambda a, b: 0.5 * (track.world(a) + track.world(b))  # noqa: E731
+
+        def elev(frm, to):
+            d = to - frm
+            return np.degrees(np.arctan2(-d[:, 1], np.hypot(d[:, 0], d[:, 2])))
+    else:
+        mid = lambda a, b: 0.5 * (track.xy_px(a) + track.xy_px(b))  # noqa: E731
+        elev = kin.elevation_2d
+    sh, hp = mid("left_shoulder", "right_shoulder"), mid("left_hip", "right_hip")
+    la, ra = (track.world(n) if use_world else track.xy_px(n) for n in ("left_ankle", "right_ankle"))
+    an = np.where((la[:, 1] >= ra[:, 1])[:, None], la, ra)  # the lower ankle (y down): the foot on the floor
+    lift = elev(hp, sh) - elev(an, hp)
+    return _med(lift[frames])
+
+
+def detect_exercise(
+    track: PoseTrack,
+    view: ViewGuess | None = None,
+    *,
+    min_rise_torso: float = 0.15,
+    thrust_min_lift_deg: float = 15.0,
+    foot_off_torso: float = 0.2,
+    knee_rep_deg: float = 20.0,
+) -> ExerciseGuess:
+    """Guess the exercise from a whole track (``view`` from ``detect_view`` when not given).
+
+    Signals (evidence keys): ``hip_rise`` = mid-hip image height in units of max(torso length,
+    shoulder width), so a foreshortened feet view is not inflated; its ``hip_range`` (5th-95th
+    percentile) and dips/peaks counted with ``find_reps`` at prominence ``min_rise_torso``.
+    Lying: hips cycling or lifting (range >= min_rise_torso) = 'bridge', or 'hip_thrust' when at the
+    bottom of the movement the shoulders are raised above the floor line (``shoulder_lift_deg`` >
+    ``thrust_min_lift_deg``; the ankle->hip line stands for the floor, world landmarks in non-side views).
+    Standing: one ankle above the other by > ``foot_off_torso`` torso lengths on >= 40% of frames, with
+    the higher foot switching sides less than 0.5 times a second (walking switches every step; a
+    stance test may change legs once) = one leg: 'single_leg_squat' when the hips dip (prominence
+    0.4 * min_rise_torso) or the stance knee's world flexion cycles by ``knee_rep_deg``, else
+    'single_leg_stance' (``lifted_foot`` = the side lifted most often); legs shortening
+    alternately (``find_strides`` swings on both sides, left/right leg extents anti-correlated) =
+    'walk'; hips dipping with both feet down = 'squat'. Nothing matching = 'unknown'.
+    """
+    if view is None:
+        view = detect_view(track)
+    t = track.timestamps_s
+    if view.posture == "unknown" or len(track) < 3:
+        return ExerciseGuess("unknown", 0.0, {"view": view.view, "posture": view.posture})
+    torso = kin.torso_length_px(track)
+    shoulder_w = _med(_dist(track, "left_shoulder", "right_shoulder"))
+    scale = np.nanmax([torso, shoulder_w])
+    y = kin.mid_hip_px(track)[:, 1]
+    hip_up = -(y - _med(y)) / scale
+    lo, hi = _pct(hip_up, 5), _pct(hip_up, 95)
+    hip_range = hi - lo
+    ev: dict[str, Any] = {"view": view.view, "posture": view.posture, "hip_range": hip_range}
+
+    if view.posture == "lying":
+        lifts = find_reps(hip_up, t, min_prominence=min_rise_torso, min_period_s=0.8)
+        ev["lifts"] = len(lifts)
+        if hip_range < min_rise_torso and not lifts:
+            return ExerciseGuess("unknown", 0.5, ev | {"reason": "lying without lifting the hips"})
+        bottom = np.flatnonzero(np.isfinite(hip_up) & (hip_up <= lo + 0.2 * hip_range))
+        use_world = view.view not in ("side", "oblique") and np.isfinite(track.world_landmarks).any()
+        lift = _shoulder_lift(track, bottom, use_world)
+        ev |= {"shoulder_lift_deg": lift, "shoulder_lift_from": "world" if use_world else "image"}
+        move_conf = _conf(hip_range, min_rise_torso, 0.1)
+        if np.isfinite(lift) and lift > thrust_min_lift_deg:
+            return ExerciseGuess("hip_thrust", round(move_conf * _conf(lift, thrust_min_lift_deg, 8.0), 3), ev)
+        return ExerciseGuess("bridge", round(move_conf * _conf(lift, thrust_min_lift_deg, 8.0), 3), ev)
+
+    # standing
+    la, ra = track.xy_px("left_ankle")[:, 1], track.xy_px("right_ankle")[:, 1]
+    d = (ra - la) / torso  # + = left ankle higher in the image
+    finite = np.isfinite(d)
+    off = finite & (np.abs(d) > foot_off_torso)
+    off_share = float(off.sum() / max(finite.sum(), 1))
+    signs = np.sign(d[off])
+    switches_per_s = float(np.count_nonzero(np.diff(signs))) / max(track.duration_s, 1e-9)
+    dips = find_reps(-hip_up, t, min_prominence=min_rise_torso, min_period_s=0.8)
+    ev |= {"foot_off_share": off_share, "foot_switches_per_s": switches_per_s, "hip_dips": len(dips)}
+    if off_share >= 0.4 and switches_per_s < 0.5:
+        ev["lifted_foot"] = "left" if np.sum(signs > 0) >= np.sum(signs < 0) else "right"
+        stance = "right" if ev["lifted_foot"] == "left" else "left"
+        shallow = find_reps(-hip_up, t, min_prominence=0.4 * min_rise_torso, min_period_s=0.8)
+        flex = kin.knee_flexion_3d(track, stance)
+        knee_reps = find_reps(flex, t, min_prominence=knee_rep_deg, min_period_s=0.8) if np.isfinite(flex).sum() > 3 else []
+        ev |= {"shallow_hip_dips": len(shallow), "stance_knee_reps": len(knee_reps)}
+        foot_conf = _conf(off_share, 0.4, 0.2) * _conf(switches_per_s, 0.5, 0.3)
+        if shallow or knee_reps:
+            return ExerciseGuess("single_leg_squat", round(foot_conf, 3), ev)
+        return ExerciseGuess("single_leg_stance", round(foot_conf, 3), ev)
+
+    gait = find_strides(track)
+    el, er = gait.leg_extent["left"], gait.leg_extent["right"]
+    ok = np.isfinite(el) & np.isfinite(er)
+    corr = float(np.corrcoef(el[ok], er[ok])[0, 1]) if ok.sum() > 3 and np.std(el[ok]) > 0 and np.std(er[ok]) > 0 else float("nan")
+    n_l, n_r = len(gait.swings["left"]), len(gait.swings["right"])
+    ev |= {"swings_left": n_l, "swings_right": n_r, "leg_extent_corr": corr}
+    if n_l >= 1 and n_r >= 1 and n_l + n_r >= 3 and np.isfinite(corr) and corr < 0:
+        return ExerciseGuess("walk", round(_conf(corr, 0.0, 0.3) * min(1.0, 0.6 + 0.1 * (n_l + n_r)), 3), ev)
+    if dips:
+        return ExerciseGuess("squat", round(_conf(hip_range, min_rise_torso, 0.1), 3), ev)
+    return ExerciseGuess("unknown", 0.5, ev | {"reason": "standing without a recognised movement"})

@@ -1,0 +1,272 @@
+"""View, posture and exercise detection on hand-built 3D stick figures seen by an orthographic camera."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from formcheck.track import LANDMARK_NAMES, NUM_LANDMARKS, PoseTrack
+from formcheck.views import detect_exercise, detect_view
+
+FPS = 30.0
+THIGH = SHANK = 0.425
+
+
+# ---------------------------------------------------------------------------------------------
+# a tiny body: name -> 3D point, world frame X, Y up, Z. Standing people face +Z with their left at +X.
+# ---------------------------------------------------------------------------------------------
+def _knee(hip: np.ndarray, ankle: np.ndarray) -> np.ndarray:
+    """Knee by two-link IK in the sagittal (Y-Z) plane, bending forward (+Z); straight if out of reach."""
+    d = hip - ankle
+    L = np.linalg.norm(d)
+    h = math.sqrt(max(THIGH**2 - (L / 2) ** 2, 0.0))
+    perp = np.array([0.0, -d[2], d[1]]) / max(math.hypot(d[1], d[2]), 1e-9)  # +Z-ish for an upright leg
+    return ankle + d / 2 + h * perp
+
+
+def _head(put, base, up, fwd, left):
+    """Face points around a head base (neck top) given unit vectors."""
+    put("nose", base + 0.20 * up + 0.10 * fwd)
+    for s, sg in (("left", 1), ("right", -1)):
+        put(f"{s}_ear", base + 0.20 * up + sg * 0.075 * left)
+        put(f"{s}_eye_inner", base + 0.23 * up + 0.09 * fwd + sg * 0.02 * left)
+        put(f"{s}_eye", base + 0.23 * up + 0.085 * fwd + sg * 0.035 * left)
+        put(f"{s}_eye_outer", base + 0.23 * up + 0.08 * fwd + sg * 0.05 * left)
+        put(f"mouth_{s}", base + 0.15 * up + 0.09 * fwd + sg * 0.025 * left)
+
+
+def standing(hip_drop: float = 0.0, lifted: str | None = None, swing: dict | None = None) -> dict[str, np.ndarray]:
+    """Upright body. hip_drop (m) squats (hips back, knees forward, trunk leaning up to ~40 deg);
+    lifted = 'left'/'right' holds that foot up behind; swing = {side: (forward_m, lift_m)} moves feet."""
+    P: dict[str, np.ndarray] = {}
+    put = lambda n, p: P.__setitem__(n, np.asarray(p, dtype=float))  # noqa: E731
+    hip_c = np.array([0.0, 0.92 - hip_drop, -0.5 * hip_drop])
+    lean = math.radians(90 * hip_drop)  # forward lean of the trunk, radians
+    up = np.array([0.0, math.cos(lean), math.sin(lean)])
+    fwd = np.array([0.0, -math.sin(lean), math.cos(lean)])
+    left = np.array([1.0, 0.0, 0.0])
+    sh_c = hip_c + 0.5 * up
+    for s, sg in (("left", 1), ("right", -1)):
+        hip = hip_c + sg * 0.10 * left
+        put(f"{s}_hip", hip)
+        put(f"{s}_shoulder", sh_c + sg * 0.18 * left)
+        put(f"{s}_elbow", sh_c + sg * 0.20 * left - 0.30 * up)
+        for n in ("wrist", "pinky", "index", "thumb"):
+            put(f"{s}_{n}", sh_c + sg * 0.21 * left - 0.56 * up + 0.02 * fwd)
+        if lifted == s:
+            ankle = hip + np.array([0.0, -0.48, -0.28])
+        else:
+            ankle = np.array([sg * 0.10, 0.08, 0.0])
+            if swing and s in swing:
+                ankle = ankle + np.array([0.0, swing[s][1], swing[s][0]])
+        put(f"{s}_ankle", ankle)
+        put(f"{s}_knee", _knee(hip, ankle))
+        put(f"{s}_heel", ankle + np.array([0.0, -0.05, -0.05]))
+        put(f"{s}_foot_index", ankle + np.array([0.0, -0.06, 0.15]))
+    _head(put, sh_c, up, fwd, left)
+    return P
+
+
+def lying(hip_lift: float = 0.0, thrust: bool = False) -> dict[str, np.ndarray]:
+    """Supine, head toward -X, knees bent, feet on the floor (+X). ``thrust`` puts the shoulders on a
+    0.42 m bench. hip_lift (m) raises the hips from the floor (0.10 m) by that much."""
+    P: dict[str, np.ndarray] = {}
+    head_dir, up, left = np.array([-1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, -1.0])
+
+    def at(a, h, lat=0.0):
+        return a * head_dir + h * up + lat * left
+
+    put = lambda n, p: P.__setitem__(n, p)  # noqa: E731
+    sh_a, sh_h = (0.40, 0.42) if thrust else (0.48, 0.10)
+    knee_h = 0.50 if thrust else 0.45
+    for s, sg in (("left", 1), ("right", -1)):
+        put(f"{s}_hip", at(0.0, 0.10 + hip_lift, sg * 0.10))
+        put(f"{s}_shoulder", at(sh_a, sh_h, sg * 0.18))
+        put(f"{s}_elbow", at(sh_a - 0.25, 0.05 + (sh_h - 0.10) / 2, sg * 0.24))
+        for n in ("wrist", "pinky", "index", "thumb"):
+            put(f"{s}_{n}", at(sh_a - 0.50, 0.05, sg * 0.26))
+        put(f"{s}_knee", at(-0.38, knee_h, sg * 0.11))
+        put(f"{s}_ankle", at(-0.50, 0.08, sg * 0.12))
+        put(f"{s}_heel", at(-0.48, 0.03, sg * 0.12))
+        put(f"{s}_foot_index", at(-0.66, 0.05, sg * 0.12))
+    _head(put, at(sh_a, sh_h), head_dir, up, left)
+    return P
+
+
+def camera_track(frames: list[dict[str, np.ndarray]], azimuth_deg: float, pitch_deg: float = 0.0,
+                 noise: float = 0.002, seed: int = 0, width: int = 640, height: int = 480) -> PoseTrack:
+    """Orthographic camera on a circle around the body: azimuth 0 = at +Z (in front of a standing person),
+    90 = at +X (their left side), 180 = behind; pitch looks down. 200 px per metre. Landmark z and world
+    landmarks are camera-aligned (MediaPipe-like: smaller z = nearer; world y down, hip-centred)."""
+    th, ph = math.radians(azimuth_deg), math.radians(pitch_deg)
+    d = np.array([math.sin(th), 0.0, math.cos(th)])
+    f = -d * math.cos(ph) - np.array([0.0, math.sin(ph), 0.0])
+    r = np.cross(f, [0.0, 1.0, 0.0])
+    r /= np.linalg.norm(r)
+    u = np.cross(r, f)
+    k = 200.0
+    rng = np.random.default_rng(seed)
+    T = len(frames)
+    lm = np.zeros((T, NUM_LANDMARKS, 4))
+    wl = np.zeros((T, NUM_LANDMARKS, 3))
+    centre = 0.5 * (frames[0]["left_hip"] + frames[0]["right_hip"])
+    face = [i for i, n in enumerate(LANDMARK_NAMES) if i <= 10]
+    for i, P in enumerate(frames):
+        pts = np.stack([P[n] for n in LANDMARK_NAMES])
+        hip = 0.5 * (P["left_hip"] + P["right_hip"])
+        rel = pts - hip
+        depth = rel @ f
+        lm[i, :, 0] = 0.5 + ((pts - centre) @ r) * k / width
+        lm[i, :, 1] = 0.5 - ((pts - centre) @ u) * k / height
+        lm[i, :, 2] = depth * k / width
+        vis = np.clip(0.9 - 1.5 * depth, 0.2, 0.99)
+        ears = 0.5 * (depth[7] + depth[8])
+        vis[face] = np.clip(0.8 - 4.0 * (depth[face] - ears), 0.2, 0.99)
+        lm[i, :, 3] = vis
+        wl[i] = np.stack([rel @ r, -(rel @ u), depth], axis=1)
+    lm[..., :2] += rng.normal(0, noise, (T, NUM_LANDMARKS, 2))
+    return PoseTrack(lm, wl, np.arange(T) / FPS, FPS, width, height)
+
+
+def cycle(seconds: float = 6.0, period: float = 2.0) -> np.ndarray:
+    """0..1 raised cosine, starting at 0, ``period`` seconds per cycle."""
+    t = np.arange(int(seconds * FPS)) / FPS
+    return 0.5 - 0.5 * np.cos(2 * np.pi * t / period)
+
+
+def walking_frames(seconds: float = 6.0, stride_s: float = 1.1, swing_frac: float = 0.4) -> list[dict]:
+    t = np.arange(int(seconds * FPS)) / FPS
+    out = []
+    for ti in t:
+        sw = {}
+        for s, off in (("left", 0.0), ("right", 0.5)):
+            p = ((ti / stride_s) + off) % 1.0
+            if p < swing_frac:  # swing: foot lifts and travels back -> front
+                q = p / swing_frac
+                sw[s] = (-0.3 + 0.6 * q, 0.15 * math.sin(math.pi * q) ** 2)
+            else:  # stance: foot on the floor moving front -> back under the body
+                q = (p - swing_frac) / (1 - swing_frac)
+                sw[s] = (0.3 - 0.6 * q, 0.0)
+        out.append(standing(swing=sw))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# view and posture
+# ---------------------------------------------------------------------------------------------
+STILL = 45  # frames
+
+
+@pytest.mark.parametrize(
+    "frames, azimuth, pitch, view, posture",
+    [
+        ([standing()] * STILL, 0, 0, "front", "standing"),
+        ([standing()] * STILL, 180, 0, "back", "standing"),
+        ([standing()] * STILL, 90, 0, "side", "standing"),
+        ([standing()] * STILL, -90, 0, "side", "standing"),
+        ([standing()] * STILL, 55, 0, "oblique", "standing"),
+        ([standing()] * STILL, 20, 10, "front", "standing"),
+        ([lying()] * STILL, 0, 0, "side", "lying"),
+        ([lying()] * STILL, 180, 5, "side", "lying"),
+        ([lying()] * STILL, 90, 20, "feet", "lying"),
+        ([lying(0.3 * c) for c in cycle()], 90, 25, "feet", "lying"),
+        ([lying(0.3 * c) for c in cycle()], 90, 45, "feet", "lying"),     # camera high at the feet
+        ([lying(0.32 * c, thrust=True) for c in cycle()], 90, 35, "feet", "lying"),
+        ([lying(0.32 * c, thrust=True) for c in cycle()], 0, 0, "side", "lying"),
+        ([standing(0.35 * c) for c in cycle()], 90, 0, "side", "standing"),
+    ],
+)
+def test_detect_view_table(frames, azimuth, pitch, view, posture):
+    g = detect_view(camera_track(frames, azimuth, pitch))
+    assert (g.view, g.posture) == (view, posture), g.evidence
+    assert 0.5 <= g.confidence <= 1.0
+
+
+def test_side_view_names_the_near_side():
+    assert detect_view(camera_track([standing()] * STILL, 90)).evidence["near_side"] == "left"
+    assert detect_view(camera_track([standing()] * STILL, -90)).evidence["near_side"] == "right"
+
+
+def test_no_person_is_unknown():
+    lm = np.full((10, NUM_LANDMARKS, 4), np.nan)
+    t = PoseTrack(lm, np.full((10, NUM_LANDMARKS, 3), np.nan), np.arange(10) / FPS, FPS, 640, 480)
+    g = detect_view(t)
+    assert (g.view, g.posture, g.confidence) == ("unknown", "unknown", 0.0)
+    assert detect_exercise(t, g).exercise == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# exercise
+# ---------------------------------------------------------------------------------------------
+def single_leg(side: str, drop: float) -> list[dict]:
+    return [standing(drop * c, lifted=side) for c in cycle()]
+
+
+@pytest.mark.parametrize(
+    "frames, azimuth, pitch, exercise",
+    [
+        ([lying(0.30 * c) for c in cycle()], 0, 0, "bridge"),
+        ([lying(0.30 * c) for c in cycle()], 180, 10, "bridge"),
+        ([lying(0.30 * c) for c in cycle()], 90, 20, "bridge"),             # camera at the feet
+        ([lying(0.32 * c, thrust=True) for c in cycle()], 0, 0, "hip_thrust"),
+        ([lying(0.32 * c, thrust=True) for c in cycle()], 90, 20, "hip_thrust"),
+        ([lying(0.32 * c, thrust=True) for c in cycle()], 90, 35, "hip_thrust"),
+        ([lying(0.30 * c) for c in cycle()], 90, 45, "bridge"),
+        ([standing(0.35 * c) for c in cycle()], 0, 0, "squat"),
+        ([standing(0.35 * c) for c in cycle()], 90, 0, "squat"),
+        (single_leg("right", 0.25), 0, 0, "single_leg_squat"),
+        (single_leg("left", 0.25), 90, 0, "single_leg_squat"),
+        (single_leg("left", 0.0), 0, 0, "single_leg_stance"),
+        (walking_frames(), 0, 0, "walk"),
+        (walking_frames(), 180, 0, "walk"),
+        (walking_frames(), 90, 0, "walk"),
+    ],
+)
+def test_detect_exercise_table(frames, azimuth, pitch, exercise):
+    track = camera_track(frames, azimuth, pitch)
+    g = detect_exercise(track)
+    assert g.exercise == exercise, g.evidence
+    assert 0.0 < g.confidence <= 1.0
+
+
+def test_lifted_foot_is_named():
+    g = detect_exercise(camera_track(single_leg("right", 0.0), 0))
+    assert g.evidence["lifted_foot"] == "right"
+
+
+@pytest.mark.parametrize("frames, azimuth", [([lying()] * STILL, 0), ([standing()] * STILL, 0)])
+def test_no_movement_is_unknown(frames, azimuth):
+    assert detect_exercise(camera_track(frames, azimuth)).exercise == "unknown"
+
+
+def test_bridge_needs_a_real_lift_not_noise():
+    track = camera_track([lying()] * 90, 0, noise=0.004)
+    assert detect_exercise(track).exercise == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-check on the project's synthetic body (formcheck.synth), when it is present
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "motion, view, expected_view, exercise",
+    [
+        ("bridge", "side", "side", "bridge"),
+        ("bridge", "feet", "feet", "bridge"),
+        ("single_leg_bridge", "side", "side", "bridge"),
+        ("hip_thrust", "side", "side", "hip_thrust"),
+        ("hip_thrust", "feet", "feet", "hip_thrust"),
+        ("squat", "front", "front", "squat"),
+        ("squat", "side", "side", "squat"),
+        ("walk", "front", "front", "walk"),
+        ("walk", "back", "back", "walk"),
+    ],
+)
+def test_synthetic_body_clips(motion, view, expected_view, exercise):
+    synth = pytest.importorskip("formcheck.synth")
+    if not hasattr(synth, "exact_track"):
+        pytest.skip("formcheck.synth has no exact_track")
+    track = synth.exact_track(motion, view=view, seconds=6, noise=True)
+    g = detect_view(track)
+    assert g.view == expected_view, g.evidence
+    assert detect_exercise(track, g).exercise == exercise
