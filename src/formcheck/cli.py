@@ -194,6 +194,89 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
     out.print(table)
 
 
+EXERCISE_CHOICES = ("auto", "bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
+VIEW_CHOICES = ("auto", "side", "front", "back", "feet", "oblique")
+
+
+def _load_or_extract(input_path: Path, model: Optional[Path], console: Console):
+    """A cleaned PoseTrack from a .npz track or a video (pose extracted with a progress bar on stderr)."""
+    from formcheck.clean import clean
+    from formcheck.pose import extract_track, resolve_model
+    from formcheck.track import PoseTrack
+    from formcheck.video import check_video_path, probe
+
+    if input_path.suffix.lower() == ".npz":
+        track = PoseTrack.load(input_path)
+        return (track if "cleaning" in track.meta else clean(track)), None
+    check_video_path(input_path)
+    info = probe(input_path)
+    model_info = resolve_model(model)
+    with _progress() as progress:
+        task = progress.add_task(f"pose {input_path.name}", total=info.frame_count or None)
+        track = extract_track(
+            input_path, model_path=model_info.path,
+            on_frame=lambda done, total: progress.update(task, completed=done),
+        )
+    for warning in track.meta.get("video_warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    return clean(track), input_path
+
+
+@app.command()
+@user_errors
+def analyze(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="INPUT", help="A video, or a pose track (.npz) from `formcheck extract`.", show_default=False)
+    ],
+    exercise: Annotated[
+        str, typer.Option("--exercise", help="auto, bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance.")
+    ] = "auto",
+    view: Annotated[str, typer.Option("--view", help="Camera view: auto, side, front, back, feet, oblique.")] = "auto",
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Folder for report.json, report.html, annotated.mp4 (default: out/NAME).")
+    ] = None,
+    json_only: Annotated[bool, typer.Option("--json", help="Print only the report JSON on stdout (progress on stderr).")] = False,
+    thresholds: Annotated[
+        Optional[Path], typer.Option("--thresholds", help="A TOML file overriding thresholds (see rules/thresholds.toml).")
+    ] = None,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Skip the annotated video (faster).")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Judge the form in INPUT: findings in plain words with times, angles and pictures.
+
+    Writes report.json, report.html (self-contained) and annotated.mp4 into --out, and prints a summary.
+    Exits 0 whenever the analysis ran, whatever it found.
+    """
+    from formcheck.analysis import analyze_track
+    from formcheck.report.outputs import write_outputs
+    from formcheck.report.terminal import print_summary
+    from formcheck.rules.thresholds import Thresholds
+
+    if exercise not in EXERCISE_CHOICES:
+        raise ValueError(f"--exercise {exercise!r}: choose one of {', '.join(EXERCISE_CHOICES)}")
+    if view not in VIEW_CHOICES:
+        raise ValueError(f"--view {view!r}: choose one of {', '.join(VIEW_CHOICES)}")
+    limits = Thresholds.load(thresholds)
+    if not input_path.exists():
+        raise FileNotFoundError(f"{input_path}: no such file")
+    out_dir = out_dir or Path("out") / input_path.stem
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir}: exists and is not a folder")
+    track, video_path = _load_or_extract(input_path, model, err)
+    if video_path is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
+    analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
+    with err.status("writing report" + ("" if no_video or video_path is None else " and annotated video")):
+        paths = write_outputs(analysis, out_dir, video_path=video_path, make_video=not no_video)
+    if json_only:
+        typer.echo(analysis.report.to_json())
+        return
+    print_summary(analysis.report, out)
+    for kind, path in paths.items():
+        out.print(f"[dim]{kind:>5}[/]  {path}", highlight=False, soft_wrap=True)
+
+
 def _parse_faults(faults: list[str]) -> dict[str, float]:
     """NAME=VALUE pairs -> {name: value}; ValueError with the bad pair otherwise."""
     parsed: dict[str, float] = {}

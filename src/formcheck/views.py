@@ -138,8 +138,9 @@ def detect_view(
     else:
         cues = [c for c in (trunk_p25, world_p25) if np.isfinite(c)]
         cue = min(cues) if cues else float("nan")
-        if np.isfinite(ankles_nearer) and abs(ankles_nearer) > depth_lying_torso:
-            posture, p_conf = "lying", _conf(abs(ankles_nearer), depth_lying_torso, 0.5)
+        # Only feet-toward-the-camera counts: a squat's forward lean brings the shoulders nearer instead.
+        if np.isfinite(ankles_nearer) and ankles_nearer > depth_lying_torso:
+            posture, p_conf = "lying", _conf(ankles_nearer, depth_lying_torso, 0.5)
         else:
             posture = "lying" if cue < lying_max_deg else "standing"
             p_conf = _conf(cue, lying_max_deg, 10.0)

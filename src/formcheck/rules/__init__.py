@@ -1,0 +1,36 @@
+"""Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome.
+
+A new rule is one new file whose function is decorated with `@register(name, exercises=...)` (from
+formcheck.rules.base) plus its name in RULE_MODULES below.
+"""
+from __future__ import annotations
+
+import importlib
+
+from formcheck.rules.base import (
+    EXERCISES,
+    RULES,
+    VIEWS,
+    RuleContext,
+    RuleOutcome,
+    RuleSpec,
+    register,
+    rules_for,
+    run_rules,
+)
+
+RULE_MODULES = (
+    "lumbar_arch",
+    "hip_lockout",
+    "knee_valgus",
+    "hip_sway",
+    "neck_flexion",
+    "stance_asymmetry",
+    "hold_timer",
+)
+for _module in RULE_MODULES:
+    importlib.import_module(f"formcheck.rules.{_module}")
+
+
+
+__all__ = ["EXERCISES", "RULES", "VIEWS", "RuleContext", "RuleOutcome", "RuleSpec", "register", "rules_for", "run_rules"]

@@ -1,0 +1,32 @@
+"""Shared side-view helpers for the bridge/hip-thrust rules: where the tops of the lifts are."""
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.rules.base import RuleContext, rep_top_frames
+
+SIDE_VIEWS = ("side",)
+
+
+def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
+    """(label, frame indices) for the top of each rep and each hold; the whole clip's top if neither exists.
+
+    The top of a rep: frames within the top quarter of its hip rise (kinematics `hip_rise`, torso lengths).
+    """
+    rise = ctx.kin["hip_rise"]
+    tops: list[tuple[str, np.ndarray]] = []
+    for number, rep in enumerate(ctx.reps, start=1):
+        frames = rep_top_frames(rep, rise)
+        if frames.size:
+            tops.append((f"rep {number}", frames))
+    for number, hold in enumerate(ctx.holds, start=1):
+        tops.append((f"hold {number}", np.arange(hold.start_idx, hold.end_idx)))
+    if not tops and np.isfinite(rise).any():
+        high = np.nanpercentile(rise, 90)
+        tops.append(("top of the lift", np.flatnonzero(np.isfinite(rise) & (rise >= high))))
+    return tops
+
+
+def trunk_thigh_near(ctx: RuleContext) -> np.ndarray:
+    """(T,) deg: shoulder-hip-knee angle on the side nearer the camera, > 180 = hip past the shoulder-knee line."""
+    return ctx.kin["trunk_thigh_signed_near"]

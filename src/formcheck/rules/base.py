@@ -1,0 +1,197 @@
+"""The rule framework: RuleContext, RuleOutcome, the registry and helpers shared by rules.
+
+Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome, registered here.
+
+A new rule is one new file with a function decorated by `@register(name, exercises=...)` plus its import in
+RULE_MODULES below. A rule that the camera view cannot judge returns `RuleOutcome.cannot_judge(...)` naming the
+view that would.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from formcheck.analysis_types import KeySeries
+from formcheck.kinematics import Kinematics
+from formcheck.phases import Gait, Hold, Rep
+from formcheck.report.schema import Finding, NotJudged
+from formcheck.rules.thresholds import Thresholds
+from formcheck.track import PoseTrack
+
+EXERCISES: tuple[str, ...] = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
+VIEWS: tuple[str, ...] = ("side", "front", "back", "feet", "oblique")
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule may read: the cleaned track, its kinematics, phases, view, exercise and thresholds."""
+
+    track: PoseTrack
+    kin: Kinematics
+    exercise: str
+    view: str
+    posture: str
+    reps: Sequence[Rep]
+    holds: Sequence[Hold]
+    gait: Gait | None
+    th: Thresholds
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.track.timestamps_s
+
+    def time_at(self, index: int) -> float:
+        return float(self.track.timestamps_s[int(np.clip(index, 0, len(self.track) - 1))])
+
+    def end_time_at(self, index: int) -> float:
+        """End of frame `index` (its timestamp plus one frame period), seconds."""
+        return self.time_at(index) + 1.0 / self.track.fps
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    not_judged: NotJudged | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    key_series: list[KeySeries] = field(default_factory=list)
+
+    @classmethod
+    def cannot_judge(cls, rule: str, reason: str, better_view: str | None) -> "RuleOutcome":
+        return cls(not_judged=NotJudged(rule=rule, reason=reason, better_view=better_view))
+
+
+RuleFunc = Callable[[RuleContext], RuleOutcome]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    func: RuleFunc
+    exercises: tuple[str, ...]
+    description: str
+
+
+RULES: dict[str, RuleSpec] = {}
+
+
+def register(name: str, *, exercises: Sequence[str]) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule under `name` for the exercises it applies to."""
+    unknown = set(exercises) - set(EXERCISES)
+    if unknown:
+        raise ValueError(f"rule {name}: unknown exercises {sorted(unknown)}; valid: {', '.join(EXERCISES)}")
+
+    def decorate(func: RuleFunc) -> RuleFunc:
+        RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0])
+        return func
+
+    return decorate
+
+
+def rules_for(exercise: str) -> list[RuleSpec]:
+    return [spec for spec in RULES.values() if exercise in spec.exercises]
+
+
+def run_rules(ctx: RuleContext) -> list[tuple[RuleSpec, RuleOutcome]]:
+    """Run every rule registered for the context's exercise, in registry order."""
+    return [(spec, spec.func(ctx)) for spec in rules_for(ctx.exercise)]
+
+
+# ---- helpers shared by rules -------------------------------------------------------------------------------
+
+def spans_over(mask: np.ndarray, timestamps_s: np.ndarray, *, min_duration_s: float = 0.0) -> list[tuple[int, int]]:
+    """(start, end_exclusive) frame index runs where mask is True lasting at least min_duration_s seconds."""
+    mask = np.asarray(mask, bool)
+    runs: list[tuple[int, int]] = []
+    i, n = 0, len(mask)
+    period = float(np.median(np.diff(timestamps_s))) if n > 1 else 0.0
+    while i < n:
+        if mask[i]:
+            j = i
+            while j < n and mask[j]:
+                j += 1
+            if timestamps_s[j - 1] - timestamps_s[i] + period >= min_duration_s:
+                runs.append((i, j))
+            i = j
+        else:
+            i += 1
+    return runs
+
+
+def severity_for(value: float, warn: float | None, fault: float | None, *, above: bool = True) -> str | None:
+    """'fault', 'warning' or None for a value against thresholds (above=True: bigger is worse)."""
+    if not np.isfinite(value):
+        return None
+    worse = (lambda v, th: v >= th) if above else (lambda v, th: v <= th)
+    if fault is not None and worse(value, fault):
+        return "fault"
+    if warn is not None and worse(value, warn):
+        return "warning"
+    return None
+
+
+def rep_top_frames(rep: Rep, signal: np.ndarray, *, top_share: float = 0.25) -> np.ndarray:
+    """Frame indices of one rep where `signal` is within the top `top_share` of the rep's rise."""
+    idx = np.arange(rep.start_idx, rep.end_idx + 1)
+    values = signal[idx]
+    finite = np.isfinite(values)
+    if not finite.any():
+        return idx[:0]
+    low, high = np.nanmin(values), np.nanmax(values)
+    return idx[finite & (values >= high - top_share * (high - low))]
+
+
+def nanmax_or_nan(values: np.ndarray) -> float:
+    values = np.asarray(values, float)
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+
+def fmt_times(start_s: float, end_s: float) -> str:
+    return f"{start_s:.1f}–{end_s:.1f} s"
+
+
+def findings_from_series(
+    ctx: RuleContext,
+    *,
+    rule: str,
+    values: np.ndarray,
+    warn: float,
+    fault: float,
+    above: bool,
+    min_duration_s: float,
+    unit: str,
+    side: str | None,
+    evidence: str,
+    cue: Callable[[float, str], str],
+) -> list[Finding]:
+    """One finding per run of frames past `warn` (lasting >= min_duration_s), severity from the run's worst value.
+
+    cue(worst_value, time_text) -> the plain-words message.
+    """
+    values = np.asarray(values, float)
+    with np.errstate(invalid="ignore"):
+        past_warn = values >= warn if above else values <= warn
+    findings = []
+    for start, end in spans_over(past_warn, ctx.t, min_duration_s=min_duration_s):
+        segment = values[start:end]
+        worst = start + int(np.nanargmax(segment) if above else np.nanargmin(segment))
+        value = float(values[worst])
+        severity = severity_for(value, warn, fault, above=above) or "warning"
+        start_s, end_s = ctx.time_at(start), ctx.end_time_at(end - 1)
+        findings.append(
+            Finding(
+                rule=rule,
+                severity=severity,
+                side=side,
+                start_s=start_s,
+                end_s=end_s,
+                value=value,
+                threshold=fault if severity == "fault" else warn,
+                unit=unit,
+                cue=cue(value, fmt_times(start_s, end_s)),
+                evidence=evidence,
+                peak_s=ctx.time_at(worst),
+            )
+        )
+    return findings

@@ -1,0 +1,141 @@
+"""hip_sway: in walking, the pelvis drops on the swing side or swings side to side (weak gluteus medius).
+
+Evidence (front or back view): pelvic obliquity during each stance phase, relative to the clip's median (camera
+roll and a constant tilt removed), signed as the drop of the swing side; and the lateral displacement of the
+mid-hip, peak to peak per stride, in hip widths (running hip width, so walking toward the camera does not
+inflate it). Thresholds: thresholds.toml [hip_sway].
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from formcheck.analysis_types import KeySeries
+from formcheck.kinematics import mid_hip_px
+from formcheck.report.schema import Finding
+from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series, register, severity_for
+
+NAME = "hip_sway"
+FRONTAL_VIEWS = ("front", "back")
+
+
+def _running_median(values: np.ndarray, width: int) -> np.ndarray:
+    """NaN-tolerant centred running median over `width` frames (NaN gaps bridged by interpolation first)."""
+    x = np.asarray(values, float)
+    finite = np.isfinite(x)
+    if finite.sum() < 2:
+        return np.full_like(x, np.nan)
+    filled = np.interp(np.arange(len(x)), np.flatnonzero(finite), x[finite])
+    return np.where(finite, median_filter(filled, size=max(1, width) | 1, mode="nearest"), np.nan)
+
+
+def lateral_sway_hipw(ctx: RuleContext, *, window_s: float = 2.0) -> np.ndarray:
+    """(T,) hip widths: mid-hip image x minus its running median over window_s seconds, / running hip width."""
+    frames = max(3, int(round(window_s * ctx.track.fps)))
+    x = mid_hip_px(ctx.track)[:, 0]
+    hip_width = np.linalg.norm(ctx.track.xy_px("left_hip") - ctx.track.xy_px("right_hip"), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (x - _running_median(x, frames)) / _running_median(hip_width, frames)
+
+
+@register(NAME, exercises=("walk",))
+def hip_sway(ctx: RuleContext) -> RuleOutcome:
+    """Pelvis dropping on the swing side or swaying side to side while walking."""
+    if ctx.view not in FRONTAL_VIEWS:
+        return RuleOutcome.cannot_judge(
+            NAME, f"a {ctx.view} view cannot show the pelvis tilting or swaying sideways", better_view="front"
+        )
+    th = lambda name: ctx.th[NAME, name]  # noqa: E731
+    obliquity = ctx.kin["pelvic_obliquity"]
+    obliquity = obliquity - np.nanmedian(obliquity) if np.isfinite(obliquity).any() else obliquity
+    sway = lateral_sway_hipw(ctx)
+    findings: list[Finding] = []
+    metrics: dict[str, float] = {}
+    drops: dict[str, list[float]] = {"left": [], "right": []}
+    stances = ctx.gait.stances if ctx.gait else {}
+    for stance_side, spans in stances.items():
+        swing_side = "left" if stance_side == "right" else "right"
+        sign = 1.0 if swing_side == "left" else -1.0  # obliquity + = left hip lower
+        for span in spans:
+            segment = sign * obliquity[span.start_idx : span.end_idx]
+            if not np.isfinite(segment).any():
+                continue
+            worst = span.start_idx + int(np.nanargmax(segment))
+            drop = float(sign * obliquity[worst])
+            drops[stance_side].append(drop)
+            severity = severity_for(drop, th("obliquity_warn_deg"), th("obliquity_fault_deg"))
+            if severity:
+                findings.append(
+                    Finding(
+                        rule=NAME, severity=severity, side=stance_side,
+                        start_s=span.start_s, end_s=span.end_s, value=drop,
+                        threshold=th("obliquity_fault_deg") if severity == "fault" else th("obliquity_warn_deg"),
+                        unit="deg pelvic drop",
+                        cue=(
+                            f"Standing on your {stance_side} leg ({span.start_s:.1f}–{span.end_s:.1f} s), your pelvis "
+                            f"drops {drop:.0f}° on the {swing_side}: your {stance_side} glute medius is not holding "
+                            "it level. Keep the hips level as you step."
+                        ),
+                        evidence="pelvic obliquity in stance (front/back view)",
+                        peak_s=ctx.time_at(worst),
+                    )
+                )
+    if not any(drops.values()):  # no gait events found: judge the whole clip
+        for side, sign in (("left", 1.0), ("right", -1.0)):
+            findings += findings_from_series(
+                ctx, rule=NAME, values=sign * obliquity, warn=th("obliquity_warn_deg"),
+                fault=th("obliquity_fault_deg"), above=True, min_duration_s=0.1, unit="deg pelvic drop",
+                side=None, evidence="pelvic obliquity (no steps detected; whole clip)",
+                cue=lambda v, when, side=side: f"Your pelvis drops {v:.0f}° on the {side} at {when}. Keep the hips level.",
+            )
+    for side, values in drops.items():
+        if values:
+            metrics[f"hip_sway_max_drop_standing_{side}_deg"] = float(np.max(values))
+    strides = [s for spans in (ctx.gait.strides.values() if ctx.gait else []) for s in spans]
+    windows = [(s.start_idx, s.end_idx) for s in strides] or _one_second_windows(ctx)
+    excursions = []
+    for start, end in windows:
+        segment = sway[start:end]
+        if np.isfinite(segment).sum() >= 3:
+            excursions.append((float(np.nanmax(segment) - np.nanmin(segment)), start, end))
+    if excursions:
+        metrics["hip_sway_max_lateral_hipw"] = max(e[0] for e in excursions)
+        metrics["hip_sway_median_lateral_hipw"] = float(np.median([e[0] for e in excursions]))
+        worst_value, start, end = max(excursions)
+        severity = severity_for(float(np.median([e[0] for e in excursions])), th("sway_warn_hipw"), th("sway_fault_hipw"))
+        if severity:
+            median_value = metrics["hip_sway_median_lateral_hipw"]
+            findings.append(
+                Finding(
+                    rule=NAME, severity=severity, side=None,
+                    start_s=ctx.time_at(windows[0][0]), end_s=ctx.end_time_at(windows[-1][1] - 1),
+                    value=median_value,
+                    threshold=th("sway_fault_hipw") if severity == "fault" else th("sway_warn_hipw"),
+                    unit="hip widths side to side per stride",
+                    cue=(
+                        f"Your hips swing {median_value:.2f} hip widths side to side each stride (largest at "
+                        f"{ctx.time_at(start):.1f}–{ctx.end_time_at(end - 1):.1f} s). Walk with the pelvis steady over "
+                        "your feet; strengthen the glute medius (side-lying leg raises, band walks)."
+                    ),
+                    evidence="lateral pelvic displacement per stride (front/back view)",
+                    peak_s=ctx.time_at(start + int(np.nanargmax(np.abs(sway[start:end])))),
+                )
+            )
+    series = [
+        KeySeries(
+            name="pelvic_obliquity_rel", label="Pelvic obliquity vs its median (+ = left hip lower)", unit="deg",
+            values=obliquity, rules=(NAME,), warn_above=th("obliquity_warn_deg"), fault_above=th("obliquity_fault_deg"),
+            warn_below=-th("obliquity_warn_deg"), fault_below=-th("obliquity_fault_deg"),
+            angle_points=("left_hip", "right_hip"),
+        ),
+        KeySeries(
+            name="lateral_sway", label="Sideways hip position vs its running median", unit="hip widths",
+            values=sway, rules=(NAME,),
+        ),
+    ]
+    return RuleOutcome(findings=findings, metrics=metrics, key_series=series)
+
+
+def _one_second_windows(ctx: RuleContext) -> list[tuple[int, int]]:
+    step = max(2, int(round(ctx.track.fps)))
+    return [(i, min(i + step, len(ctx.track))) for i in range(0, len(ctx.track), step)]

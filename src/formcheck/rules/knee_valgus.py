@@ -1,0 +1,88 @@
+"""knee_valgus: knees caving inward relative to hips and feet.
+
+Evidence (front, back or feet view), chosen per frame:
+- frontal-plane projection angle (FPPA, + = knee medial of the hip-ankle line) while the knee is bent no more
+  than `fppa_max_knee_flexion_deg` (3D knee flexion from world landmarks): beyond that the shank points at the
+  camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
+- the knee separation / ankle separation ratio in deeper flexion (both feet down only).
+Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: ratio >= `wide_knees_ratio`) are not
+valgus. Thresholds: thresholds.toml [knee_valgus].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.analysis_types import KeySeries
+from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series, register
+
+NAME = "knee_valgus"
+FRONTAL_VIEWS = ("front", "back", "feet")
+ONE_LEG = ("single_leg_squat",)
+
+
+@register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"))
+def knee_valgus(ctx: RuleContext) -> RuleOutcome:
+    """Knees caving in: FPPA in shallow knee bends, knee/ankle separation in deep ones."""
+    if ctx.view not in FRONTAL_VIEWS:
+        better = "feet" if ctx.exercise in ("bridge", "hip_thrust") else "front"
+        return RuleOutcome.cannot_judge(
+            NAME, f"a {ctx.view} view cannot show the knees moving in or out", better_view=better
+        )
+    th = lambda name: ctx.th[NAME, name]  # noqa: E731
+    gate = th("fppa_max_knee_flexion_deg")
+    ratio = ctx.kin["knee_ankle_ratio"]
+    wide_on_purpose = np.nan_to_num(ratio, nan=0.0) >= th("wide_knees_ratio")
+    findings = []
+    metrics: dict[str, float] = {}
+    series = []
+    fppa_frames = 0
+    for side in ("left", "right"):
+        flexion = ctx.kin[f"knee_flexion_3d_{side}"]
+        fppa = np.where((flexion <= gate) & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
+        fppa_frames += int(np.isfinite(fppa).sum())
+        findings += findings_from_series(
+            ctx, rule=NAME, values=fppa, warn=th("fppa_warn_deg"), fault=th("fppa_fault_deg"), above=True,
+            min_duration_s=th("min_duration_s"), unit="deg FPPA", side=side,
+            evidence=f"frontal-plane projection angle, knee flexion <= {gate:.0f}°",
+            cue=lambda v, when, side=side: (
+                f"Your {side} knee caves in ({v:.0f}° inward of the hip–ankle line) at {when}. "
+                "Push the knee out over your toes."
+            ),
+        )
+        if np.isfinite(fppa).any():
+            metrics[f"knee_valgus_max_fppa_{side}_deg"] = float(np.nanmax(fppa))
+        series.append(
+            KeySeries(
+                name=f"fppa_{side}", label=f"Knee angle in the frontal plane, {side} (FPPA, + = inward)", unit="deg",
+                values=fppa, rules=(NAME,), warn_above=th("fppa_warn_deg"), fault_above=th("fppa_fault_deg"),
+                angle_points=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
+            )
+        )
+    deep = np.zeros(len(ctx.track), bool)
+    for side in ("left", "right"):
+        deep |= np.nan_to_num(ctx.kin[f"knee_flexion_3d_{side}"], nan=0.0) > gate
+    ratio_used = ctx.exercise not in ONE_LEG
+    if ratio_used:
+        deep_ratio = np.where(deep & ~wide_on_purpose, ratio, np.nan)
+        findings += findings_from_series(
+            ctx, rule=NAME, values=deep_ratio, warn=th("separation_ratio_warn"), fault=th("separation_ratio_fault"),
+            above=False, min_duration_s=th("min_duration_s"), unit="knee/ankle separation", side=None,
+            evidence=f"knee/ankle separation ratio, knee flexion > {gate:.0f}° (FPPA unreliable there)",
+            cue=lambda v, when: (
+                f"Your knees come together ({v:.2f} of your foot width apart) at {when}. "
+                "Keep them over your feet: push them out."
+            ),
+        )
+        if np.isfinite(deep_ratio).any():
+            metrics["knee_valgus_min_separation_ratio"] = float(np.nanmin(deep_ratio))
+        series.append(
+            KeySeries(
+                name="knee_ankle_ratio", label="Knee separation / ankle separation (< 1 = knees closer)",
+                unit="ratio", values=deep_ratio, rules=(NAME,), warn_below=th("separation_ratio_warn"),
+                fault_below=th("separation_ratio_fault"),
+            )
+        )
+    total = max(int(np.isfinite(ratio).sum()), 1)
+    metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * total)
+    metrics["knee_valgus_wide_knees_share"] = float(wide_on_purpose.mean()) if len(wide_on_purpose) else 0.0
+    return RuleOutcome(findings=findings, metrics=metrics, key_series=series)

@@ -1,0 +1,68 @@
+"""neck_flexion: in a hip thrust, the head thrown back at the top instead of the chin staying tucked.
+
+Evidence (side view): the signed angle between the trunk line (mid-hip -> mid-shoulder) and the neck line
+(mid-shoulder -> ears) at the top of each rep; + = head extended back (ears below the trunk line's extension, toward
+the floor), - = chin tucked. Contreras et al. 2011 coach a tucked chin and forward gaze. Thresholds:
+thresholds.toml [neck_flexion].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.analysis_types import KeySeries
+from formcheck.kinematics import mid_hip_px, mid_shoulder_px, signed_distance_above_line
+from formcheck.report.schema import Finding
+from formcheck.rules.base import RuleContext, RuleOutcome, register, severity_for
+from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops
+
+NAME = "neck_flexion"
+
+
+def head_back_angle(ctx: RuleContext) -> np.ndarray:
+    """(T,) deg: neck line vs trunk line, + = head extended back (toward the floor), - = chin tucked. Image plane."""
+    track = ctx.track
+    ears = (track.xy_px("left_ear") + track.xy_px("right_ear")) / 2
+    hip, shoulder = mid_hip_px(track), mid_shoulder_px(track)
+    magnitude = ctx.kin["neck_angle"]
+    above = signed_distance_above_line(ears, hip, shoulder)
+    return np.where(np.isfinite(above), np.where(above < 0, magnitude, -magnitude), np.nan)
+
+
+@register(NAME, exercises=("hip_thrust",))
+def neck_flexion(ctx: RuleContext) -> RuleOutcome:
+    """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
+    if ctx.view not in SIDE_VIEWS:
+        return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the chin–chest angle", better_view="side")
+    warn = ctx.th[NAME, "head_back_warn_deg"]
+    fault = ctx.th[NAME, "head_back_fault_deg"]
+    angle = head_back_angle(ctx)
+    findings = []
+    peaks = []
+    for label, frames in lift_tops(ctx):
+        values = angle[frames]
+        if not np.isfinite(values).any():
+            continue
+        worst = int(frames[np.nanargmax(values)])
+        peak = float(angle[worst])
+        peaks.append(peak)
+        severity = severity_for(peak, warn, fault)
+        if severity:
+            findings.append(
+                Finding(
+                    rule=NAME, severity=severity, side=None,
+                    start_s=ctx.time_at(frames.min()), end_s=ctx.end_time_at(frames.max()),
+                    value=peak, threshold=fault if severity == "fault" else warn, unit="deg head back",
+                    cue=(
+                        f"At the top of {label} your head drops back {peak:.0f}° behind your trunk line. Keep your "
+                        "chin tucked and look forward, over your knees, as the hips rise."
+                    ),
+                    evidence="neck line vs trunk line (side view)",
+                    peak_s=ctx.time_at(worst),
+                )
+            )
+    metrics = {"neck_max_head_back_deg": float(np.max(peaks))} if peaks else {}
+    series = KeySeries(
+        name="head_back", label="Head vs trunk line (+ = head back, - = chin tucked)", unit="deg", values=angle,
+        rules=(NAME,), warn_above=warn, fault_above=fault, angle_points=("left_hip", "left_shoulder", "left_ear"),
+    )
+    return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])

@@ -1,0 +1,89 @@
+"""stance_asymmetry: single-leg stance, left vs right: does the pelvis drop on the lifted side (Trendelenburg-like)?
+
+Evidence (front or back view): which foot is lifted (its ankle clearly above the other, in torso lengths), and
+during each side's stance the median pelvic obliquity toward the lifted side. Thresholds: [stance_asymmetry].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from formcheck.analysis_types import KeySeries
+from formcheck.kinematics import torso_length_px
+from formcheck.report.schema import Finding
+from formcheck.rules.base import RuleContext, RuleOutcome, register, spans_over
+
+NAME = "stance_asymmetry"
+FRONTAL_VIEWS = ("front", "back")
+LIFTED_FOOT_TORSO = 0.15  # ankle this many torso lengths above the other = foot off the ground
+
+
+@register(NAME, exercises=("single_leg_stance",))
+def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
+    """Pelvic drop on the lifted side in single-leg stance, each side, and the difference between sides."""
+    if ctx.view not in FRONTAL_VIEWS:
+        return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the pelvis tilting", better_view="front")
+    track = ctx.track
+    lift = (track.xy_px("right_ankle")[:, 1] - track.xy_px("left_ankle")[:, 1]) / torso_length_px(track)
+    obliquity = ctx.kin["pelvic_obliquity"]  # + = left hip lower
+    drop_warn = ctx.th[NAME, "drop_warn_deg"]
+    diff_warn = ctx.th[NAME, "side_difference_warn_deg"]
+    findings: list[Finding] = []
+    medians: dict[str, float] = {}
+    for stance_side, lifted_mask, sign in (
+        ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip drop = +
+        ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
+    ):
+        runs = spans_over(np.nan_to_num(lifted_mask, nan=0).astype(bool), ctx.t, min_duration_s=1.0)
+        if not runs:
+            continue
+        frames = np.concatenate([np.arange(a, b) for a, b in runs])
+        drop = float(np.nanmedian(sign * obliquity[frames]))
+        medians[stance_side] = drop
+        if drop >= drop_warn:
+            start, end = runs[0][0], runs[-1][1] - 1
+            lifted = "left" if stance_side == "right" else "right"
+            findings.append(
+                Finding(
+                    rule=NAME, severity="warning", side=stance_side,
+                    start_s=ctx.time_at(start), end_s=ctx.end_time_at(end), value=drop, threshold=drop_warn,
+                    unit="deg pelvic drop",
+                    cue=(
+                        f"Standing on your {stance_side} leg, your pelvis drops {drop:.0f}° on the {lifted} side: "
+                        f"the {stance_side} glute medius is not holding it level."
+                    ),
+                    evidence="pelvic obliquity during single-leg stance (front/back view)",
+                    peak_s=ctx.time_at(frames[np.nanargmax(sign * obliquity[frames])]),
+                )
+            )
+    metrics = {f"stance_drop_standing_{side}_deg": value for side, value in medians.items()}
+    if len(medians) == 2:
+        difference = medians["left"] - medians["right"]
+        metrics["stance_drop_difference_deg"] = difference
+        if abs(difference) >= diff_warn:
+            weaker = "left" if difference > 0 else "right"
+            findings.append(
+                Finding(
+                    rule=NAME, severity="warning", side=weaker, start_s=float(ctx.t[0]), end_s=ctx.end_time_at(len(ctx.t) - 1),
+                    value=abs(difference), threshold=diff_warn, unit="deg difference",
+                    cue=(
+                        f"Your pelvis drops {abs(difference):.0f}° more when you stand on your {weaker} leg: "
+                        f"the {weaker} side is the weaker one."
+                    ),
+                    evidence="median pelvic drop, left stance vs right stance",
+                )
+            )
+    elif medians:
+        only = next(iter(medians))
+        findings.append(
+            Finding(
+                rule=NAME, severity="info", side=only, start_s=float(ctx.t[0]), end_s=ctx.end_time_at(len(ctx.t) - 1),
+                value=medians[only], threshold=diff_warn, unit="deg pelvic drop",
+                cue=f"Only the {only} leg was filmed standing: film both sides to compare them.",
+                evidence="single-leg stance on one side only",
+            )
+        )
+    series = KeySeries(
+        name="pelvic_obliquity", label="Pelvic obliquity (+ = left hip lower)", unit="deg", values=obliquity,
+        rules=(NAME,), warn_above=drop_warn, warn_below=-drop_warn, angle_points=("left_hip", "right_hip"),
+    )
+    return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])

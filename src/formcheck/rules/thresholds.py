@@ -1,0 +1,80 @@
+"""Thresholds: one data file (thresholds.toml) shipped in the package, each value with unit and citation."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_FILE = Path(__file__).with_name("thresholds.toml")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float
+    unit: str
+    source: str
+
+
+class Thresholds:
+    """Frozen lookup `th["knee_valgus", "fppa_fault_deg"]` -> float; `th.entry(...)` -> Threshold with citation."""
+
+    def __init__(self, table: Mapping[str, Mapping[str, Threshold]]):
+        self._table = {rule: dict(entries) for rule, entries in table.items()}
+
+    def __getitem__(self, key: tuple[str, str]) -> float:
+        return self.entry(*key).value
+
+    def entry(self, rule: str, name: str) -> Threshold:
+        try:
+            return self._table[rule][name]
+        except KeyError:
+            raise KeyError(f"no threshold {rule}.{name}") from None
+
+    def as_dict(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return {r: {n: vars(t) for n, t in e.items()} for r, e in self._table.items()}
+
+    @classmethod
+    def load(cls, override: str | Path | None = None) -> "Thresholds":
+        """The packaged defaults, with values from an override TOML file replacing matching keys."""
+        table = _parse(DEFAULT_FILE, tomllib.loads(DEFAULT_FILE.read_text()))
+        if override is not None:
+            path = Path(override)
+            if not path.is_file():
+                raise ValueError(f"{path}: no such thresholds file")
+            try:
+                data = tomllib.loads(path.read_text())
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{path}: not valid TOML ({exc})") from None
+            for rule, entries in data.items():
+                if rule not in table or not isinstance(entries, dict):
+                    raise ValueError(f"{path}: unknown rule table [{rule}]; known: {', '.join(sorted(table))}")
+                for name, raw in entries.items():
+                    if name not in table[rule]:
+                        raise ValueError(
+                            f"{path}: unknown threshold {rule}.{name}; known: {', '.join(sorted(table[rule]))}"
+                        )
+                    base = table[rule][name]
+                    value = raw.get("value") if isinstance(raw, dict) else raw
+                    if not isinstance(value, (int, float)) or isinstance(value, bool):
+                        raise ValueError(f"{path}: {rule}.{name} must be a number, got {value!r}")
+                    source = raw.get("source", f"user override ({path.name})") if isinstance(raw, dict) else f"user override ({path.name})"
+                    table[rule][name] = Threshold(float(value), base.unit, str(source))
+        return cls(table)
+
+
+def _parse(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, Threshold]]:
+    table: dict[str, dict[str, Threshold]] = {}
+    for rule, entries in data.items():
+        table[rule] = {}
+        for name, raw in entries.items():
+            try:
+                table[rule][name] = Threshold(float(raw["value"]), str(raw["unit"]), str(raw["source"]))
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"{path}: {rule}.{name} needs value, unit and source") from None
+    return table
