@@ -277,6 +277,91 @@ def analyze(
         out.print(f"[dim]{kind:>5}[/]  {path}", highlight=False, soft_wrap=True)
 
 
+@app.command(name="eval")
+@user_errors
+def eval_command(
+    manifest: Annotated[
+        Path, typer.Argument(help="CSV with columns path, exercise, view, expected_faults (+ optional truth, magnitude).")
+    ],
+    thresholds: Annotated[Optional[Path], typer.Option("--thresholds", help="A TOML file overriding thresholds.")] = None,
+    cache: Annotated[
+        Optional[Path], typer.Option("--cache", help="Folder to keep extracted pose tracks, so a re-run skips MediaPipe.")
+    ] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write per-clip results and scores as JSON.")] = None,
+    model: ModelOption = None,
+) -> None:
+    """Score formcheck on a labelled set: per-rule precision/recall and angle error against synthetic truth."""
+    import hashlib
+    import json
+
+    from formcheck.clean import clean
+    from formcheck.evaluate import evaluate, pooled_angle_errors, read_manifest, score
+    from formcheck.pose import extract_track, resolve_model
+    from formcheck.rules.thresholds import Thresholds
+    from formcheck.track import PoseTrack
+
+    limits = Thresholds.load(thresholds)
+    rows = read_manifest(manifest)
+    model_info = resolve_model(model)
+
+    def load_track(path: Path) -> PoseTrack:
+        if path.suffix.lower() == ".npz":
+            return clean(PoseTrack.load(path))
+        if cache is not None:
+            stat = path.stat()
+            key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}".encode()).hexdigest()[:16]
+            cached = cache / f"{path.stem}-{key}.npz"
+            if cached.is_file():
+                return clean(PoseTrack.load(cached))
+            track = extract_track(path, model_path=model_info.path)
+            track.save(cached)
+            return clean(track)
+        return clean(extract_track(path, model_path=model_info.path))
+
+    table = Table(title=f"clips in {manifest}", title_justify="left")
+    for column in ("clip", "exercise", "view", "expected", "flagged (fault)", "warned", "not judged"):
+        table.add_column(column)
+    with _progress() as progress:
+        task = progress.add_task("clips", total=len(rows))
+        results = evaluate(manifest, thresholds=limits, load_track=load_track,
+                           on_clip=lambda r: progress.advance(task))
+    for r in results:
+        if r.error:
+            table.add_row(r.path, r.exercise, r.view, "", f"[red]error: {r.error}[/]", "", "")
+            continue
+        table.add_row(r.path, r.exercise, r.view, ", ".join(sorted(r.expected)) or "none",
+                      ", ".join(sorted(r.flagged)) or "none", ", ".join(sorted(r.warned - r.flagged)) or "",
+                      ", ".join(sorted(r.not_judged)))
+    out.print(table)
+    scores = score(results)
+    summary = Table(title="per rule (a clip is flagged when the rule reports a fault)", title_justify="left")
+    for column in ("rule", "TP", "FP", "FN", "TN", "precision", "recall", "silent on correct", "not judged (expected)"):
+        summary.add_column(column)
+    for s in scores:
+        summary.add_row(s.rule, str(s.tp), str(s.fp), str(s.fn), str(s.tn), f"{s.precision:.2f}", f"{s.recall:.2f}",
+                        f"{s.specificity:.2f}", str(s.not_judged))
+    out.print(summary)
+    errors = pooled_angle_errors(results)
+    if errors:
+        angles = Table(title="angle error vs synthetic truth (deg)", title_justify="left")
+        for column in ("angle", "clips", "median of clip medians", "worst clip p95"):
+            angles.add_column(column)
+        for name, (median, p95, n) in errors.items():
+            angles.add_row(name, str(n), f"{median:.1f}", f"{p95:.1f}")
+        out.print(angles)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps({
+            "clips": [
+                {**{k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(r).items()}} for r in results
+            ],
+            "scores": [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
+                       for s in scores],
+            "angle_errors": {k: {"median_deg": v[0], "worst_p95_deg": v[1], "clips": v[2]} for k, v in errors.items()},
+        }, indent=2, default=float))
+        out.print(f"json  {json_out}", highlight=False, soft_wrap=True)
+
+
 def _parse_faults(faults: list[str]) -> dict[str, float]:
     """NAME=VALUE pairs -> {name: value}; ValueError with the bad pair otherwise."""
     parsed: dict[str, float] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import median_filter
+from scipy.signal import butter, sosfiltfilt
 
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import mid_hip_px
@@ -29,6 +30,23 @@ def _running_median(values: np.ndarray, width: int) -> np.ndarray:
     return np.where(finite, median_filter(filled, size=max(1, width) | 1, mode="nearest"), np.nan)
 
 
+# Pelvic obliquity in gait moves at the step frequency (~1-2 Hz); landmark jitter on a hip line a few dozen pixels
+# wide is much faster. A 3 Hz zero-phase low-pass keeps the gait pattern (Winter 2009, ch. 3: gait kinematics
+# content mostly below 6 Hz; pelvic frontal-plane motion below 3 Hz).
+OBLIQUITY_CUTOFF_HZ = 3.0
+
+
+def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth low-pass of a series (NaN bridged for filtering, kept NaN)."""
+    x = np.asarray(values, float)
+    finite = np.isfinite(x)
+    if finite.sum() < 13 or cutoff_hz >= fps / 2:
+        return x
+    filled = np.interp(np.arange(len(x)), np.flatnonzero(finite), x[finite])
+    sos = butter(2, cutoff_hz, fs=fps, output="sos")
+    return np.where(finite, sosfiltfilt(sos, filled), np.nan)
+
+
 def lateral_sway_hipw(ctx: RuleContext, *, window_s: float = 2.0) -> np.ndarray:
     """(T,) hip widths: mid-hip image x minus its running median over window_s seconds, / running hip width."""
     frames = max(3, int(round(window_s * ctx.track.fps)))
@@ -46,40 +64,48 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
             NAME, f"a {ctx.view} view cannot show the pelvis tilting or swaying sideways", better_view="front"
         )
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
-    obliquity = ctx.kin["pelvic_obliquity"]
+    obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ)
     obliquity = obliquity - np.nanmedian(obliquity) if np.isfinite(obliquity).any() else obliquity
     sway = lateral_sway_hipw(ctx)
     findings: list[Finding] = []
     metrics: dict[str, float] = {}
-    drops: dict[str, list[float]] = {"left": [], "right": []}
+    # Per stance: the largest drop of the swing side. Per stance leg: the median of those (a Trendelenburg-like
+    # drop repeats every step; one noisy step is not a verdict), reported with the worst step as its moment.
+    drops: dict[str, list[tuple[float, int, float, float]]] = {"left": [], "right": []}
     stances = ctx.gait.stances if ctx.gait else {}
     for stance_side, spans in stances.items():
-        swing_side = "left" if stance_side == "right" else "right"
-        sign = 1.0 if swing_side == "left" else -1.0  # obliquity + = left hip lower
+        sign = 1.0 if stance_side == "right" else -1.0  # obliquity + = left hip lower = left (swing) side dropped
         for span in spans:
             segment = sign * obliquity[span.start_idx : span.end_idx]
-            if not np.isfinite(segment).any():
-                continue
-            worst = span.start_idx + int(np.nanargmax(segment))
-            drop = float(sign * obliquity[worst])
-            drops[stance_side].append(drop)
-            severity = severity_for(drop, th("obliquity_warn_deg"), th("obliquity_fault_deg"))
-            if severity:
-                findings.append(
-                    Finding(
-                        rule=NAME, severity=severity, side=stance_side,
-                        start_s=span.start_s, end_s=span.end_s, value=drop,
-                        threshold=th("obliquity_fault_deg") if severity == "fault" else th("obliquity_warn_deg"),
-                        unit="deg pelvic drop",
-                        cue=(
-                            f"Standing on your {stance_side} leg ({span.start_s:.1f}–{span.end_s:.1f} s), your pelvis "
-                            f"drops {drop:.0f}° on the {swing_side}: your {stance_side} glute medius is not holding "
-                            "it level. Keep the hips level as you step."
-                        ),
-                        evidence="pelvic obliquity in stance (front/back view)",
-                        peak_s=ctx.time_at(worst),
-                    )
+            if np.isfinite(segment).any():
+                worst = span.start_idx + int(np.nanargmax(segment))
+                drops[stance_side].append((float(sign * obliquity[worst]), worst, span.start_s, span.end_s))
+    for stance_side, steps in drops.items():
+        if not steps:
+            continue
+        swing_side = "left" if stance_side == "right" else "right"
+        typical = float(np.median([d[0] for d in steps]))
+        metrics[f"hip_sway_drop_standing_{stance_side}_deg"] = typical
+        severity = severity_for(typical, th("obliquity_warn_deg"), th("obliquity_fault_deg"))
+        if severity:
+            worst = max(steps)
+            over = [d for d in steps if d[0] >= th("obliquity_warn_deg")]
+            findings.append(
+                Finding(
+                    rule=NAME, severity=severity, side=stance_side,
+                    start_s=min(d[2] for d in over), end_s=max(d[3] for d in over), value=typical,
+                    threshold=th("obliquity_fault_deg") if severity == "fault" else th("obliquity_warn_deg"),
+                    unit="deg pelvic drop",
+                    cue=(
+                        f"Each time you stand on your {stance_side} leg your pelvis drops about {typical:.0f}° on the "
+                        f"{swing_side} ({len(over)} of {len(steps)} steps, worst {worst[0]:.0f}° at "
+                        f"{ctx.time_at(worst[1]):.1f} s): your {stance_side} glute medius is not holding it level. "
+                        "Keep the hips level as you step."
+                    ),
+                    evidence="pelvic obliquity in stance, median over steps (front/back view)",
+                    peak_s=ctx.time_at(worst[1]),
                 )
+            )
     if not any(drops.values()):  # no gait events found: judge the whole clip
         for side, sign in (("left", 1.0), ("right", -1.0)):
             findings += findings_from_series(
@@ -88,9 +114,6 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
                 side=None, evidence="pelvic obliquity (no steps detected; whole clip)",
                 cue=lambda v, when, side=side: f"Your pelvis drops {v:.0f}° on the {side} at {when}. Keep the hips level.",
             )
-    for side, values in drops.items():
-        if values:
-            metrics[f"hip_sway_max_drop_standing_{side}_deg"] = float(np.max(values))
     strides = [s for spans in (ctx.gait.strides.values() if ctx.gait else []) for s in spans]
     windows = [(s.start_idx, s.end_idx) for s in strides] or _one_second_windows(ctx)
     excursions = []

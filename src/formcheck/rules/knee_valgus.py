@@ -36,9 +36,13 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     metrics: dict[str, float] = {}
     series = []
     fppa_frames = 0
+    # From the feet, a lying person's shank always points at the camera (feet flat, knees bent): no FPPA there,
+    # and MediaPipe's 3D knee flexion is unreliable in that foreshortened view, so it cannot gate it either.
+    fppa_usable = ctx.view != "feet"
     for side in ("left", "right"):
         flexion = ctx.kin[f"knee_flexion_3d_{side}"]
-        fppa = np.where((flexion <= gate) & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
+        usable = (flexion <= gate) & ~wide_on_purpose & fppa_usable
+        fppa = np.where(usable, ctx.kin[f"fppa_{side}"], np.nan)
         fppa_frames += int(np.isfinite(fppa).sum())
         findings += findings_from_series(
             ctx, rule=NAME, values=fppa, warn=th("fppa_warn_deg"), fault=th("fppa_fault_deg"), above=True,
@@ -58,7 +62,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 angle_points=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
             )
         )
-    deep = np.zeros(len(ctx.track), bool)
+    deep = np.full(len(ctx.track), not fppa_usable)
     for side in ("left", "right"):
         deep |= np.nan_to_num(ctx.kin[f"knee_flexion_3d_{side}"], nan=0.0) > gate
     ratio_used = ctx.exercise not in ONE_LEG
@@ -67,7 +71,10 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
         findings += findings_from_series(
             ctx, rule=NAME, values=deep_ratio, warn=th("separation_ratio_warn"), fault=th("separation_ratio_fault"),
             above=False, min_duration_s=th("min_duration_s"), unit="knee/ankle separation", side=None,
-            evidence=f"knee/ankle separation ratio, knee flexion > {gate:.0f}° (FPPA unreliable there)",
+            evidence=(
+                "knee/ankle separation ratio (feet view: FPPA unreliable)" if not fppa_usable
+                else f"knee/ankle separation ratio, knee flexion > {gate:.0f}° (FPPA unreliable there)"
+            ),
             cue=lambda v, when: (
                 f"Your knees come together ({v:.2f} of your foot width apart) at {when}. "
                 "Keep them over your feet: push them out."

@@ -28,6 +28,18 @@ def head_back_angle(ctx: RuleContext) -> np.ndarray:
     return np.where(np.isfinite(above), np.where(above < 0, magnitude, -magnitude), np.nan)
 
 
+def _rep_baselines(ctx: RuleContext, angle: np.ndarray) -> list[float]:
+    """Head angle at the bottom of each lift (deg): median over its first 0.3 s; the clip's 10th percentile otherwise."""
+    fallback = float(np.nanpercentile(angle, 10)) if np.isfinite(angle).any() else float("nan")
+    frames_03s = max(1, int(round(0.3 * ctx.track.fps)))
+    baselines = []
+    for rep in ctx.reps:
+        start = angle[rep.start_idx : rep.start_idx + frames_03s]
+        baselines.append(float(np.nanmedian(start)) if np.isfinite(start).any() else fallback)
+    baselines += [fallback] * (len(lift_tops(ctx)) - len(baselines))
+    return baselines
+
+
 @register(NAME, exercises=("hip_thrust",))
 def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
@@ -36,14 +48,15 @@ def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     warn = ctx.th[NAME, "head_back_warn_deg"]
     fault = ctx.th[NAME, "head_back_fault_deg"]
     angle = head_back_angle(ctx)
+    baseline = _rep_baselines(ctx, angle)
     findings = []
     peaks = []
-    for label, frames in lift_tops(ctx):
-        values = angle[frames]
+    for (label, frames), base in zip(lift_tops(ctx), baseline):
+        values = angle[frames] - base
         if not np.isfinite(values).any():
             continue
         worst = int(frames[np.nanargmax(values)])
-        peak = float(angle[worst])
+        peak = float(angle[worst] - base)
         peaks.append(peak)
         severity = severity_for(peak, warn, fault)
         if severity:
@@ -53,10 +66,10 @@ def neck_flexion(ctx: RuleContext) -> RuleOutcome:
                     start_s=ctx.time_at(frames.min()), end_s=ctx.end_time_at(frames.max()),
                     value=peak, threshold=fault if severity == "fault" else warn, unit="deg head back",
                     cue=(
-                        f"At the top of {label} your head drops back {peak:.0f}° behind your trunk line. Keep your "
+                        f"At the top of {label} your head drops back {peak:.0f}° more than at the bottom. Keep your "
                         "chin tucked and look forward, over your knees, as the hips rise."
                     ),
-                    evidence="neck line vs trunk line (side view)",
+                    evidence="neck line vs trunk line, top of the rep vs its bottom (side view)",
                     peak_s=ctx.time_at(worst),
                 )
             )

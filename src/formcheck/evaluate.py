@@ -1,0 +1,236 @@
+"""Score formcheck on a labelled set: per-rule precision/recall, and angle error against synthetic truth.
+
+Manifest: a CSV with columns `path, exercise, view, expected_faults` (paths relative to the manifest; exercise and
+view may be `auto` or empty; expected_faults = rule names or synthetic fault knobs separated by `;`, or `none`).
+Optional columns: `truth` (a formcheck.synth truth JSON), `magnitude`.
+
+A clip counts as flagged for a rule when the rule reports a finding of severity `fault` (warnings are "watch" cues,
+not verdicts). Rules that could not judge the clip (not_judged) count in neither precision nor recall.
+For synthetic clips with a truth file, the expected verdict is the same rule applied to the clip's exact, noise-free
+projected track (what a perfect pose model would give), so "expected" means "the true geometry is past the
+threshold". Angle error compares the measured series with the truth file's per-frame angles.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from formcheck.analysis import analyze_track
+from formcheck.analysis_types import Analysis
+from formcheck.rules import RULES
+from formcheck.rules.thresholds import Thresholds
+from formcheck.track import PoseTrack
+
+# Synthetic fault knobs and the rule that should catch each.
+KNOB_RULES = {
+    "back_butt": "lumbar_arch",
+    "incomplete_lockout": "hip_lockout",
+    "knee_valgus": "knee_valgus",
+    "pelvic_drop": "hip_sway",
+    "pelvic_sway": "hip_sway",
+    "neck": "neck_flexion",
+}
+REQUIRED_COLUMNS = ("path", "exercise", "view", "expected_faults")
+
+
+@dataclass
+class ClipResult:
+    path: str
+    exercise: str
+    view: str
+    expected: set[str]
+    flagged: set[str]
+    warned: set[str]
+    not_judged: set[str]
+    angle_errors: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (median, p95) deg
+    magnitude: float | None = None
+    error: str | None = None
+    detection_rate: float = float("nan")
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    rule: str
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    not_judged: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else float("nan")
+
+    @property
+    def specificity(self) -> float:
+        return self.tn / (self.tn + self.fp) if self.tn + self.fp else float("nan")
+
+
+def read_manifest(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a manifest CSV; ValueError naming the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such manifest file")
+    try:
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: not a CSV manifest ({exc})") from None
+    if not rows:
+        raise ValueError(f"{path}: manifest has no rows")
+    missing = [c for c in REQUIRED_COLUMNS if c not in rows[0]]
+    if missing:
+        raise ValueError(f"{path}: manifest lacks columns {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})")
+    return rows
+
+
+def parse_expected(text: str) -> set[str]:
+    """Rule names from a manifest cell: rule names or synthetic knobs, separated by ; or spaces."""
+    names = {n.strip() for n in text.replace(",", ";").replace(" ", ";").split(";")}
+    names -= {"", "none", "-"}
+    rules = set()
+    for name in names:
+        rule = KNOB_RULES.get(name, name)
+        if rule not in RULES:
+            raise ValueError(f"unknown fault {name!r}; rules: {', '.join(RULES)}; synthetic knobs: {', '.join(KNOB_RULES)}")
+        rules.add(rule)
+    return rules
+
+
+def verdicts(analysis: Analysis) -> tuple[set[str], set[str], set[str]]:
+    """(rules with a fault, rules with a warning or fault, rules not judged)."""
+    report = analysis.report
+    flagged = {f.rule for f in report.findings if f.severity == "fault"}
+    warned = {f.rule for f in report.findings if f.severity in ("fault", "warning")}
+    return flagged, warned, {n.rule for n in report.not_judged}
+
+
+def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set[str]:
+    """The rules that flag a fault on the clip's exact (noise-free) projected track."""
+    from formcheck.clean import clean
+    from formcheck.synth import exact_track
+
+    track = exact_track(truth["motion"], truth.get("faults") or {}, view=truth["view"], seconds=truth["seconds"],
+                        seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"])
+    analysis = analyze_track(clean(track), exercise=exercise, view=view, thresholds=th)
+    return verdicts(analysis)[0]
+
+
+def angle_errors(analysis: Analysis, truth: dict) -> dict[str, tuple[float, float]]:
+    """Median and 95th percentile of |measured - true| (deg) for the angles both sides have."""
+    per_frame = truth.get("per_frame", {})
+    report = analysis.report
+    t_truth = np.asarray(per_frame.get("t", []), float)
+    if t_truth.size == 0:
+        return {}
+    t = analysis.track.timestamps_s
+    pairs: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+    def truth_at(name: str) -> np.ndarray | None:
+        if name not in per_frame:
+            return None
+        return np.interp(t, t_truth, np.asarray(per_frame[name], float))
+
+    from formcheck import kinematics
+
+    kin = kinematics.compute(analysis.track, ["trunk_thigh_signed_near", "fppa_left", "fppa_right", "pelvic_obliquity"])
+    if report.view == "side":
+        true = truth_at("shoulder_hip_knee")  # the body's midline angle in 3D, the quantity the rules target
+        if true is not None:
+            pairs.append(("shoulder_hip_knee", kin["trunk_thigh_signed_near"], true))
+    if report.view in ("front", "back", "feet"):
+        for side, key in (("left", "fppa_l"), ("right", "fppa_r")):
+            true = truth_at(key)
+            if true is not None:
+                pairs.append((f"fppa_{side}", kin[f"fppa_{side}"], true))
+    if report.view in ("front", "back"):
+        true = truth_at("pelvic_obliquity")
+        if true is not None:  # truth: + = left hip higher; kinematics: + = left hip lower
+            pairs.append(("pelvic_obliquity", kin["pelvic_obliquity"], -true))
+    errors = {}
+    for name, measured, true in pairs:
+        diff = np.abs(measured - true)
+        diff = diff[np.isfinite(diff)]
+        if diff.size:
+            errors[name] = (float(np.median(diff)), float(np.percentile(diff, 95)))
+    return errors
+
+
+def evaluate(
+    manifest: str | Path,
+    *,
+    thresholds: Thresholds | None = None,
+    load_track: Callable[[Path], PoseTrack],
+    on_clip: Callable[[ClipResult], None] | None = None,
+) -> list[ClipResult]:
+    """Analyse every clip of a manifest. load_track(path) -> cleaned PoseTrack (video or .npz)."""
+    th = thresholds or Thresholds.load()
+    manifest = Path(manifest)
+    results = []
+    for row in read_manifest(manifest):
+        path = (manifest.parent / row["path"]).resolve() if not Path(row["path"]).is_absolute() else Path(row["path"])
+        exercise = (row.get("exercise") or "auto").strip() or "auto"
+        view = (row.get("view") or "auto").strip() or "auto"
+        if view.startswith("side_"):
+            view = "side"
+        magnitude = float(row["magnitude"]) if row.get("magnitude") not in (None, "") else None
+        result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", "")),
+                            set(), set(), set(), magnitude=magnitude)
+        try:
+            analysis = analyze_track(load_track(path), exercise=exercise, view=view, thresholds=th)
+            result.flagged, result.warned, result.not_judged = verdicts(analysis)
+            result.detection_rate = analysis.report.detection_rate
+            truth_name = row.get("truth") or ""
+            truth_path = manifest.parent / truth_name if truth_name else path.with_suffix(".truth.json")
+            if truth_path.is_file():
+                truth = json.loads(truth_path.read_text())
+                result.expected = truth_expected(truth, exercise, view, th)
+                result.angle_errors = angle_errors(analysis, truth)
+        except (ValueError, OSError) as exc:
+            result.error = str(exc).splitlines()[0]
+        results.append(result)
+        if on_clip:
+            on_clip(result)
+    return results
+
+
+def score(results: Iterable[ClipResult]) -> list[RuleScore]:
+    """Per-rule confusion counts over the clips the rule applies to and could judge."""
+    results = [r for r in results if r.error is None]
+    scores = []
+    for rule, spec in RULES.items():
+        tp = fp = fn = tn = nj = 0
+        for r in results:
+            if r.exercise != "auto" and r.exercise not in spec.exercises:
+                continue
+            if rule in r.not_judged:
+                nj += 1 if rule in r.expected else 0
+                continue
+            expected, flagged = rule in r.expected, rule in r.flagged
+            if r.exercise == "auto" and not expected and not flagged:
+                continue
+            tp += expected and flagged
+            fp += (not expected) and flagged
+            fn += expected and not flagged
+            tn += (not expected) and not flagged
+        if tp + fp + fn + tn + nj:
+            scores.append(RuleScore(rule, tp, fp, fn, tn, nj))
+    return scores
+
+
+def pooled_angle_errors(results: Iterable[ClipResult]) -> dict[str, tuple[float, float, int]]:
+    """Per angle: median of clip medians, max of clip p95s, and the number of clips."""
+    pooled: dict[str, list[tuple[float, float]]] = {}
+    for r in results:
+        for name, pair in r.angle_errors.items():
+            pooled.setdefault(name, []).append(pair)
+    return {n: (float(np.median([p[0] for p in v])), float(np.max([p[1] for p in v])), len(v)) for n, v in pooled.items()}

@@ -1,0 +1,299 @@
+"""Renderers at the edge (terminal, HTML, plots, key frames, annotated video) on a hand-built Analysis: no MediaPipe."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from formcheck.analysis_types import Analysis, KeySeries
+from formcheck.report.schema import Finding, HoldSpan, NotJudged, Report, RepSpan
+from formcheck.track import LANDMARK_INDEX, NUM_LANDMARKS, PoseTrack
+
+FPS = 30.0
+T = 60
+W, H = 320, 240
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+FAULT_CUE = "Your hips rise past straight: that is your lower back, not your glutes."
+WARN_CUE = "Your left knee drifts inwards as you push up."
+NOT_JUDGED_REASON = "hip sway is side to side, which a side view cannot see"
+
+
+def _bridge_track() -> PoseTrack:
+    """A stick figure lying on its back, side view (head left, feet right), hips rising twice in 2 s."""
+    t = np.arange(T) / FPS
+    lift = np.sin(np.pi * t) ** 2  # 0 at 0 s, 1 at 0.5 s, 0 at 1 s, 1 at 1.5 s
+    lm = np.full((T, NUM_LANDMARKS, 4), np.nan)
+    base = {
+        "nose": (0.12, 0.72), "left_eye": (0.13, 0.70), "right_eye": (0.13, 0.70),
+        "left_ear": (0.15, 0.71), "right_ear": (0.15, 0.71),
+        "left_shoulder": (0.25, 0.76), "right_shoulder": (0.25, 0.77),
+        "left_elbow": (0.33, 0.82), "right_elbow": (0.33, 0.83),
+        "left_wrist": (0.42, 0.84), "right_wrist": (0.42, 0.85),
+        "left_knee": (0.68, 0.50), "right_knee": (0.68, 0.51),
+        "left_ankle": (0.76, 0.80), "right_ankle": (0.76, 0.81),
+        "left_heel": (0.75, 0.83), "right_heel": (0.75, 0.84),
+        "left_foot_index": (0.82, 0.83), "right_foot_index": (0.82, 0.84),
+    }
+    for name, (x, y) in base.items():
+        lm[:, LANDMARK_INDEX[name], 0] = x
+        lm[:, LANDMARK_INDEX[name], 1] = y
+    for name, dy in (("left_hip", 0.0), ("right_hip", 0.01)):
+        lm[:, LANDMARK_INDEX[name], 0] = 0.50
+        lm[:, LANDMARK_INDEX[name], 1] = 0.78 - 0.30 * lift + dy
+    lm[:, :, 2] = 0.0
+    lm[:, :, 3] = 0.95
+    lm[:, LANDMARK_INDEX["right_elbow"], 3] = 0.2  # hidden side: drawn grey
+    world = np.zeros((T, NUM_LANDMARKS, 3))
+    return PoseTrack(lm, world, t, FPS, W, H, source="synthetic_bridge.mp4")
+
+
+def _angle_deg(track: PoseTrack, a: str, b: str, c: str) -> np.ndarray:
+    pa, pb, pc = track.xy_px(a), track.xy_px(b), track.xy_px(c)
+    u, v = pa - pb, pc - pb
+    cos = (u * v).sum(1) / (np.linalg.norm(u, axis=1) * np.linalg.norm(v, axis=1))
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+@pytest.fixture
+def analysis() -> Analysis:
+    track = _bridge_track()
+    hip_angle = _angle_deg(track, "left_shoulder", "left_hip", "left_knee")
+    extension = 180.0 - hip_angle  # how far past straight, signed by construction here (always positive)
+    valgus = 5.0 + 6.0 * np.sin(np.pi * track.timestamps_s) ** 2
+    fault = Finding(
+        rule="bridge.lumbar_extension", severity="fault", side=None, start_s=0.3, end_s=0.7,
+        value=14.2, threshold=10.0, unit="deg", cue=FAULT_CUE, evidence="hip angle past straight", peak_s=0.5,
+    )
+    warning = Finding(
+        rule="bridge.knee_valgus", severity="warning", side="left", start_s=1.3, end_s=1.7,
+        value=0.82, threshold=0.9, unit="ratio", cue=WARN_CUE, evidence="knee/ankle separation ratio", peak_s=1.5,
+    )
+    report = Report(
+        source="synthetic_bridge.mp4", exercise="bridge", exercise_source="auto", view="side", view_source="auto",
+        posture="lying", duration_s=track.duration_s, fps=FPS, frames=T, detection_rate=1.0,
+        reps=[RepSpan(0.0, 0.5, 1.0), RepSpan(1.0, 1.5, 1.95)],
+        holds=[HoldSpan(0.4, 0.6, 0.2)],
+        findings=[warning, fault],
+        not_judged=[NotJudged("bridge.hip_sway", NOT_JUDGED_REASON, "front")],
+        metrics={"peak_hip_extension_deg": 14.2, "rep_duration_s": 1.0, "knee_separation_ratio": 0.82},
+        summary="Two reps. Your hips go too high at the top: stop when shoulders, hips and knees make a straight line.",
+    )
+    series = [
+        KeySeries("hip_extension", "Hip past straight", "deg", extension, rules=("bridge.lumbar_extension",),
+                  warn_above=5.0, fault_above=10.0, angle_points=("left_shoulder", "left_hip", "left_knee")),
+        KeySeries("left_knee_valgus", "Left knee inward", "deg", valgus, rules=("bridge.knee_valgus",),
+                  warn_above=8.0, fault_above=12.0),
+    ]
+    return Analysis(track=track, report=report, key_series=series)
+
+
+# ---- terminal -----------------------------------------------------------------------------------------------------------
+
+
+def test_terminal_summary_has_cues_times_and_not_judged(analysis):
+    from formcheck.report.terminal import print_summary
+
+    console = Console(record=True, width=100, color_system=None)
+    print_summary(analysis.report, console)
+    text = " ".join(console.export_text().split())  # undo wrapping at 100 columns
+    assert "Glute bridge (auto-detected)" in text
+    assert "side view (auto-detected)" in text
+    assert "2 reps" in text and "1 hold" in text
+    assert FAULT_CUE in text and WARN_CUE in text
+    assert "0.3–0.7 s (rep 1)" in text  # the fault's span and the rep it falls in
+    assert "1.3–1.7 s (rep 2)" in text
+    assert "14.2°" in text and "10.0°" in text  # value vs threshold with unit
+    assert "FAULT" in text and "WARNING" in text  # severity in words, readable without colour
+    assert text.index("FAULT") < text.index("WARNING")  # worst first
+    assert NOT_JUDGED_REASON in text and "Film a front view to judge this." in text
+    assert "stop when shoulders, hips and knees make a straight line" in text
+
+
+def test_terminal_colours_by_severity(analysis):
+    from formcheck.report.terminal import print_summary
+
+    console = Console(record=True, width=100, force_terminal=True, color_system="truecolor")
+    print_summary(analysis.report, console)
+    styled = console.export_text(styles=True)
+    assert "\x1b[" in styled  # coloured when the console supports it
+    assert re.search(r"\x1b\[[0-9;]*31m[^\x1b]*FAULT", styled)  # red fault
+
+
+def test_verdict_words():
+    from formcheck.report.terminal import rep_words, verdict
+
+    assert rep_words([2, 3, 4]) == "reps 2–4"
+    assert rep_words([1, 3]) == "reps 1, 3"
+    empty = Report("x", "squat", "user", "front", "user", "standing", 1.0, 30.0, 30, 1.0)
+    assert verdict(empty).startswith("No faults seen")
+
+
+# ---- plots --------------------------------------------------------------------------------------------------------------
+
+
+def test_plots_are_pngs_one_per_series(analysis):
+    from formcheck.report.plots import plot_series
+
+    plots = plot_series(analysis)
+    assert [s.name for s, _ in plots] == ["hip_extension", "left_knee_valgus"]
+    for _, png in plots:
+        assert png.startswith(PNG_MAGIC)
+        assert len(png) > 5_000  # a real chart, not an empty canvas
+
+
+# ---- key frames ---------------------------------------------------------------------------------------------------------
+
+
+def test_key_frame_without_video_draws_skeleton_on_canvas(analysis, tmp_path):
+    from formcheck.report.annotate import blank_canvas, key_frame, person_crop
+
+    fault = analysis.report.faults[0]
+    i = int(np.argmin(np.abs(analysis.track.timestamps_s - fault.peak_s)))
+    x0, y0, x1, y1 = person_crop(analysis.track.landmarks[i], W, H)
+    for video_path in (None, tmp_path / "missing.mp4"):
+        img = key_frame(video_path, analysis, fault)
+        assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+        scale = img.shape[0] / (y1 - y0)
+        assert img.shape[1] == pytest.approx((x1 - x0) * scale, abs=2)
+        canvas = np.asarray(blank_canvas(analysis.track)[0, 0], dtype=np.int16)
+        # the hip at the peak frame (0.5 s: hips up), in the cropped, scaled picture
+        hx, hy = (analysis.track.xy_px("left_hip")[i] - (x0, y0)) * scale
+        patch = img[int(hy) - 6 : int(hy) + 7, int(hx) - 6 : int(hx) + 7].astype(np.int16)
+        assert np.abs(patch - canvas).max() > 60, "no skeleton drawn at the hip"
+        corner = img[-20:, -20:].astype(np.int16)  # far from the body: still the plain canvas
+        assert np.abs(corner - canvas).max() < 5
+        top = img[: int(0.08 * img.shape[0])].astype(np.int16)  # the caption banner
+        assert np.abs(top - canvas).max() > 60
+
+
+# ---- HTML ---------------------------------------------------------------------------------------------------------------
+
+
+def test_html_is_self_contained_and_complete(analysis, tmp_path):
+    from formcheck.report.html import write_html
+
+    path = write_html(analysis, tmp_path / "report.html", annotated_video_name="annotated.mp4")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text), "external resource"
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert "data:image/png;base64," in text  # plots
+    assert text.count("data:image/jpeg;base64,") == 2  # one key frame per finding
+    assert 'src="annotated.mp4"' in text
+    assert "Your hips rise past straight: that is your lower back, not your glutes." in text
+    assert "Your left knee drifts inwards as you push up." in text
+    assert NOT_JUDGED_REASON in text and "front view" in text
+    assert "14.2°" in text and "10.0°" in text
+    assert "What formcheck cannot see" in text
+    assert "Rep 2" in text and "Hold 1" in text
+    assert "peak hip extension" in text  # metrics table
+    # the verdict names the fault first, with the rep it was seen at
+    h1 = re.search(r"<h1>(.*?)</h1>", text).group(1)
+    assert "lower back" in h1
+    assert "Seen at rep 1 of 2. Plus 1 more thing to look at below." in text
+
+
+def test_html_without_video_link(analysis, tmp_path):
+    from formcheck.report.html import write_html
+
+    text = write_html(analysis, tmp_path / "r.html", annotated_video_name=None).read_text()
+    assert "<video" not in text
+    assert "plain background" in text  # says why key frames have no picture
+
+
+def test_html_escapes_report_text(analysis, tmp_path):
+    from dataclasses import replace
+
+    from formcheck.report.html import write_html
+
+    evil = replace(analysis, report=replace(analysis.report, summary="<script>alert(1)</script>"))
+    text = write_html(evil, tmp_path / "r.html").read_text()
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+# ---- annotated video ----------------------------------------------------------------------------------------------------
+
+
+def test_annotated_video_and_write_outputs(analysis, tmp_path):
+    from formcheck.report.outputs import write_outputs
+    from formcheck.video import VideoReader, write_h264
+
+    rng = np.random.default_rng(0)
+    background = (rng.integers(60, 120, (H, W, 3))).astype(np.uint8)
+    source = write_h264(tmp_path / "src.mp4", (background.copy() for _ in range(T)), FPS)
+
+    paths = write_outputs(analysis, tmp_path / "out", video_path=source, make_video=True)
+    assert set(paths) == {"json", "html", "video"}
+    assert Report.from_dict(json.loads(paths["json"].read_text())).findings
+    assert 'src="annotated.mp4"' in paths["html"].read_text()
+
+    with VideoReader(source) as video:
+        src_frames = [f.rgb for f in video]
+    with VideoReader(paths["video"]) as video:
+        assert video.info.codec == "h264"
+        out_frames = [f.rgb for f in video]
+    assert len(out_frames) == len(src_frames) == T
+    assert out_frames[0].shape == src_frames[0].shape  # 240 px tall: not rescaled
+
+    fault = analysis.report.faults[0]
+    active = int(round(fault.peak_s * FPS))
+    quiet = int(round(0.1 * FPS))  # no finding active at 0.1 s
+    banner = slice(int(H * 0.8), H)
+    diff_active = np.abs(out_frames[active][banner].astype(int) - src_frames[active][banner].astype(int)).mean()
+    diff_quiet = np.abs(out_frames[quiet][banner, W // 2 :].astype(int) - src_frames[quiet][banner, W // 2 :].astype(int)).mean()
+    assert diff_active > 20, "no cue banner while the fault is active"
+    assert diff_quiet < diff_active / 2
+    # a red severity stripe at the banner's left edge
+    red = out_frames[active][banner, :20].reshape(-1, 3).astype(int)
+    assert ((red[:, 0] > 150) & (red[:, 1] < 110) & (red[:, 2] < 110)).any()
+
+
+def test_write_outputs_without_video(analysis, tmp_path):
+    from formcheck.report.outputs import write_outputs
+
+    paths = write_outputs(analysis, tmp_path / "out", video_path=None, make_video=True)
+    assert set(paths) == {"json", "html"}
+    assert "<video" not in paths["html"].read_text()
+
+
+def test_annotated_video_scaled_to_720(analysis, tmp_path):
+    from formcheck.report.annotate import write_annotated_video
+    from formcheck.video import VideoReader, write_h264
+
+    frames = (np.full((1080, 1440, 3), 90, np.uint8) for _ in range(3))
+    source = write_h264(tmp_path / "big.mp4", frames, FPS)
+    out = write_annotated_video(source, analysis, tmp_path / "a.mp4")
+    with VideoReader(out) as video:
+        assert (video.info.height, video.info.width) == (720, 960)
+
+
+def test_renders_a_clip_with_nothing_found(tmp_path):
+    """No person in half the frames, no findings, no series, unknown frame size: everything still renders."""
+    from formcheck.report.annotate import FrameOverlay, key_frame
+    from formcheck.report.html import write_html
+    from formcheck.report.plots import plot_series
+    from formcheck.report.terminal import print_summary
+
+    track = _bridge_track()
+    lm = np.array(track.landmarks)
+    lm[::2] = np.nan
+    track = PoseTrack(lm, track.world_landmarks, track.timestamps_s, FPS, 0, 0)
+    report = Report("clip.mp4", "squat", "user", "front", "auto", "standing", 2.0, FPS, T, 0.5)
+    analysis = Analysis(track, report, [KeySeries("x", "Nothing", "deg", np.full(T, np.nan))])
+    console = Console(record=True, width=60, color_system=None)
+    print_summary(report, console)
+    text = console.export_text()
+    assert "No faults seen in this clip." in text and "no reps or holds" in text
+    assert "(as given)" in text
+    assert plot_series(analysis)[0][1].startswith(PNG_MAGIC)
+    html_text = write_html(analysis, tmp_path / "r.html", annotated_video_name=None).read_text()
+    assert "No findings" in html_text and "No reps or holds" in html_text
+    finding = Finding("r", "info", None, 0.0, 0.1, 1.0, 2.0, "deg", "cue")
+    assert key_frame(None, analysis, finding).shape[:2] == (540, 720)  # 640x480 canvas, at key-frame height
+    frame = np.zeros((H, W, 3), np.uint8)
+    assert FrameOverlay().annotate(frame, analysis, 0, 0.0).shape == frame.shape  # a frame with no person
+    assert FrameOverlay().annotate(frame, analysis, T + 5, 9.0).shape == frame.shape  # past the track's end
