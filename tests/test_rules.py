@@ -1,0 +1,144 @@
+"""Rules on synthetic tracks with known faults (exact projections plus realistic noise; no video decoding)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from formcheck.analysis import analyze_track
+from formcheck.clean import clean
+from formcheck.rules import RULES
+from formcheck.rules.thresholds import Thresholds
+from formcheck.synth import exact_track
+
+
+def analyse(motion, faults, view, *, seed=0, exercise="auto", thresholds=None, seconds=8.0):
+    track = clean(exact_track(motion, faults, view=view, seconds=seconds, noise=True, seed=seed))
+    return analyze_track(track, exercise=exercise, thresholds=thresholds).report
+
+
+def faults_of(report) -> set[str]:
+    return {f.rule for f in report.findings if f.severity == "fault"}
+
+
+def test_registry_has_every_rule_with_a_docstring():
+    assert set(RULES) >= {"lumbar_arch", "knee_valgus", "hip_sway", "hip_lockout", "neck_flexion",
+                          "stance_asymmetry", "hold_timer"}
+    assert all(spec.description for spec in RULES.values())
+
+
+def test_every_threshold_has_unit_and_source():
+    table = Thresholds.load().as_dict()
+    for rule, entries in table.items():
+        for name, entry in entries.items():
+            assert entry["unit"] and len(entry["source"]) > 10, f"{rule}.{name}"
+
+
+def test_side_view_cannot_judge_knee_valgus():
+    report = analyse("bridge", {}, "side")
+    assert report.view == "side"
+    judged = {n.rule: n for n in report.not_judged}
+    assert "knee_valgus" in judged and judged["knee_valgus"].better_view == "feet"
+    assert "knee_valgus" not in {f.rule for f in report.findings}
+
+
+def test_front_view_bridge_cannot_judge_lumbar_arch():
+    report = analyse("bridge", {"back_butt": 30}, "front", exercise="bridge")
+    judged = {n.rule: n for n in report.not_judged}
+    assert "lumbar_arch" in judged and judged["lumbar_arch"].better_view == "side"
+    assert "lumbar_arch" not in {f.rule for f in report.findings}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lumbar_arch_flags_back_butt_and_not_a_good_bridge(seed):
+    assert "lumbar_arch" in faults_of(analyse("bridge", {"back_butt": 30}, "side", seed=seed))
+    good = analyse("bridge", {}, "side", seed=seed)
+    assert good.exercise == "bridge" and len(good.reps) >= 2
+    assert not faults_of(good)
+
+
+def test_lumbar_arch_finding_carries_evidence():
+    report = analyse("bridge", {"back_butt": 30}, "side")
+    finding = next(f for f in report.findings if f.rule == "lumbar_arch")
+    assert finding.unit == "deg past straight" and finding.value >= finding.threshold
+    assert finding.start_s <= finding.peak_s <= finding.end_s
+    assert "lower back" in finding.cue and "side view" in finding.evidence
+
+
+def test_hip_lockout_flags_stopping_short():
+    report = analyse("bridge", {"incomplete_lockout": 25}, "side", exercise="bridge")
+    assert "hip_lockout" in faults_of(report)
+    assert "lumbar_arch" not in faults_of(report)
+
+
+def test_knee_valgus_from_the_feet_uses_separation_ratio():
+    report = analyse("bridge", {"knee_valgus": 15}, "feet", exercise="bridge")
+    valgus = [f for f in report.findings if f.rule == "knee_valgus" and f.severity == "fault"]
+    assert valgus and all("separation" in f.evidence for f in valgus)
+    assert not faults_of(analyse("bridge", {}, "feet", exercise="bridge"))
+
+
+def test_squat_knee_valgus_front():
+    assert "knee_valgus" in faults_of(analyse("squat", {"knee_valgus": 15}, "front", exercise="squat"))
+    assert "knee_valgus" not in faults_of(analyse("squat", {}, "front", exercise="squat"))
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_hip_sway_pelvic_drop_and_good_walk(seed):
+    assert "hip_sway" in faults_of(analyse("walk", {"pelvic_drop": 8}, "front", seed=seed, exercise="walk"))
+    assert "hip_sway" in faults_of(analyse("walk", {"pelvic_sway": 4}, "front", seed=seed, exercise="walk"))
+    assert not faults_of(analyse("walk", {}, "front", seed=seed, exercise="walk"))
+
+
+def test_side_view_walk_cannot_judge_hip_sway():
+    report = analyse("walk", {"pelvic_drop": 8}, "side", exercise="walk")
+    assert {n.rule for n in report.not_judged} == {"hip_sway"}
+
+
+def test_neck_flexion_head_thrown_back():
+    assert "neck_flexion" in faults_of(analyse("hip_thrust", {"neck": 30}, "side", exercise="hip_thrust"))
+    assert "neck_flexion" not in faults_of(analyse("hip_thrust", {}, "side", exercise="hip_thrust"))
+
+
+def test_threshold_override_changes_the_verdict(tmp_path):
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[lumbar_arch]\npast_straight_fault_deg = 2.0\npast_straight_warn_deg = 1.0\n')
+    report = analyse("bridge", {}, "side", thresholds=Thresholds.load(strict))
+    finding = next(f for f in report.findings if f.rule == "lumbar_arch")
+    assert finding.threshold == 2.0 and finding.severity == "fault"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("[nope]\nx = 1\n", "unknown rule table"), ("[lumbar_arch]\nx = 1\n", "unknown threshold"),
+     ("[lumbar_arch]\npast_straight_fault_deg = 'a'\n", "must be a number"), ("not toml [", "not valid TOML")],
+)
+def test_bad_threshold_files(tmp_path, text, message):
+    path = tmp_path / "t.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        Thresholds.load(path)
+
+
+def test_report_json_schema():
+    report = analyse("bridge", {"back_butt": 30}, "side")
+    data = json.loads(report.to_json())
+    for key in ("schema_version", "exercise", "view", "duration_s", "fps", "frames", "detection_rate", "reps",
+                "holds", "findings", "not_judged", "metrics"):
+        assert key in data
+    assert set(data["reps"][0]) == {"start_s", "peak_s", "end_s"}
+    finding = data["findings"][0]
+    for key in ("rule", "severity", "side", "start_s", "end_s", "value", "threshold", "unit", "cue"):
+        assert key in finding
+    assert finding["severity"] in ("info", "warning", "fault")
+    assert set(data["not_judged"][0]) == {"rule", "reason", "better_view"}
+
+
+def test_no_person_gives_an_honest_empty_report():
+    import numpy as np
+
+    track = exact_track("bridge", {}, view="side", seconds=2.0)
+    empty = track.with_arrays(landmarks=np.full(track.landmarks.shape, np.nan),
+                              world_landmarks=np.full(track.world_landmarks.shape, np.nan))
+    report = analyze_track(empty).report
+    assert report.findings == [] and "No person" in report.summary
