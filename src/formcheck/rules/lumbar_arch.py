@@ -71,8 +71,6 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
         rules=(NAME, "hip_lockout", "hold_timer"),
         warn_above=180.0 + warn,
         fault_above=180.0 + fault,
-        warn_below=180.0 - ctx.th["hip_lockout", "short_of_straight_warn_deg"],
-        fault_below=180.0 - ctx.th["hip_lockout", "short_of_straight_fault_deg"],
         angle_points=(f"{ctx.kin.near_side}_shoulder", f"{ctx.kin.near_side}_hip", f"{ctx.kin.near_side}_knee"),
     )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
