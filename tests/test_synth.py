@@ -1,0 +1,277 @@
+"""Synthetic ground truth: the body reproduces its commanded angles, faults move the right measures, outputs are
+deterministic and bad input fails clearly.  Fast: no video decoding (one tiny clip is encoded)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.synth import (FAULTS, MOTIONS, PARAMS, VIEWS, add_noise, build, exact_track, generate, make_motion,
+                             sweep)
+from formcheck.synth.body import (ANGLE_NAMES, forward_kinematics, measured_joint_angles, shoulder_hip_knee_angle,
+                                  zero_angles)
+from formcheck.track import LANDMARK_INDEX, PoseTrack
+
+TOL_DEG = 0.5
+CHECKED = ("hip_flexion_l", "hip_flexion_r", "hip_abduction_l", "hip_abduction_r", "knee_flexion_l",
+           "knee_flexion_r", "lumbar_extension")
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
+
+FAULTY = {
+    "bridge": {"back_butt": 20, "knee_valgus": 10},
+    "bridge_hold": {"incomplete_lockout": 10},
+    "single_leg_bridge": {"back_butt": 15},
+    "hip_thrust": {"back_butt": 20, "neck": 20},
+    "squat": {"knee_valgus": 15},
+    "single_leg_squat": {"knee_valgus": 12},
+    "walk": {"pelvic_drop": 8, "pelvic_sway": 4, "trunk_lean": 5},
+    "single_leg_stance": {"pelvic_drop": 8},
+}
+
+
+def _max_err(motion: str, knobs: dict) -> dict[str, float]:
+    m = make_motion(motion, knobs, 6.0, 30.0)
+    meas = measured_joint_angles(m.body())
+    return {k: float(np.max(np.abs(meas[k] - m.angles[k]))) for k in CHECKED}
+
+
+@pytest.mark.parametrize("motion", MOTIONS)
+@pytest.mark.parametrize("faulty", [False, True])
+def test_angles_recovered_from_landmarks(motion, faulty):
+    errs = _max_err(motion, FAULTY[motion] if faulty else {})
+    assert max(errs.values()) < TOL_DEG, errs
+
+
+def test_random_poses_recovered():
+    rng = np.random.default_rng(1)
+    T = 200
+    ang = zero_angles(T)
+    ranges = {"pelvis_tilt": 30, "pelvis_obliquity": 15, "pelvis_rotation": 30, "lumbar_extension": 30,
+              "hip_flexion_l": 100, "hip_flexion_r": 100, "hip_abduction_l": 30, "hip_abduction_r": 30,
+              "hip_internal_rotation_l": 30, "hip_internal_rotation_r": 30, "knee_flexion_l": 120,
+              "knee_flexion_r": 120, "ankle_dorsiflexion_l": 20, "neck_flexion": 30}
+    for k, r in ranges.items():
+        ang[k] = rng.uniform(-r if "knee" not in k else 0, r, T)
+    body = forward_kinematics(ang, np.tile([0.0, 0.0, 1.0], (T, 1)))
+    meas = measured_joint_angles(body)
+    for k in CHECKED:
+        assert np.max(np.abs(meas[k] - ang[k])) < TOL_DEG, k
+    # pelvic obliquity with no pelvic rotation: the hip line's slope
+    ang2 = zero_angles(T)
+    ang2["pelvis_obliquity"] = rng.uniform(-15, 15, T)
+    ang2["pelvis_tilt"] = rng.uniform(-20, 20, T)
+    b2 = forward_kinematics(ang2, np.tile([0.0, 0.0, 1.0], (T, 1)))
+    d = b2.lm("left_hip") - b2.lm("right_hip")
+    obl = np.degrees(np.arcsin(d[:, 2] / np.linalg.norm(d, axis=1)))
+    assert np.max(np.abs(obl - ang2["pelvis_obliquity"])) < TOL_DEG
+
+
+def test_segment_lengths_follow_height():
+    for h in (1.6, 1.9):
+        m = make_motion("squat", {"height_m": h}, 2.0, 30.0)
+        b = m.body()
+        thigh = np.linalg.norm(b.lm("left_knee") - b.lm("left_hip"), axis=1)
+        shank = np.linalg.norm(b.lm("left_ankle") - b.lm("left_knee"), axis=1)
+        np.testing.assert_allclose(thigh, 0.245 * h, rtol=1e-9)
+        np.testing.assert_allclose(shank, 0.246 * h, rtol=1e-9)
+    # standing upright: head top near body height, feet on the floor
+    ang = zero_angles(1)
+    b = forward_kinematics(ang, np.array([[0, 0, 0.0]]))
+    lowest = min(b.lm(n)[0, 2] for n in ("left_heel", "left_foot_index"))
+    stature = b.extras["head_center"][0, 2] + 0.112 - lowest
+    assert abs(stature - 1.75) < 0.08
+
+
+def _truth_series(motion, knobs, view="side", seconds=8.0):
+    from formcheck.synth.clip import truth_dict
+
+    m, body, cam = build(motion, knobs, view, seconds)
+    tr = exact_track(motion, knobs, view, seconds)
+    return m, truth_dict(m, body, cam, tr, view, 0)["per_frame"]
+
+
+def test_bridge_good_is_straight_back_butt_is_above_line():
+    m, good = _truth_series("bridge", {})
+    top = m.extra["lift_fraction"] > 0.99
+    assert np.all(np.abs(np.array(good["shoulder_hip_knee"])[top] - 180) < 0.5)
+    m, bad = _truth_series("bridge", {"back_butt": 25})
+    shk = np.array(bad["shoulder_hip_knee"])[m.extra["lift_fraction"] > 0.99]
+    assert np.all(shk > 185)
+    assert np.all(np.array(bad["hip_above_line_torso"])[m.extra["lift_fraction"] > 0.99] > 0.02)
+    m, inc = _truth_series("bridge", {"incomplete_lockout": 15})
+    shk = np.array(inc["shoulder_hip_knee"])[m.extra["lift_fraction"] > 0.99]
+    np.testing.assert_allclose(shk, 165, atol=0.5)
+
+
+def test_bridge_feet_and_shoulders_stay_put():
+    for motion in ("bridge", "hip_thrust"):
+        m = make_motion(motion, {}, 8.0, 30.0)
+        b = m.body()
+        assert np.ptp(b.lm("left_ankle")[:, [0, 2]], axis=0).max() < 0.01
+        sh = (b.lm("left_shoulder") + b.lm("right_shoulder")) / 2
+        assert np.ptp(sh[:, [0, 2]], axis=0).max() < 1e-6
+        assert np.ptp(b.lm("left_hip")[:, 2]) > 0.15  # the hips rise
+
+
+def test_knee_valgus_raises_fppa():
+    m, good = _truth_series("squat", {}, "front")
+    _, bad = _truth_series("squat", {"knee_valgus": 15}, "front")
+    deep = m.extra["depth_fraction"] > 0.99
+    for s in ("l", "r"):
+        assert np.max(np.array(bad[f"fppa_{s}"])[deep]) > np.max(np.array(good[f"fppa_{s}"])[deep]) + 10
+    mb, bg = _truth_series("bridge", {}, "feet")
+    _, bb = _truth_series("bridge", {"knee_valgus": 15}, "feet")
+    top = mb.extra["lift_fraction"] > 0.99
+    assert np.mean(np.array(bb["knee_to_ankle_separation"])[top]) < np.mean(
+        np.array(bg["knee_to_ankle_separation"])[top]) - 0.2
+
+
+def test_walk_pelvic_drop_and_sway():
+    _, good = _truth_series("walk", {}, "front")
+    _, bad = _truth_series("walk", {"pelvic_drop": 8, "pelvic_sway": 4}, "front")
+    assert np.ptp(bad["pelvic_obliquity"]) > np.ptp(good["pelvic_obliquity"]) + 12
+    assert np.ptp(bad["pelvis_lateral_m"]) == pytest.approx(np.ptp(good["pelvis_lateral_m"]) + 0.08, abs=0.01)
+
+
+def test_single_leg_stance_drop_each_side():
+    m, tr = _truth_series("single_leg_stance", {"pelvic_drop": 8}, "front", 10.0)
+    obl = np.array(tr["pelvic_obliquity"])
+    holds = m.events["holds"]
+    assert [h["side"] for h in holds] == ["left", "right"]
+    t = np.array(tr["t"])
+    left = (t > holds[0]["start_s"]) & (t < holds[0]["end_s"])
+    right = (t > holds[1]["start_s"]) & (t < holds[1]["end_s"])
+    np.testing.assert_allclose(obl[left], 8, atol=0.5)  # right (free) side dropped: left hip higher
+    np.testing.assert_allclose(obl[right], -8, atol=0.5)
+
+
+def test_projection_conventions():
+    tr = exact_track("squat", {}, "front", 2.0)
+    assert isinstance(tr, PoseTrack) and tr.landmarks.shape[1:] == (33, 4)
+    lh, rh = LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]
+    mid = (tr.world_landmarks[:, lh] + tr.world_landmarks[:, rh]) / 2
+    np.testing.assert_allclose(mid, 0, atol=1e-12)  # hip-centred
+    zmid = (tr.landmarks[:, lh, 2] + tr.landmarks[:, rh, 2]) / 2
+    assert np.max(np.abs(zmid)) < 1e-3
+    # y down: the head is above (smaller y than) the ankles, in the image and in world landmarks
+    assert np.all(tr.xy("nose")[:, 1] < tr.xy("left_ankle")[:, 1])
+    assert np.all(tr.world("nose")[:, 1] < tr.world("left_ankle")[:, 1])
+    # facing the camera: the subject's left appears on the image right
+    assert np.all(tr.xy("left_hip")[:, 0] > tr.xy("right_hip")[:, 0])
+    assert np.all((tr.landmarks[..., :2] > 0) & (tr.landmarks[..., :2] < 1))
+    side = exact_track("bridge", {}, "side", 2.0)
+    # filmed from the left: the left knee is nearer (smaller z) than the right
+    assert np.all(side.landmarks[:, LANDMARK_INDEX["left_knee"], 2] < side.landmarks[:, LANDMARK_INDEX["right_knee"], 2])
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_keeps_the_body_in_frame(view):
+    for motion in ("bridge", "hip_thrust", "squat", "walk", "single_leg_stance"):
+        tr = exact_track(motion, {}, view, 4.0)
+        xy = tr.landmarks[..., :2]
+        assert np.all((xy > 0) & (xy < 1)), (motion, view)
+
+
+def test_noise_is_seeded_and_realistic():
+    a = exact_track("walk", {}, "front", 4.0, seed=3, noise=True)
+    b = exact_track("walk", {}, "front", 4.0, seed=3, noise=True)
+    c = exact_track("walk", {}, "front", 4.0, seed=4, noise=True)
+    np.testing.assert_array_equal(a.landmarks, b.landmarks)
+    assert not np.array_equal(np.nan_to_num(a.landmarks), np.nan_to_num(c.landmarks))
+    assert 0.9 < a.detection_rate < 1.0
+    clean = exact_track("walk", {}, "front", 4.0)
+    n = add_noise(clean, seed=1, dropout_rate=0, swap_rate=0, visibility_dip_rate=0, jitter_px=2.0)
+    err_px = (n.landmarks[..., :2] - clean.landmarks[..., :2]) * [clean.frame_width, clean.frame_height]
+    assert 1.0 < np.std(err_px) < 3.0
+    s = add_noise(clean, seed=1, dropout_rate=0, swap_rate=0.05, visibility_dip_rate=0, jitter_px=0)
+    swapped = s.meta["noise"]["swapped_frames"]
+    assert swapped and np.allclose(s.xy("left_knee")[swapped], clean.xy("right_knee")[swapped])
+
+
+def test_bad_input_errors_list_choices():
+    with pytest.raises(ValueError, match="valid motions: .*bridge.*walk") as e:
+        make_motion("plank", {}, 2.0, 30.0)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="valid: .*back_butt.*knee_valgus") as e:
+        make_motion("bridge", {"pelvic_drop": 5}, 2.0, 30.0)
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="valid views: .*side.*feet"):
+        exact_track("bridge", {}, "top", 2.0)
+    with pytest.raises(ValueError, match="number"):
+        make_motion("bridge", {"back_butt": "lots"}, 2.0, 30.0)
+    with pytest.raises(ValueError, match="valid motions"):
+        generate("plank", {}, "side", 1.0, 0, Path("/nonexistent/x.mp4"))
+    with pytest.raises(ValueError, match="valid views"):
+        generate("bridge", {}, "ceiling", 1.0, 0, Path("/nonexistent/x.mp4"))
+    with pytest.raises(ValueError, match=".mp4"):
+        generate("bridge", {}, "side", 1.0, 0, Path("/nonexistent/x.avi"))
+
+
+def test_fault_and_param_tables():
+    assert set(MOTIONS) >= {"bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance"}
+    assert {"back_butt", "incomplete_lockout", "knee_valgus"} <= set(FAULTS["bridge"])
+    assert "neck" in FAULTS["hip_thrust"]
+    assert {"pelvic_drop", "pelvic_sway", "trunk_lean"} <= set(FAULTS["walk"])
+    assert {"cadence", "step_length"} <= set(PARAMS["walk"])
+    for motion in MOTIONS:
+        for name, unit in FAULTS[motion].items():
+            assert unit.split(":")[0] in ("deg", "cm"), (motion, name)
+
+
+def test_generate_is_deterministic_and_truth_schema(tmp_path):
+    kw = dict(width=160, height=96, fps=15.0)
+    v1, t1 = generate("bridge", {"back_butt": 20}, "side", 1.5, 7, tmp_path / "a.mp4", **kw)
+    v2, t2 = generate("bridge", {"back_butt": 20}, "side", 1.5, 7, tmp_path / "b.mp4", **kw)
+    assert v1.stat().st_size > 0 and t1.name == "a.truth.json"
+    assert hashlib.sha256(v1.read_bytes()).digest() == hashlib.sha256(v2.read_bytes()).digest()
+    truth = json.loads(t1.read_text())
+    assert truth == json.loads(t2.read_text())
+    for key in ("motion", "view", "camera", "fps", "seed", "faults", "fault_units", "per_frame", "fault_labels",
+                "events", "frames", "width", "height"):
+        assert key in truth, key
+    assert truth["motion"] == "bridge" and truth["view"] == "side" and truth["seed"] == 7
+    assert truth["faults"] == {"back_butt": 20.0} and truth["fault_units"] == {"back_butt": "deg"}
+    n = truth["frames"]
+    assert n == 22
+    for k, v in truth["per_frame"].items():
+        assert len(v) == n, k
+    for k in ("t", "hip_flexion_l", "hip_flexion_r", "knee_flexion_l", "knee_flexion_r", "lumbar_extension",
+              "pelvis_tilt", "pelvic_obliquity", "shoulder_hip_knee"):
+        assert k in truth["per_frame"], k
+    assert set(truth["fault_labels"]) == {"back_butt"} and len(truth["fault_labels"]["back_butt"]) == n
+
+
+def test_truth_events():
+    m = make_motion("bridge", {}, 10.0, 30.0)
+    reps = m.events["reps"]
+    assert len(reps) >= 2
+    for r in reps:
+        assert r["start_s"] < r["peak_s"] < r["end_s"] <= 10.0
+    assert len(m.events["holds"]) == len(reps)
+    w = make_motion("walk", {"cadence": 120}, 8.0, 30.0)
+    strides = w.events["strides"]
+    assert {s["side"] for s in strides} == {"left", "right"}
+    assert all(abs(s["end_s"] - s["start_s"] - 1.0) < 1e-6 for s in strides)  # 120 steps/min = 1 s strides
+
+
+def test_sweep_specs():
+    specs = list(sweep("knee_valgus", [0, 5, 10]))
+    assert {(s["motion"], s["view"]) for s in specs} >= {("bridge", "feet"), ("squat", "front")}
+    assert [s["faults"] for s in specs[:3]] == [{}, {"knee_valgus": 5.0}, {"knee_valgus": 10.0}]
+    with pytest.raises(ValueError, match="valid"):
+        list(sweep("wobble"))
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir() or not list(SAMPLES.glob("*.mp4")), reason="sample_videos not generated")
+def test_sample_videos_present_and_small():
+    names = ["bridge_side_good", "bridge_side_back_butt", "bridge_feet_knee_valgus", "hip_thrust_side_good",
+             "walk_front_hip_sway", "walk_front_good", "squat_front_knee_valgus"]
+    for n in names:
+        v, t = SAMPLES / f"{n}.mp4", SAMPLES / f"{n}.truth.json"
+        assert v.is_file() and t.is_file(), n
+        assert v.stat().st_size < 1_000_000
+        truth = json.loads(t.read_text())
+        assert 5 <= truth["seconds"] <= 15
