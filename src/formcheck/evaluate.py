@@ -119,8 +119,11 @@ def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set
     from formcheck.clean import clean
     from formcheck.synth import exact_track
 
-    track = exact_track(truth["motion"], truth.get("faults") or {}, view=truth["view"], seconds=truth["seconds"],
-                        seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"])
+    knobs = {**(truth.get("params") or {}), **(truth.get("faults") or {})}
+    camera = {"vfov_deg": truth["camera"]["vfov_deg"]} if "camera" in truth else None
+    track = exact_track(truth["motion"], knobs, view=truth["view"], seconds=truth["seconds"],
+                        seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"],
+                        camera=camera)
     analysis = analyze_track(clean(track), exercise=exercise, view=view, thresholds=th)
     return verdicts(analysis)[0]
 

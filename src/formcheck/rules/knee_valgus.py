@@ -18,6 +18,25 @@ from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series,
 NAME = "knee_valgus"
 FRONTAL_VIEWS = ("front", "back", "feet")
 ONE_LEG = ("single_leg_squat",)
+FACE_ON_SHARE = 0.8  # cos 37 deg: a segment tilted more than ~37 deg toward the camera is too foreshortened
+MIN_ANKLE_GAP_TORSO = 0.4  # ankles at least this far apart (torso lengths) for the separation ratio to be read;
+# side views put them at 0.1-0.3 (measured on the real side-view bridge clips), frontal views at 0.5-2.5
+
+
+def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
+    """(T,) bool: thigh and shank both at least FACE_ON_SHARE of their usual (90th percentile) image length.
+
+    A limb pointing at the camera shrinks in the image; there the 2D knee angle is a projection artefact.
+    MediaPipe's 3D knee flexion alone misses this (it underestimates deep flexion seen from the front).
+    """
+    track = ctx.track
+    ok = np.ones(len(track), bool)
+    for a, b in ((f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")):
+        length = np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)
+        if not np.isfinite(length).any():
+            return np.zeros(len(track), bool)
+        ok &= np.nan_to_num(length, nan=0.0) >= FACE_ON_SHARE * np.nanpercentile(length, 90)
+    return ok
 
 
 @register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"))
@@ -31,6 +50,11 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     gate = th("fppa_max_knee_flexion_deg")
     ratio = ctx.kin["knee_ankle_ratio"]
+    # The ratio means something only while the feet are seen apart (a frontal view of both legs): where the
+    # ankles overlap in the image (a side-on stretch of an edited or turning clip) it divides by ~0.
+    ankle_gap = np.linalg.norm(ctx.track.xy_px("left_ankle") - ctx.track.xy_px("right_ankle"), axis=-1)
+    feet_apart = np.nan_to_num(ankle_gap / ctx.kin.torso_length_px, nan=0.0) >= MIN_ANKLE_GAP_TORSO
+    ratio = np.where(feet_apart, ratio, np.nan)
     wide_on_purpose = np.nan_to_num(ratio, nan=0.0) >= th("wide_knees_ratio")
     findings = []
     metrics: dict[str, float] = {}
@@ -41,7 +65,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     fppa_usable = ctx.view != "feet"
     for side in ("left", "right"):
         flexion = ctx.kin[f"knee_flexion_3d_{side}"]
-        usable = (flexion <= gate) & ~wide_on_purpose & fppa_usable
+        usable = (flexion <= gate) & ~wide_on_purpose & fppa_usable & _segments_face_on(ctx, side)
         fppa = np.where(usable, ctx.kin[f"fppa_{side}"], np.nan)
         fppa_frames += int(np.isfinite(fppa).sum())
         findings += findings_from_series(
@@ -89,7 +113,6 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 fault_below=th("separation_ratio_fault"),
             )
         )
-    total = max(int(np.isfinite(ratio).sum()), 1)
-    metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * total)
+    metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * max(int(ctx.track.detected.sum()), 1))
     metrics["knee_valgus_wide_knees_share"] = float(wide_on_purpose.mean()) if len(wide_on_purpose) else 0.0
     return RuleOutcome(findings=findings, metrics=metrics, key_series=series)

@@ -321,6 +321,27 @@ def _neutral_ankle(A: Anthropometry, side: str) -> np.ndarray:
     return np.array([0.0, (1 if side == "left" else -1) * A.hip_sep / 2])
 
 
+def _plant_feet_laterally(ang: dict, A: Anthropometry, stance: tuple[str, ...], iterations: int = 40) -> None:
+    """Solve each stance hip's abduction (deg, per frame) so the ankle keeps its frame-0 sideways offset from the
+    pelvis: the feet stay planted while the hips and knees flex and rotate (knee valgus then moves the knees in, not
+    the feet). Bisection on hip_abduction within +/-45 deg; edits `ang` in place."""
+    T = next(iter(ang.values())).shape[0]
+    for s in stance:
+        side = "left" if s == "l" else "right"
+        key = f"hip_abduction_{s}"
+        target = forward_kinematics(ang, np.zeros((T, 3)), None, A).lm(f"{side}_ankle")[0, 1]
+        sign = 1.0 if side == "left" else -1.0  # abduction moves the left ankle to +y (left), the right to -y
+        lo, hi = np.full(T, -45.0), np.full(T, 45.0)
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            ang[key] = mid
+            y = forward_kinematics(ang, np.zeros((T, 3)), None, A).lm(f"{side}_ankle")[:, 1]
+            too_far_out = sign * (y - target) > 0
+            hi = np.where(too_far_out, mid, hi)
+            lo = np.where(too_far_out, lo, mid)
+        ang[key] = (lo + hi) / 2
+
+
 def squat(t, knobs, seconds, single=False):
     A = Anthropometry(knobs["height_m"])
     T = t.shape[0]
@@ -367,6 +388,7 @@ def squat(t, knobs, seconds, single=False):
         anchors = {side: np.array([0.0, 0.0]), ("right" if side == "left" else "left"): np.zeros(2)}
         root, _ = _place_standing(ang, A, weights, shift, anchors)
     else:
+        _plant_feet_laterally(ang, A, stance)
         weights = {"left": np.full(T, 0.5), "right": np.full(T, 0.5)}
         b0 = forward_kinematics(ang, np.zeros((T, 3)), None, A)
         anchors = {s: b0.lm(f"{s}_ankle")[0, :2] - (b0.lm("left_ankle")[0, :2] + b0.lm("right_ankle")[0, :2]) / 2
