@@ -270,3 +270,16 @@ def test_synthetic_body_clips(motion, view, expected_view, exercise):
     g = detect_view(track)
     assert g.view == expected_view, g.evidence
     assert detect_exercise(track, g).exercise == exercise
+
+
+@pytest.mark.parametrize("view", ["front", "side", "back"])
+def test_walking_is_told_from_squatting_by_feet_alternation(view):
+    from formcheck.synth import exact_track
+    from formcheck.views import WALK_MIN_FEET_AMPLITUDE_TORSO, feet_alternation
+
+    walk = exact_track("walk", {}, view=view, seconds=8.0, noise=True)
+    amplitude, rhythm = feet_alternation(walk)
+    assert amplitude >= WALK_MIN_FEET_AMPLITUDE_TORSO and rhythm > 0.5
+    assert detect_exercise(walk).exercise == "walk"
+    squat = exact_track("squat", {}, view=view, seconds=8.0, noise=True)
+    assert feet_alternation(squat)[0] < WALK_MIN_FEET_AMPLITUDE_TORSO
