@@ -81,3 +81,27 @@ def test_extract_real_clip_summary(tmp_path):
     track = PoseTrack.load(out)
     assert len(track) == 167 and track.detection_rate > 0.95
     assert "cleaning" in track.meta
+
+
+def test_extract_truncated_video_warns_and_keeps_frames(tmp_path):
+    import av
+    from fractions import Fraction
+
+    full = tmp_path / "full.mkv"
+    with av.open(str(full), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        rng = np.random.default_rng(3)
+        for _ in range(40):
+            img = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    out = tmp_path / "t.npz"
+    result = runner.invoke(app, ["extract", str(cut), "-o", str(out), "--raw"])
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "kept" in result.output
+    assert 5 < len(PoseTrack.load(out)) < 40
