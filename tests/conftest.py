@@ -40,6 +40,30 @@ def write_test_video(path: Path, frames: int = 20, size=(64, 48), fps: int = 10,
     return path
 
 
+def write_noise_video(path: Path, frames: int, *, seed: int = 1) -> Path:
+    """An H.264 video of random pixels (incompressible: cutting its bytes in half cuts its frames)."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        rng = np.random.default_rng(seed)
+        for _ in range(frames):
+            img = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def truncated_copy(path: Path) -> Path:
+    """The first half of a file's bytes, beside it as cut_NAME."""
+    cut = path.with_name("cut_" + path.name)
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return cut
+
+
 @pytest.fixture
 def tiny_video(tmp_path: Path) -> Path:
     return write_test_video(tmp_path / "tiny.mp4")

@@ -84,22 +84,9 @@ def test_extract_real_clip_summary(tmp_path):
 
 
 def test_extract_truncated_video_warns_and_keeps_frames(tmp_path):
-    import av
-    from fractions import Fraction
+    from conftest import truncated_copy, write_noise_video
 
-    full = tmp_path / "full.mkv"
-    with av.open(str(full), "w") as container:
-        stream = container.add_stream("libx264", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        rng = np.random.default_rng(3)
-        for _ in range(40):
-            img = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    cut = tmp_path / "cut.mkv"
-    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    cut = truncated_copy(write_noise_video(tmp_path / "full.mkv", 40))
     out = tmp_path / "t.npz"
     result = runner.invoke(app, ["extract", str(cut), "-o", str(out), "--raw"])
     assert result.exit_code == 0, result.output

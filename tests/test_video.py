@@ -58,23 +58,9 @@ def test_bad_paths_give_one_line_errors(tmp_path, make, message):
 
 
 def test_truncated_video_keeps_what_decoded_and_warns(tmp_path):
-    import av
-    from fractions import Fraction
+    from conftest import truncated_copy, write_noise_video
 
-    path = tmp_path / "full.mkv"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=Fraction(10))
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        rng = np.random.default_rng(1)
-        for _ in range(60):
-            img = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    cut = tmp_path / "cut.mkv"
-    data = path.read_bytes()
-    cut.write_bytes(data[: len(data) // 2])
+    cut = truncated_copy(write_noise_video(tmp_path / "full.mkv", 60))
     with VideoReader(cut) as video:
         frames = list(video)
     assert 10 < len(frames) < 60

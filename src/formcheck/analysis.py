@@ -11,21 +11,12 @@ import numpy as np
 from formcheck import kinematics
 from formcheck.analysis_types import Analysis, KeySeries
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
-from formcheck.report.schema import Finding, HoldSpan, NotJudged, Report, RepSpan
+from formcheck.report.schema import EXERCISE_WORDS, Finding, HoldSpan, NotJudged, Report, RepSpan
 from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
 
-EXERCISE_NAMES = {
-    "bridge": "glute bridge",
-    "hip_thrust": "hip thrust",
-    "squat": "squat",
-    "single_leg_squat": "single-leg squat",
-    "walk": "walk",
-    "single_leg_stance": "single-leg stance",
-    "unknown": "unrecognised movement",
-}
 LYING = ("bridge", "hip_thrust")
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
@@ -164,7 +155,7 @@ def summarise(
     detection_rate: float,
 ) -> str:
     """A plain-words paragraph: what was seen, the verdicts, and what could not be judged."""
-    parts = [f"{EXERCISE_NAMES.get(exercise, exercise).capitalize()}, filmed from the {view}."]
+    parts = [f"{EXERCISE_WORDS.get(exercise, 'unrecognised movement').capitalize()}, filmed from the {view}."]
     if reps:
         parts.append(f"{len(reps)} rep{'s' if len(reps) != 1 else ''} found.")
     if holds:

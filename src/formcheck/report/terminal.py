@@ -11,16 +11,8 @@ from typing import Sequence
 from rich.console import Console
 from rich.text import Text
 
-from formcheck.report.schema import Finding, Report, RepSpan
+from formcheck.report.schema import EXERCISE_WORDS, Finding, Report, RepSpan
 
-EXERCISE_WORDS = {
-    "bridge": "glute bridge",
-    "hip_thrust": "hip thrust",
-    "squat": "squat",
-    "single_leg_squat": "single-leg squat",
-    "walk": "walk",
-    "single_leg_stance": "single-leg stance",
-}
 VIEW_WORDS = {
     "side": "side view",
     "front": "front view",
