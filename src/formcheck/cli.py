@@ -240,6 +240,14 @@ def analyze(
         Optional[Path], typer.Option("--thresholds", help="A TOML file overriding thresholds (see rules/thresholds.toml).")
     ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Skip the annotated video (faster).")] = False,
+    contour: Annotated[
+        bool,
+        typer.Option(
+            "--contour/--no-contour",
+            help="Bridges and hip thrusts from the side: trace the back's outline from person masks on a few frames "
+            "(tops and bottoms of reps) for the lumbar arch check. Needs the video.",
+        ),
+    ] = True,
     model: ModelOption = None,
 ) -> None:
     """Judge the form in INPUT: findings in plain words with times, angles and pictures.
@@ -267,6 +275,14 @@ def analyze(
         out_dir.mkdir(parents=True, exist_ok=True)
         track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
     analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
+    if contour and analysis.report.exercise in ("bridge", "hip_thrust"):
+        from formcheck.contour_pass import add_dorsal_contour
+
+        with err.status("tracing the back's outline on the tops and bottoms of reps"):
+            track = add_dorsal_contour(track, video_path, analysis.report, model_path=model)
+        if video_path is not None:
+            track.save(out_dir / "track.npz")
+        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
     with err.status("writing report" + ("" if no_video or video_path is None else " and annotated video")):
         paths = write_outputs(analysis, out_dir, video_path=video_path, make_video=not no_video)
     if json_only:

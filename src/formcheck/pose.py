@@ -14,7 +14,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -309,3 +309,77 @@ def iter_frames_and_landmarks(video_path: str | Path, model: ModelInfo) -> Itera
     with VideoReader(video_path) as video, PoseEstimator(model) as estimator:
         for frame in video:
             yield frame, estimator.detect(frame)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Person masks on selected frames (the dorsal-contour pass; formcheck.contour_pass)
+
+def masks_for_frames(
+    video_path: str | Path,
+    frame_indices: Iterable[int],
+    *,
+    model_path: str | Path | None = None,
+    reference_landmarks: np.ndarray | None = None,
+    max_people: int = MAX_PEOPLE,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(frame index, (H, W) float32 person mask in [0, 1], (33, 4) image landmarks) for the requested frames.
+
+    A separate IMAGE-mode PoseLandmarker with `output_segmentation_masks=True` runs on those frames only; the
+    video is decoded in order up to the last requested frame, and only requested frames are converted to RGB.
+    Frame indices count decoded frames from 0, as in VideoReader (so they match a PoseTrack from extract_track).
+    reference_landmarks: the track's (T, 33, 4) landmarks; when several people are found, the one whose box overlaps
+    the track's box at that frame is taken (else choose_subject's rule). Frames where nobody is found are skipped.
+    The main VIDEO-mode pass is untouched: masks cost ~25% more model time per frame, so they are only made here.
+    """
+    import av
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+
+    from formcheck.video import _rotate, check_video_path
+
+    wanted = sorted({int(i) for i in frame_indices if int(i) >= 0})
+    if not wanted:
+        return
+    model = resolve_model(model_path)
+    options = PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model.path)),
+        running_mode=RunningMode.IMAGE,
+        num_poses=max_people,
+        output_segmentation_masks=True,
+    )
+    path = check_video_path(video_path)
+    with quiet_native_logs():
+        landmarker = PoseLandmarker.create_from_options(options)
+    container = av.open(str(path))
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        want = set(wanted)
+        last = wanted[-1]
+        for index, av_frame in enumerate(container.decode(stream)):
+            if index > last:
+                break
+            if index not in want:
+                continue
+            rgb = _rotate(av_frame.to_ndarray(format="rgb24"), int(round(av_frame.rotation or 0)) % 360)
+            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
+            if not result.pose_landmarks or not result.segmentation_masks:
+                continue
+            people = [
+                np.array([[p.x, p.y, p.z, p.visibility if p.visibility is not None else np.nan] for p in person])
+                for person in result.pose_landmarks
+            ]
+            previous = None
+            if reference_landmarks is not None and index < len(reference_landmarks):
+                ref = reference_landmarks[index, :, :2]
+                if np.isfinite(ref).all(axis=1).sum() >= 3:
+                    previous = _person_box(ref)
+            chosen = choose_subject(people, previous) if len(people) > 1 else 0
+            mask = result.segmentation_masks[min(chosen, len(result.segmentation_masks) - 1)].numpy_view()
+            yield index, np.array(mask, dtype=np.float32).reshape(mask.shape[:2]), people[chosen]
+    except (av.error.FFmpegError, EOFError):
+        return  # a video that breaks off: the masks made so far stand
+    finally:
+        container.close()
+        landmarker.close()

@@ -5,6 +5,10 @@ Arrays (T frames):
                      relative depth, same scale as x), visibility in [0, 1]. NaN rows: no person that frame.
     world_landmarks  (T, 33, 3) float, metres, hip-centred (MediaPipe world coordinates: y down).
     timestamps_s     (T,) float, seconds from the start of the source.
+    dorsal_contour   optional (T, K, 3) float: the back's outline from a person segmentation mask, K named points
+                     (DORSAL_POINT_NAMES) as x, y normalised like the landmarks and a confidence in [0, 1]; NaN rows
+                     where no contour was traced (frame not sampled, contour hidden). None when never traced.
+                     See formcheck.contour; meta["dorsal_contour"] says how it was made (dorsal_sign, frames).
 
 Frames with no person are NaN, never dropped, so frame i is always timestamps_s[i].
 Pure: this module imports neither cv2 nor mediapipe.
@@ -62,6 +66,12 @@ SKELETON_EDGES: tuple[tuple[str, str], ...] = (
 )
 
 TRACK_FORMAT_VERSION = 1
+# model_name of a track that is the exact projection of the synthetic body (formcheck.synth), not a pose model's output
+EXACT_PROJECTION_MODEL = "synthetic-truth"
+
+# The back's outline, head to pelvis (formcheck.contour): tangent points of the upper trunk, the lumbar apex, and
+# tangent points of the pelvis.
+DORSAL_POINT_NAMES: tuple[str, ...] = ("thoracic_upper", "thoracic_lower", "lumbar_apex", "sacral_upper", "sacral_lower")
 
 
 class TrackFileError(ValueError):
@@ -92,6 +102,7 @@ class PoseTrack:
     model_name: str = ""
     model_sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    dorsal_contour: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lm = np.asarray(self.landmarks, dtype=np.float64)
@@ -111,6 +122,12 @@ class PoseTrack:
         for name, arr in (("landmarks", lm), ("world_landmarks", wl), ("timestamps_s", ts)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+        if self.dorsal_contour is not None:
+            dc = np.array(self.dorsal_contour, dtype=np.float64)
+            if dc.shape != (T, len(DORSAL_POINT_NAMES), 3):
+                raise ValueError(f"dorsal_contour must be ({T}, {len(DORSAL_POINT_NAMES)}, 3), got {dc.shape}")
+            dc.setflags(write=False)
+            object.__setattr__(self, "dorsal_contour", dc)
 
     # ---- size and time -------------------------------------------------
     def __len__(self) -> int:
@@ -165,6 +182,7 @@ class PoseTrack:
             world_landmarks=self.world_landmarks[key],
             timestamps_s=self.timestamps_s[key],
             meta=dict(self.meta),
+            dorsal_contour=None if self.dorsal_contour is None else self.dorsal_contour[key],
         )
 
     def between(self, start_s: float, end_s: float) -> "PoseTrack":
@@ -187,9 +205,16 @@ class PoseTrack:
             meta=meta,
         )
 
+    def with_dorsal_contour(self, points: np.ndarray | None, **meta_updates: Any) -> "PoseTrack":
+        """A copy carrying dorsal contour points ((T, K, 3), see module docstring; None removes them)."""
+        meta = dict(self.meta)
+        meta.update(meta_updates)
+        return replace(self, dorsal_contour=points, meta=meta)
+
     # ---- persistence -----------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` and a JSON `metadata`."""
+        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour` when traced)
+        and a JSON `metadata`."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -205,15 +230,17 @@ class PoseTrack:
             "model_sha256": self.model_sha256,
             "meta": self.meta,
         }
+        arrays = dict(
+            landmarks=self.landmarks.astype(np.float32),
+            world_landmarks=self.world_landmarks.astype(np.float32),
+            timestamps_s=self.timestamps_s,
+            metadata=np.array(json.dumps(metadata, default=_json_default)),
+        )
+        if self.dorsal_contour is not None:
+            arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh,
-                landmarks=self.landmarks.astype(np.float32),
-                world_landmarks=self.world_landmarks.astype(np.float32),
-                timestamps_s=self.timestamps_s,
-                metadata=np.array(json.dumps(metadata, default=_json_default)),
-            )
+            np.savez_compressed(fh, **arrays)
         tmp.replace(path)
         return path
 
@@ -234,6 +261,8 @@ class PoseTrack:
                     )
                 metadata = json.loads(str(data["metadata"])) if "metadata" in data.files else {}
                 arrays = {k: np.array(data[k], dtype=np.float64) for k in ("landmarks", "world_landmarks", "timestamps_s")}
+                if "dorsal_contour" in data.files:
+                    arrays["dorsal_contour"] = np.array(data["dorsal_contour"], dtype=np.float64)
         except TrackFileError:
             raise
         except Exception as exc:  # zip/npy/json damage: say which file

@@ -203,6 +203,73 @@ class AngleAnnotator:
 
 
 @dataclass(frozen=True)
+class ContourAnnotator:
+    """Draws the back's outline points (PoseTrack.dorsal_contour row: (K, 3) x, y normalised, confidence), the
+    upper-trunk and pelvis tangent lines extended towards each other, and the lumbar angle label at the apex."""
+
+    thickness: int | None = None
+
+    def annotate(self, frame_rgb: np.ndarray, points: np.ndarray, text: str = "", colour: RGB = OK_RGB) -> np.ndarray:
+        img = frame_rgb.copy()
+        if points is None or not np.isfinite(points[:, :2]).all():
+            return img
+        h, w = img.shape[:2]
+        s = _scale_for(img)
+        thick = self.thickness or max(2, int(round(3 * s)))
+        p = points[:, :2] * np.array([w, h], float)
+        tu, tl, apex, su, sl = p
+        # tangents, extended a little past their points so the angle between them reads
+        for a, b in ((tu, tl), (sl, su)):
+            d = b - a
+            b2 = b + 0.35 * d
+            cv2.line(img, tuple(np.round(a).astype(int)), tuple(np.round(b2).astype(int)), (0, 0, 0), thick + 2, cv2.LINE_AA)
+            cv2.line(img, tuple(np.round(a).astype(int)), tuple(np.round(b2).astype(int)), colour, thick, cv2.LINE_AA)
+        outline = np.round(np.stack([tu, tl, apex, su, sl])).astype(np.int32)
+        cv2.polylines(img, [outline], False, (60, 230, 120), max(1, thick // 2), cv2.LINE_AA)
+        for q in outline:
+            cv2.circle(img, tuple(q), max(3, thick + 1), (0, 0, 0), -1, cv2.LINE_AA)
+            cv2.circle(img, tuple(q), max(2, thick), (60, 230, 120), -1, cv2.LINE_AA)
+        if text:
+            text = ascii_text(text)
+            fs = 0.6 * s
+            tw, th, _ = _text_size(text, fs, max(1, int(s * 1.5)))
+            # put the label off the chord's middle on the side away from the apex (outside the body when arched)
+            mid = 0.5 * (tl + su)
+            chord = sl - tu
+            away = np.array([-chord[1], chord[0]]) / max(np.hypot(*chord), 1e-6)
+            if (apex - mid) @ away > 0:
+                away = -away
+            lx = int(np.clip(mid[0] + away[0] * 28 * s - tw / 2, 2, max(2, w - tw - 2)))
+            ly = int(np.clip(mid[1] + away[1] * 28 * s + th / 2, th + 2, h - 4))
+            _put_text(img, text, (lx, ly), fs, colour, max(1, int(s * 1.5)))
+        return img
+
+
+def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[int, np.ndarray] | None:
+    """(frame, (K, 3) points) of the traced back outline at `index`, or at the nearest traced frame within hold_s
+    seconds (the outline is only traced on some frames); None when there is none."""
+    dc = track.dorsal_contour
+    if dc is None or not 0 <= index < len(track):
+        return None
+    traced = np.flatnonzero(np.isfinite(dc[:, :, :2]).all(axis=(1, 2)))
+    if traced.size == 0:
+        return None
+    j = int(traced[np.argmin(np.abs(traced - index))])
+    if abs(track.timestamps_s[j] - track.timestamps_s[index]) > hold_s:
+        return None
+    return j, dc[j]
+
+
+def _lumbar_text(analysis: Analysis, j: int) -> tuple[str, RGB]:
+    try:
+        s = analysis.series("lumbar_angle")
+    except KeyError:
+        return "", OK_RGB
+    v = float(s.values[j]) if j < len(s.values) else float("nan")
+    return (f"lumbar {format_number(v, 'deg')}" if np.isfinite(v) else ""), (60, 230, 120)
+
+
+@dataclass(frozen=True)
 class ReadoutAnnotator:
     """A semi-transparent dark panel in the top-left corner: per readout a coloured dot and the text, lightened
     towards white so it stays readable on the panel."""
@@ -350,6 +417,7 @@ class FrameOverlay:
 
     skeleton: SkeletonAnnotator = SkeletonAnnotator()
     angle: AngleAnnotator = AngleAnnotator()
+    contour: ContourAnnotator = ContourAnnotator()
     readout: ReadoutAnnotator = ReadoutAnnotator()
     cue: CueAnnotator = CueAnnotator()
 
@@ -360,6 +428,9 @@ class FrameOverlay:
         if in_track:
             lm = track.landmarks[index]
             img = self.skeleton.annotate(img, lm)
+            traced = contour_at(track, index)
+            if traced is not None:
+                img = self.contour.annotate(img, traced[1], *_lumbar_text(analysis, traced[0]))
             for s in _angle_series(analysis):
                 v = float(s.values[index]) if index < len(s.values) else float("nan")
                 if np.isfinite(v):
@@ -516,6 +587,12 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
             lm = _crop_landmarks(lm, box, w, h)
             series = _angle_series(analysis, rules=[f.rule], side=f.side)
             img = skeleton.annotate(img, lm, highlight=[s.angle_points[1] for s in series])
+            traced = contour_at(track, i) if f.rule == "lumbar_arch" else None
+            if traced is not None:
+                pts = traced[1].copy()
+                pts[:, 0] = (pts[:, 0] * w - box[0]) / (box[2] - box[0])
+                pts[:, 1] = (pts[:, 1] * h - box[1]) / (box[3] - box[1])
+                img = ContourAnnotator().annotate(img, pts, *_lumbar_text(analysis, traced[0]))
             for s in series:
                 v = float(s.values[i]) if i < len(s.values) else float("nan")
                 if np.isfinite(v):

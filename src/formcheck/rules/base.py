@@ -18,7 +18,7 @@ from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep
 from formcheck.report.schema import Finding, NotJudged
 from formcheck.rules.thresholds import Thresholds
-from formcheck.track import PoseTrack
+from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
 
 EXERCISES: tuple[str, ...] = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
 VIEWS: tuple[str, ...] = ("side", "front", "back", "feet", "oblique")
@@ -99,6 +99,14 @@ def run_rules(ctx: RuleContext) -> list[tuple[RuleSpec, RuleOutcome]]:
 
 
 # ---- helpers shared by rules -------------------------------------------------------------------------------
+
+def pelvic_obliquity_gain(ctx: RuleContext) -> float:
+    """How much of the true pelvic tilt the track's hip landmarks show: the pose model's measured gain
+    (thresholds.toml [pelvis]) for detected landmarks, 1 for an exact synthetic projection."""
+    if ctx.track.model_name == EXACT_PROJECTION_MODEL:
+        return 1.0
+    return ctx.th["pelvis", "landmark_obliquity_gain"]
+
 
 def spans_over(mask: np.ndarray, timestamps_s: np.ndarray, *, min_duration_s: float = 0.0) -> list[tuple[int, int]]:
     """(start, end_exclusive) frame index runs where mask is True lasting at least min_duration_s seconds."""

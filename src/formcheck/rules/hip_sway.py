@@ -1,7 +1,8 @@
 """hip_sway: in walking, the pelvis drops on the swing side or swings side to side (weak gluteus medius).
 
 Evidence (front or back view): pelvic obliquity during each stance phase, relative to the clip's median (camera
-roll and a constant tilt removed), signed as the drop of the swing side; and the lateral displacement of the
+roll and a constant tilt removed), signed as the drop of the swing side, and divided by the measured gain of
+MediaPipe's hip landmarks ([pelvis] landmark_obliquity_gain); and the lateral displacement of the
 mid-hip, peak to peak per stride, in hip widths (running hip width, so walking toward the camera does not
 inflate it). Thresholds: thresholds.toml [hip_sway].
 """
@@ -14,7 +15,14 @@ from scipy.signal import butter, sosfiltfilt
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import mid_hip_px
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series, register, severity_for
+from formcheck.rules.base import (
+    RuleContext,
+    RuleOutcome,
+    findings_from_series,
+    pelvic_obliquity_gain,
+    register,
+    severity_for,
+)
 
 NAME = "hip_sway"
 FRONTAL_VIEWS = ("front", "back")
@@ -64,7 +72,8 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
             NAME, f"a {ctx.view} view cannot show the pelvis tilting or swaying sideways", better_view="front"
         )
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
-    obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ)
+    gain = pelvic_obliquity_gain(ctx)
+    obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ) / gain
     obliquity = obliquity - np.nanmedian(obliquity) if np.isfinite(obliquity).any() else obliquity
     sway = lateral_sway_hipw(ctx)
     findings: list[Finding] = []
@@ -102,7 +111,10 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
                         f"{ctx.time_at(worst[1]):.1f} s): your {stance_side} glute medius is not holding it level. "
                         "Keep the hips level as you step."
                     ),
-                    evidence="pelvic obliquity in stance, median over steps (front/back view)",
+                    evidence=(
+                        f"pelvic obliquity in stance, median over steps (front/back view); hip-landmark tilt "
+                        f"/ {gain:g} (MediaPipe's hips show about {gain:.0%} of the true tilt)"
+                    ),
                     peak_s=ctx.time_at(worst[1]),
                 )
             )

@@ -1,41 +1,94 @@
 """lumbar_arch ("back butt"): the lower back, not the glutes, pushes the hips up in a bridge or hip thrust.
 
-Evidence (side view): at the top of each rep or hold, the shoulder-hip-knee angle past straight (> 180 deg: the
-hips rise above the shoulder-knee line; the hip joint itself cannot extend much past neutral with the knees bent,
-so the excess comes from the lumbar spine and an anterior pelvic tilt). Thresholds: thresholds.toml [lumbar_arch].
+Evidence (side view), per rep or hold:
+1. primary, where the back's outline was traced at the top (PoseTrack.dorsal_contour, from the person mask;
+   formcheck.contour): the lumbar angle at the top (deg, angle between the upper-trunk and pelvis tangents of the
+   back's outline, + = extension, 0 = the two parallel: a straight back line). The change from the bottom of the
+   rep (contour.lumbar_change) is not used: on the synthetic sweep the bottoms' outlines were bent by a hand or an
+   arm lying against the pelvis (hip thrust bottoms read -30 deg on a neutral back), so it is not trustworthy yet.
+2. otherwise: at the top, the shoulder-hip-knee angle past straight (> 180 deg: the hips rise above the shoulder-knee
+   line; the hip joint cannot extend much past neutral with the knees bent, so the excess comes from the lumbar
+   spine and an anterior pelvic tilt).
+Each finding's `evidence` names the measure used; metrics lumbar_arch_contour_reps / lumbar_arch_geometry_reps count
+the reps judged each way. Thresholds: thresholds.toml [lumbar_arch].
 """
 from __future__ import annotations
 
 import numpy as np
 
 from formcheck.analysis_types import KeySeries
+from formcheck.contour import track_apex_depth, track_lumbar_angle
 from formcheck.report.schema import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, register, severity_for
 from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
 
 NAME = "lumbar_arch"
+CONTOUR_EVIDENCE = "lumbar angle at the top, from the back's outline (person mask)"
+GEOMETRY_EVIDENCE = "shoulder–hip–knee angle (side view)"
+
+
+def _contour_note(ctx: RuleContext) -> str:
+    info = ctx.track.meta.get("dorsal_contour", {})
+    status = info.get("status") if isinstance(info, dict) else None
+    if ctx.track.dorsal_contour is None:
+        return status or "no body outline in this track (analysed without the video)"
+    return "the back's outline was hidden at this rep's top or bottom"
 
 
 @register(NAME, exercises=("bridge", "hip_thrust"))
 def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
-    """Hips pushed past straight at the top: arching the lower back instead of extending the hips."""
+    """Hips pushed up by the lower back: lumbar angle at the top (back outline) or hips past straight (landmarks)."""
     if ctx.view not in SIDE_VIEWS:
         return RuleOutcome.cannot_judge(
-            NAME, f"a {ctx.view} view cannot show the lower back's arch or the hip line", better_view="side"
+            NAME,
+            f"a {ctx.view} view cannot show the lower back's arch or the hip line (the back's outline is not used "
+            "either: it is only seen from the side)",
+            better_view="side",
         )
     warn = ctx.th["lumbar_arch", "past_straight_warn_deg"]
     fault = ctx.th["lumbar_arch", "past_straight_fault_deg"]
+    top_warn = ctx.th["lumbar_arch", "lumbar_top_warn_deg"]
+    top_fault = ctx.th["lumbar_arch", "lumbar_top_fault_deg"]
     angle = trunk_thigh_near(ctx)
     past_straight = angle - 180.0
+    lumbar = track_lumbar_angle(ctx.track)
     findings: list[Finding] = []
     peaks: list[float] = []
+    top_angles: list[float] = []
+    contour_reps = geometry_reps = 0
+    note = _contour_note(ctx)
     for label, frames in lift_tops(ctx):
         values = past_straight[frames]
+        if np.isfinite(values).any():
+            peaks.append(float(np.nanmax(values)))
+        top = frames[np.isfinite(lumbar[frames])]
+        if top.size:
+            contour_reps += 1
+            worst = int(top[np.argmax(lumbar[top])])
+            value = float(lumbar[worst])
+            top_angles.append(value)
+            severity = severity_for(value, top_warn, top_fault)
+            if severity is None:
+                continue
+            findings.append(Finding(
+                rule=NAME, severity=severity, side=None,
+                start_s=ctx.time_at(top.min()), end_s=ctx.end_time_at(top.max()),
+                value=value, threshold=top_fault if severity == "fault" else top_warn,
+                unit="deg lumbar extension",
+                cue=(
+                    f"At the top of {label} your lower back is arched {value:.0f}° (outline of your back): "
+                    "the lower back, not the glutes, is lifting. Tuck your ribs down, tilt the pelvis back and keep "
+                    "the lower back flat as the hips rise."
+                ),
+                evidence=f"{CONTOUR_EVIDENCE} (side view)",
+                peak_s=ctx.time_at(worst),
+            ))
+            continue
         if not np.isfinite(values).any():
             continue
+        geometry_reps += 1
         worst = int(frames[np.nanargmax(values)])
         peak = float(past_straight[worst])
-        peaks.append(peak)
         severity = severity_for(peak, warn, fault)
         if severity is None:
             continue
@@ -55,15 +108,22 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
                     "that is your lower back arching, not your glutes. Tuck your ribs down, tilt the pelvis back "
                     "and stop when shoulders, hips and knees form a straight line."
                 ),
-                evidence="shoulder–hip–knee angle (side view)",
+                evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
                 peak_s=ctx.time_at(worst),
             )
         )
-    metrics = {}
+    metrics = {
+        "lumbar_arch_contour_reps": float(contour_reps),
+        "lumbar_arch_geometry_reps": float(geometry_reps),
+        "lumbar_arch_contour_frames": float(np.isfinite(lumbar).sum()),
+    }
     if peaks:
         metrics["lumbar_arch_max_past_straight_deg"] = float(np.max(peaks))
         metrics["lumbar_arch_median_past_straight_deg"] = float(np.median(peaks))
-    series = KeySeries(
+    if top_angles:
+        metrics["lumbar_arch_max_top_lumbar_angle_deg"] = float(np.max(top_angles))
+        metrics["lumbar_arch_median_top_lumbar_angle_deg"] = float(np.median(top_angles))
+    series = [KeySeries(
         name="trunk_thigh_near",
         label="Shoulder–hip–knee angle (180° = straight line)",
         unit="deg",
@@ -72,5 +132,22 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
         warn_above=180.0 + warn,
         fault_above=180.0 + fault,
         angle_points=(f"{ctx.kin.near_side}_shoulder", f"{ctx.kin.near_side}_hip", f"{ctx.kin.near_side}_knee"),
-    )
-    return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
+    )]
+    if np.isfinite(lumbar).any():
+        series.append(KeySeries(
+            name="lumbar_angle",
+            label="Lumbar angle from the back's outline (+ = arched)",
+            unit="deg",
+            values=lumbar,
+            rules=(NAME,),
+            warn_above=top_warn,
+            fault_above=top_fault,
+        ))
+        series.append(KeySeries(
+            name="lumbar_apex_depth",
+            label="Lumbar apex depth (+ = hollow back)",
+            unit="torso lengths",
+            values=track_apex_depth(ctx.track),
+            rules=(NAME,),
+        ))
+    return RuleOutcome(findings=findings, metrics=metrics, key_series=series)

@@ -10,7 +10,7 @@ import numpy as np
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import torso_length_px
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, register, spans_over
+from formcheck.rules.base import RuleContext, RuleOutcome, pelvic_obliquity_gain, register, spans_over
 
 NAME = "stance_asymmetry"
 FRONTAL_VIEWS = ("front", "back")
@@ -24,7 +24,8 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the pelvis tilting", better_view="front")
     track = ctx.track
     lift = (track.xy_px("right_ankle")[:, 1] - track.xy_px("left_ankle")[:, 1]) / torso_length_px(track)
-    obliquity = ctx.kin["pelvic_obliquity"]  # + = left hip lower
+    # + = left hip lower; divided by the hip landmarks' measured gain (thresholds.toml [pelvis])
+    obliquity = ctx.kin["pelvic_obliquity"] / pelvic_obliquity_gain(ctx)
     drop_warn = ctx.th[NAME, "drop_warn_deg"]
     diff_warn = ctx.th[NAME, "side_difference_warn_deg"]
     findings: list[Finding] = []

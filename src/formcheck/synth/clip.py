@@ -11,7 +11,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from formcheck.track import LANDMARK_INDEX, MIRROR_INDEX, PoseTrack
+from formcheck.track import EXACT_PROJECTION_MODEL, LANDMARK_INDEX, MIRROR_INDEX, PoseTrack
 
 from .body import BodyFrames, hip_height_above_line, measured_joint_angles, shoulder_hip_knee_angle
 from .camera import VIEWS, Camera, make_camera, project_landmarks
@@ -61,7 +61,7 @@ def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: 
 def _track(body: BodyFrames, cam: Camera, t: np.ndarray, fps: float, source: str, meta: dict) -> PoseTrack:
     lm, wl = project_landmarks(cam, body.landmarks, body.extras["mid_hip"])
     return PoseTrack(landmarks=lm, world_landmarks=wl, timestamps_s=t, fps=fps, frame_width=cam.width,
-                     frame_height=cam.height, source=source, model_name="synthetic-truth", meta=meta)
+                     frame_height=cam.height, source=source, model_name=EXACT_PROJECTION_MODEL, meta=meta)
 
 
 def _check_common(motion: str, faults: Mapping[str, float] | None, view: str, seconds: float, fps: float) -> None:

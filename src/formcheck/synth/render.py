@@ -66,6 +66,69 @@ def _sphere(c, r, color):
     return Ellipsoid(np.asarray(c, float), np.eye(3) * r, color)
 
 
+# Torso profile along the spine (metres for a 1.75 m body; scaled with height), at distances z from the hip-joint
+# level along the spine line (L5/S1 at 0.105 m, T12/L1 at 0.28 m, shoulder level at 0.504 m on the 1.75 m body):
+# how far the back surface lies behind the spine line, the front surface in front of it, and the half-width.
+# The back dips in at the waist (lumbar lordosis) between the sacrum/buttocks and the shoulder blades.
+_TORSO_Z = np.array([-0.07, -0.03, 0.03, 0.105, 0.19, 0.28, 0.37, 0.45, 0.51, 0.54])
+_TORSO_BACK = np.array([0.020, 0.044, 0.050, 0.034, 0.020, 0.026, 0.036, 0.034, 0.024, 0.010])
+_TORSO_FRONT = np.array([0.115, 0.150, 0.163, 0.170, 0.172, 0.178, 0.190, 0.180, 0.150, 0.110])
+_TORSO_HALF_WIDTH = np.array([0.130, 0.165, 0.172, 0.155, 0.145, 0.152, 0.165, 0.166, 0.150, 0.120])
+_TORSO_SLICE_M = 0.018  # spacing of the slices along the spine
+_WAIST_Z = 0.10  # shorts below, top above
+
+
+def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
+    """A continuous torso for frame i: thin ellipsoid slices stacked along a smooth spine curve.
+
+    The slice orientation turns continuously through the lumbar region (from the pelvis frame at L5/S1 to the
+    thorax frame at T12/L1, by the commanded lumbar extension, lateral bend and rotation), so the silhouette of the
+    back bends with lumbar extension like a real back (the outline the dorsal-contour tracer follows) instead of
+    showing two rigid blocks. Slices overlap (half-height 2.5x the spacing) so the outline has no scallops.
+    """
+    from .body import rot_x, rot_y, rot_z
+
+    A = body.anthro
+    k = A.height_m / 1.75
+    b = A.spine_back
+    Rp, Rt = body.frames["pelvis"][i], body.frames["thorax"][i]
+    hip = body.extras["mid_hip"][i]
+    l5, t12 = body.extras["l5s1"][i], body.extras["t12"][i]
+    ext = np.radians(body.angles.get("lumbar_extension", np.zeros(i + 1))[i]) if body.angles else 0.0
+    lat = np.radians(body.angles.get("lumbar_lateral", np.zeros(i + 1))[i]) if body.angles else 0.0
+    rot = np.radians(body.angles.get("lumbar_rotation", np.zeros(i + 1))[i]) if body.angles else 0.0
+    z_pel, z_lum = A.pelvis_seg, A.pelvis_seg + A.lumbar_seg
+
+    def frame_at(f: float) -> np.ndarray:
+        return Rp @ rot_z(rot * f) @ rot_x(lat * f) @ rot_y(-ext * f)
+
+    # the lumbar arc: integrate the turning tangent, then spread the (tiny) chord error so it ends at T12
+    fs = np.linspace(0.0, 1.0, 41)
+    tang = np.stack([frame_at(f)[:, 2] for f in fs])
+    seg = A.lumbar_seg / (len(fs) - 1)
+    arc = np.concatenate([[np.zeros(3)], np.cumsum((tang[1:] + tang[:-1]) / 2 * seg, axis=0)])
+    arc += np.outer(fs, (t12 - l5) - arc[-1])
+    out: list[Ellipsoid] = []
+    zs = np.arange(_TORSO_Z[0], _TORSO_Z[-1] + 1e-9, _TORSO_SLICE_M) * k
+    for z in zs:
+        if z <= z_pel:
+            R, p = Rp, hip + Rp @ np.array([-b, 0.0, z])
+        elif z <= z_lum:
+            f = (z - z_pel) / A.lumbar_seg
+            R = frame_at(f)
+            p = l5 + np.array([np.interp(f, fs, arc[:, j]) for j in range(3)])
+        else:
+            R, p = Rt, t12 + Rt @ np.array([0.0, 0.0, z - z_lum])
+        zz = z / k
+        back = np.interp(zz, _TORSO_Z, _TORSO_BACK) * k
+        front = np.interp(zz, _TORSO_Z, _TORSO_FRONT) * k
+        half_w = np.interp(zz, _TORSO_Z, _TORSO_HALF_WIDTH) * k
+        centre = p + R @ np.array([(front - back) / 2, 0.0, 0.0])
+        colour = SHORTS if zz < _WAIST_Z else TOP
+        out.append(_local_ellipsoid(centre, R, ((front + back) / 2, half_w, 2.5 * _TORSO_SLICE_M * k), colour))
+    return out
+
+
 def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     """The mannequin for frame i as ellipsoids."""
     A = body.anthro
@@ -79,13 +142,7 @@ def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     out: list[Ellipsoid] = []
     tl = A.trunk - A.pelvis_seg - A.lumbar_seg
     b = A.spine_back
-    # torso: chest (top colour), abdomen (top colour), pelvis (shorts)
-    out.append(_local_ellipsoid(X["t12"] + F["thorax"] @ np.array([b * 1.1, 0, tl * 0.55]), F["thorax"],
-                                (0.108 * k, 0.165 * k, 0.175 * k), TOP))
-    out.append(_local_ellipsoid(X["mid_lumbar"] + F["lumbar"] @ np.array([b * 1.15, 0, 0.0]), F["lumbar"],
-                                (0.098 * k, 0.145 * k, 0.13 * k), TOP))
-    out.append(_local_ellipsoid(X["mid_hip"] + F["pelvis"] @ np.array([-0.012, 0, 0.035 * k]), F["pelvis"],
-                                (0.105 * k, 0.172 * k, 0.115 * k), SHORTS))
+    out += torso_ellipsoids(body, i)
     # neck and head
     out.append(_seg_ellipsoid(X["c7"] + F["head"] @ np.array([0.035 * k, 0, -0.01]),
                               X["head_center"] + F["head"] @ np.array([-0.02 * k, 0, -0.04 * k]),

@@ -1,0 +1,465 @@
+"""The back's outline from a person segmentation mask, and the lumbar measures it gives. Pure numpy/scipy.
+
+MediaPipe's 33 landmarks have no lower-back point. In a side view the person mask (PoseLandmarker with
+``output_segmentation_masks=True``) outlines the back; this module traces that outline between the shoulder and the
+hip, keeps a small fixed set of named points per frame, and measures the lumbar curve from them.
+
+Coordinates: image pixels in the tracing functions (x right, y down); the points kept in a PoseTrack
+(``PoseTrack.dorsal_contour``, (T, K, 3)) are x, y normalised to the frame [0, 1] like the landmarks, plus a
+confidence in [0, 1]; NaN rows where no contour was traced (frame not sampled, contour hidden or ambiguous).
+
+Along the body we use ``u``, the position projected on the shoulder->hip axis: 0 at the shoulder landmark, 1 at the
+hip landmark (on the synthetic body T12 is at u ~= 0.44 and L5/S1 at u ~= 0.79, Winter 2009 proportions).
+The named points (DORSAL_POINT_NAMES):
+
+    thoracic_upper, thoracic_lower   two points on the line fitted to the upper-trunk outline (u 0.08..0.40)
+    lumbar_apex                      the outline point deepest (most ventral) below the chord from thoracic_lower
+                                     to sacral_upper, searched in u 0.40..0.85
+    sacral_upper, sacral_lower       two points on the line fitted to the pelvis outline (u 0.80..1.05)
+
+The lumbar measures (``lumbar_angle_deg``, ``lumbar_apex_depth``) are pure functions of these points.
+
+    contour = trace_dorsal_contour(mask, shoulder_px, hip_px, dorsal_normal_px)   # one frame
+    points = contour_points(track, masks)                                           # (T, K, 3) for a track
+    angle = lumbar_angle_deg(points, dorsal_sign)                                   # (T,) deg, + = extension
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy import ndimage
+
+from formcheck.track import DORSAL_POINT_NAMES, PoseTrack
+
+# u windows (see module docstring)
+THORACIC_U = (0.05, 0.38)
+PELVIS_U = (0.83, 1.03)
+APEX_U = (0.40, 0.85)
+TRACE_U = (-0.02, 1.08)
+# Where the two points of each fitted tangent line are put (u)
+THORACIC_POINT_U = (0.08, 0.38)
+SACRAL_POINT_U = (0.83, 1.02)
+
+# A back outline farther from the shoulder-hip axis than this (torso lengths) is not the back: an arm lying on the
+# floor under a lifted back, a bench, or the floor itself merged into the mask. Nearer than MIN: the axis runs along
+# the outline (landmarks off the body). The synthetic body's back is 0.15-0.30 torso lengths from the axis; real
+# backs on the bridge clips 0.12-0.35.
+MAX_BACK_DEPTH_TORSO = 0.55
+MIN_BACK_DEPTH_TORSO = 0.03
+# Hands and elbows: outline samples nearer than this (torso lengths) to one are hidden.
+OCCLUDER_RADIUS_TORSO = 0.10
+OCCLUDER_LANDMARKS = tuple(f"{side}_{part}" for side in ("left", "right")
+                           for part in ("elbow", "wrist", "pinky", "index", "thumb"))
+# Below this share of traced samples in a window, the window is "hidden".
+MIN_WINDOW_COVERAGE = 0.6
+# Points with confidence below this are NaN in the track.
+MIN_CONFIDENCE = 0.3
+MASK_LEVEL = 0.5
+
+
+@dataclass(frozen=True)
+class DorsalContour:
+    """One frame's traced back outline.
+
+    dense:       (N, 2) px, the smoothed outline resampled by arc length from shoulder to hip end (NaN if none)
+    u:           (N,) position of each dense point along the shoulder->hip axis (0 shoulder, 1 hip)
+    points:      (K, 3): x px, y px, confidence in [0, 1] of DORSAL_POINT_NAMES; NaN x/y where hidden
+    confidence:  overall confidence in [0, 1] (0 = no usable contour)
+    reason:      "" when traced, else why not (one line)
+    """
+
+    dense: np.ndarray
+    u: np.ndarray
+    points: np.ndarray
+    confidence: float
+    reason: str = ""
+
+
+def _empty(reason: str) -> DorsalContour:
+    return DorsalContour(np.full((0, 2), np.nan), np.zeros(0), np.full((len(DORSAL_POINT_NAMES), 3), np.nan), 0.0,
+                         reason)
+
+
+def _edge_along_rays(mask: np.ndarray, origins: np.ndarray, normal: np.ndarray, v_lo: float, v_hi: float,
+                     step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (px) along `normal` from each origin to where the mask first drops below MASK_LEVEL, walking from the
+    inside run nearest the origin outwards, and the edge sharpness in [0, 1]. NaN where no edge is found inside the
+    image and the sampled range."""
+    h, w = mask.shape
+    v = np.arange(v_lo, v_hi + step / 2, step)
+    xs = origins[:, None, 0] + v[None, :] * normal[0]
+    ys = origins[:, None, 1] + v[None, :] * normal[1]
+    inside_img = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+    vals = ndimage.map_coordinates(mask, [ys.ravel(), xs.ravel()], order=1, mode="nearest").reshape(xs.shape)
+    vals = np.where(inside_img, vals, np.nan)
+    zero = int(np.argmin(np.abs(v)))
+    edge = np.full(len(origins), np.nan)
+    sharp = np.zeros(len(origins))
+    for r in range(len(origins)):
+        row = vals[r]
+        inside = row >= MASK_LEVEL
+        cand = np.flatnonzero(inside[: zero + 1 + int(0.5 * zero)])  # an inside sample near or before the axis
+        if cand.size == 0:
+            continue
+        # the inside sample nearest the axis point
+        start = cand[np.argmin(np.abs(cand - zero))]
+        j = start
+        while j + 1 < len(row) and inside[j + 1]:
+            j += 1
+        if j + 1 >= len(row) or not np.isfinite(row[j + 1]):
+            continue  # still inside at the end of the range, or the image border: hidden / ambiguous
+        a, b = row[j], row[j + 1]
+        frac = (a - MASK_LEVEL) / (a - b) if a != b else 0.5
+        edge[r] = v[j] + frac * step
+        # sharpness: how many px the mask takes to fall from 0.8 to 0.2 around the edge (MediaPipe: ~2-4 px)
+        lo = max(j - int(8 / step), 0)
+        hi = min(j + 1 + int(8 / step), len(row) - 1)
+        seg = row[lo: hi + 1]
+        seg = seg[np.isfinite(seg)]
+        ramp = np.sum((seg > 0.2) & (seg < 0.8)) * step
+        sharp[r] = float(np.clip(1.0 - (ramp - 3.0) / 10.0, 0.0, 1.0))
+    return edge, sharp
+
+
+def _fill_short_gaps(y: np.ndarray, max_gap: int) -> np.ndarray:
+    y = y.copy()
+    ok = np.isfinite(y)
+    if ok.sum() < 2:
+        return y
+    idx = np.arange(len(y))
+    filled = np.interp(idx, idx[ok], y[ok])
+    # only inside gaps no longer than max_gap, never extrapolate
+    gap_id = np.cumsum(ok)
+    for g in np.unique(gap_id[~ok]):
+        members = np.flatnonzero((~ok) & (gap_id == g))
+        if members.size <= max_gap and members[0] > 0 and members[-1] < len(y) - 1:
+            y[members] = filled[members]
+    return y
+
+
+def _keep_pelvis_run(depth: np.ndarray, u: np.ndarray, max_step: float) -> np.ndarray:
+    """Cut the outline where it steps by more than max_step px between neighbouring positions (the edge jumped to
+    another body part: an arm lying along the back, a hand, the floor) and keep only the run that covers most of
+    the pelvis window; the rest becomes NaN (hidden)."""
+    idx = np.flatnonzero(np.isfinite(depth))
+    if idx.size < 2:
+        return depth
+    run = np.concatenate([[0], np.cumsum(np.abs(np.diff(depth[idx])) > max_step)])
+    in_pelvis = (u[idx] >= PELVIS_U[0]) & (u[idx] <= PELVIS_U[1])
+    if not in_pelvis.any():
+        return np.full_like(depth, np.nan)
+    best = np.bincount(run[in_pelvis]).argmax()
+    out = np.full_like(depth, np.nan)
+    out[idx[run == best]] = depth[idx[run == best]]
+    return out
+
+
+def _fit_line(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Total-least-squares line through (n, 2) points: (centroid, unit direction, rms residual px)."""
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) < 3:
+        return None
+    c = pts.mean(axis=0)
+    _, s, vt = np.linalg.svd(pts - c, full_matrices=False)
+    rms = float(s[-1] / np.sqrt(len(pts))) if len(s) > 1 else 0.0
+    return c, vt[0], rms
+
+
+def trace_dorsal_contour(
+    mask: np.ndarray,
+    shoulder_px: Sequence[float],
+    hip_px: Sequence[float],
+    dorsal_normal_px: Sequence[float],
+    *,
+    occluders_px: np.ndarray | None = None,
+    samples: int = 72,
+    smooth_sigma: float = 1.5,
+) -> DorsalContour:
+    """Trace the back's outline in one frame's person mask between the shoulder and the hip.
+
+    mask:             (H, W) float in [0, 1] (or bool), the person segmentation, frame pixels.
+    shoulder_px/hip_px: (2,) x, y pixels of the (mid-)shoulder and (mid-)hip landmarks.
+    occluders_px:     optional (M, 2) pixels of hand and elbow landmarks; outline samples within
+                      OCCLUDER_RADIUS_TORSO torso lengths of one are hidden (a hand on the hip is not the back).
+    dorsal_normal_px: (2,) any vector pointing from the body's front to its back (only its side of the axis matters).
+    For each of `samples` positions along the shoulder->hip axis the mask is sampled along the dorsal normal and the
+    first exit from the body (walking outwards from the axis) is the outline; positions where the outline is cut by
+    the frame edge, too far from the axis (an arm or the floor merged into the mask) or too near are dropped. The
+    outline is smoothed (Gaussian, `smooth_sigma` samples), resampled by arc length, and the named points fitted.
+    Returns a DorsalContour (px); `reason` says why nothing was traced.
+    """
+    mask = np.asarray(mask, dtype=np.float32)
+    S, P, d = (np.asarray(p, float) for p in (shoulder_px, hip_px, dorsal_normal_px))
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got {mask.shape}")
+    if not (np.isfinite(S).all() and np.isfinite(P).all() and np.isfinite(d).all()):
+        return _empty("no shoulder or hip landmark")
+    axis = P - S
+    L = float(np.hypot(*axis))
+    if L < 10:
+        return _empty("torso shorter than 10 px")
+    a = axis / L
+    n = np.array([-a[1], a[0]])
+    if n @ d < 0:
+        n = -n
+    if abs(n @ (d / max(np.hypot(*d), 1e-9))) < 0.2:
+        return _empty("dorsal direction along the trunk (not a side view)")
+    u = np.linspace(TRACE_U[0], TRACE_U[1], samples)
+    origins = S[None, :] + (u * L)[:, None] * a[None, :]
+    step = max(0.5, L / 200.0)
+    depth, sharp = _edge_along_rays(mask, origins, n, -0.35 * L, (MAX_BACK_DEPTH_TORSO + 0.15) * L, step)
+    plausible = (depth >= MIN_BACK_DEPTH_TORSO * L) & (depth <= MAX_BACK_DEPTH_TORSO * L)
+    if occluders_px is not None and len(occluders_px):
+        occ = np.asarray(occluders_px, float)
+        occ = occ[np.isfinite(occ).all(axis=1)]
+        # only hands and elbows on the back's side of the trunk (beyond half the back's depth) can cover the outline
+        occ_depth = (occ - S) @ n
+        occ = occ[occ_depth > 0.5 * float(np.nanmedian(depth)) if np.isfinite(depth).any() else occ_depth > 0]
+        if len(occ):
+            edge_pts = origins + np.nan_to_num(depth)[:, None] * n[None, :]
+            near = np.min(np.linalg.norm(edge_pts[:, None, :] - occ[None, :, :], axis=-1), axis=1)
+            plausible &= near > OCCLUDER_RADIUS_TORSO * L
+    depth = np.where(plausible, depth, np.nan)
+    # isolated jumps (a hand or a fold): Hampel-like filter against the running median
+    finite = np.isfinite(depth)
+    if finite.sum() < samples * 0.4:
+        return _empty("back outline hidden (too few positions with a plausible edge)")
+    med = ndimage.median_filter(np.where(finite, depth, np.nanmedian(depth)), size=7, mode="nearest")
+    jump = np.abs(depth - med) > 0.06 * L
+    depth = np.where(jump, np.nan, depth)
+    depth = _keep_pelvis_run(depth, u, 0.05 * L)
+    depth = _fill_short_gaps(depth, max_gap=max(2, samples // 12))
+    ok = np.isfinite(depth)
+    coverage = {
+        name: float(ok[(u >= lo) & (u <= hi)].mean())
+        for name, (lo, hi) in (("thoracic", THORACIC_U), ("pelvis", PELVIS_U), ("apex", APEX_U))
+    }
+    if min(coverage.values()) < MIN_WINDOW_COVERAGE:
+        worst = min(coverage, key=coverage.get)
+        return _empty(f"back outline hidden at the {worst} part")
+    # smooth the traced run(s); positions still NaN stay out
+    filled = np.where(ok, depth, np.interp(u, u[ok], depth[ok]))
+    smooth = ndimage.gaussian_filter1d(filled, smooth_sigma, mode="nearest")
+    smooth = np.where(ok, smooth, np.nan)
+    pts = origins + smooth[:, None] * n[None, :]
+    # resample by arc length (over the traced positions, in order along the axis)
+    good = np.isfinite(pts).all(axis=1)
+    gp, gu = pts[good], u[good]
+    seg = np.hypot(*np.diff(gp, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    n_out = samples
+    s_new = np.linspace(0.0, s[-1], n_out)
+    dense = np.stack([np.interp(s_new, s, gp[:, 0]), np.interp(s_new, s, gp[:, 1])], -1)
+    du = np.interp(s_new, s, gu)
+    sharp_d = np.interp(s_new, s, sharp[good])
+
+    def window(lo: float, hi: float) -> np.ndarray:
+        return (du >= lo) & (du <= hi)
+
+    thor = _fit_line(dense[window(*THORACIC_U)])
+    pelv = _fit_line(dense[window(*PELVIS_U)])
+    if thor is None or pelv is None:
+        return _empty("back outline too short")
+
+    def on_line(fit, target_u: float) -> np.ndarray:
+        c, direction, _ = fit
+        # the point of the fitted line whose projection on the axis is at target_u
+        along = (S + target_u * L * a - c) @ a / (direction @ a) if abs(direction @ a) > 1e-6 else 0.0
+        return c + along * direction
+
+    tu, tl = on_line(thor, THORACIC_POINT_U[0]), on_line(thor, THORACIC_POINT_U[1])
+    su, sl = on_line(pelv, SACRAL_POINT_U[0]), on_line(pelv, SACRAL_POINT_U[1])
+    # lumbar apex: the deepest point (towards the front) below the chord thoracic_lower -> sacral_upper
+    chord = su - tl
+    chord_n = np.array([-chord[1], chord[0]]) / max(np.hypot(*chord), 1e-9)
+    if chord_n @ n > 0:
+        chord_n = -chord_n  # points ventral
+    wa = window(*APEX_U)
+    depth_below = (dense[wa] - tl) @ chord_n
+    apex = dense[wa][int(np.argmax(depth_below))] if wa.any() else np.full(2, np.nan)
+
+    def conf(mask_w: np.ndarray, rms: float) -> float:
+        """coverage x edge sharpness x straightness of the fitted line, in [0, 1]."""
+        cov = float(ok[mask_w].mean()) if mask_w.any() else 0.0
+        sh = float(np.mean(sharp[mask_w & ok])) if (mask_w & ok).any() else 0.0
+        fit_q = float(np.clip(1.0 - rms / (0.03 * L), 0.0, 1.0))
+        return float(np.clip(cov * (0.5 + 0.5 * sh) * (0.5 + 0.5 * fit_q), 0.0, 1.0))
+
+    c_thor = conf((u >= THORACIC_U[0]) & (u <= THORACIC_U[1]), thor[2])
+    c_pelv = conf((u >= PELVIS_U[0]) & (u <= PELVIS_U[1]), pelv[2])
+    c_apex = conf((u >= APEX_U[0]) & (u <= APEX_U[1]), 0.0)
+    points = np.array([
+        [*tu, c_thor], [*tl, c_thor], [*apex, c_apex], [*su, c_pelv], [*sl, c_pelv],
+    ])
+    return DorsalContour(dense=dense, u=du, points=points, confidence=float(min(c_thor, c_pelv, c_apex)))
+
+
+# ---- the dorsal side of a track ---------------------------------------------------------------------------------
+
+def _mid_px(track: PoseTrack, a: str, b: str) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.stack([track.xy_px(a), track.xy_px(b)]), axis=0)
+
+
+def dorsal_sign(track: PoseTrack) -> int:
+    """Which side of the trunk the back is on, for the whole track: +1 or -1 (0 when it cannot be told).
+
+    With the cranial direction t = mid-hip -> mid-shoulder (pixels) and r = (-t_y, t_x) (t turned 90 deg
+    counter-clockwise on screen... in image coordinates with y down, clockwise as seen), the back lies on the
+    +r side when the result is +1 and on the -r side when -1. Votes: the face (ears -> nose points to the front),
+    and the knees (in front of the hip line while the hip is flexed). Median over frames.
+    """
+    sh, hp = _mid_px(track, "left_shoulder", "right_shoulder"), _mid_px(track, "left_hip", "right_hip")
+    t = sh - hp
+    tl = np.linalg.norm(t, axis=-1)
+    r = np.stack([-t[:, 1], t[:, 0]], -1) / np.where(tl > 0, tl, np.nan)[:, None]
+    face = track.xy_px("nose") - _mid_px(track, "left_ear", "right_ear")
+    knee = _mid_px(track, "left_knee", "right_knee") - hp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        face_vote = np.sum(face * r, axis=-1) / np.linalg.norm(face, axis=-1)
+        knee_vote = np.sum(knee * r, axis=-1) / tl
+    vote = np.nan_to_num(face_vote) + 0.5 * np.nan_to_num(np.clip(knee_vote, -1, 1))
+    vote = vote[np.isfinite(tl) & (tl > 0)]
+    if vote.size == 0:
+        return 0
+    m = float(np.median(vote))
+    if abs(m) < 0.05:
+        return 0
+    return -1 if m > 0 else 1  # the front is on the side the votes point to; the back is opposite
+
+
+def dorsal_normal_px(track: PoseTrack, index: int, sign: int) -> np.ndarray:
+    """(2,) unit vector from the body's front to its back at frame `index` (pixels), from the trunk axis and `sign`."""
+    sh = _mid_px(track, "left_shoulder", "right_shoulder")[index]
+    hp = _mid_px(track, "left_hip", "right_hip")[index]
+    t = sh - hp
+    r = np.array([-t[1], t[0]]) / max(float(np.hypot(*t)), 1e-9)
+    return sign * r
+
+
+def contour_points(
+    track: PoseTrack,
+    masks: Mapping[int, np.ndarray],
+    *,
+    sign: int | None = None,
+    hide_near_hands: bool = False,
+) -> tuple[np.ndarray, dict[int, str]]:
+    """(T, K, 3) dorsal points of a track (x, y normalised, confidence) from masks of some of its frames.
+
+    masks: frame index -> (H, W) mask of the track's frame size (other sizes are scaled by coordinates).
+    sign: the dorsal side (see dorsal_sign); computed from the track when None.
+    hide_near_hands: treat outline samples near hand/elbow landmarks on the back's side as hidden (off by default:
+    on the synthetic sweep it hid most tops, whose hands rest near the outline, more than it removed errors).
+    Returns (points, reasons): NaN rows for frames without a mask or without a usable contour (reasons[i] says why).
+    """
+    K = len(DORSAL_POINT_NAMES)
+    out = np.full((len(track), K, 3), np.nan)
+    reasons: dict[int, str] = {}
+    s = dorsal_sign(track) if sign is None else sign
+    sh = _mid_px(track, "left_shoulder", "right_shoulder")
+    hp = _mid_px(track, "left_hip", "right_hip")
+    W, H = track.frame_width, track.frame_height
+    for i, mask in masks.items():
+        if not 0 <= i < len(track):
+            continue
+        if s == 0:
+            reasons[i] = "cannot tell the back from the front"
+            continue
+        mh, mw = mask.shape[:2]
+        scale = np.array([mw / W, mh / H]) if W and H else np.ones(2)
+        occ = np.stack([track.xy_px(name)[i] for name in OCCLUDER_LANDMARKS]) * scale
+        c = trace_dorsal_contour(mask, sh[i] * scale, hp[i] * scale, dorsal_normal_px(track, i, s) * scale,
+                                 occluders_px=occ if hide_near_hands else None)
+        if c.reason or c.confidence < MIN_CONFIDENCE:
+            reasons[i] = c.reason or f"low confidence {c.confidence:.2f}"
+            continue
+        pts = c.points.copy()
+        pts[:, 0] /= mw
+        pts[:, 1] /= mh
+        pts[pts[:, 2] < MIN_CONFIDENCE, :2] = np.nan
+        out[i] = pts
+    return out, reasons
+
+
+# ---- lumbar measures (pure kinematics of the named points) ------------------------------------------------------
+
+def _xy_px(points: np.ndarray, width: float, height: float) -> np.ndarray:
+    return np.asarray(points, float)[..., :2] * np.array([width, height], float)
+
+
+def lumbar_angle_deg(points: np.ndarray, sign: int, width: float = 1.0, height: float = 1.0) -> np.ndarray:
+    """(T,) deg, signed: lumbar curvature angle from the dorsal contour points ((T, K, 3), normalised x, y).
+
+    The angle between the pelvis tangent (sacral_lower -> sacral_upper) and the upper-trunk tangent
+    (thoracic_lower -> thoracic_upper), both pointing to the head. + = the upper trunk turned towards the back
+    relative to the pelvis: lumbar extension (the lower back arched, hollow); - = flexion (rounded). 0 = the two
+    outline tangents parallel. Range (-180, 180]. Pixels (pass the frame width and height; an angle between
+    directions needs a uniform scale). sign: the track's dorsal side (dorsal_sign). NaN where a point is NaN.
+    Note: a neutral spine does not read 0 (the sacrum and the glutes slope the pelvis outline); compare with the
+    bottom of the rep (lumbar_change).
+    """
+    p = _xy_px(points, width, height)
+    idx = {n: i for i, n in enumerate(DORSAL_POINT_NAMES)}
+    t_up = p[:, idx["thoracic_upper"]] - p[:, idx["thoracic_lower"]]
+    t_pel = p[:, idx["sacral_upper"]] - p[:, idx["sacral_lower"]]
+    # dorsal normal of the pelvis tangent: r = (-t_y, t_x) times sign (see dorsal_sign)
+    n_pel = sign * np.stack([-t_pel[:, 1], t_pel[:, 0]], -1)
+    with np.errstate(invalid="ignore"):
+        ang = np.degrees(np.arctan2(np.sum(t_up * n_pel, -1), np.sum(t_up * t_pel, -1)))
+    ok = (np.linalg.norm(t_up, axis=-1) > 0) & (np.linalg.norm(t_pel, axis=-1) > 0)
+    return np.where(ok, ang, np.nan) if sign else np.full(len(p), np.nan)
+
+
+def lumbar_apex_depth(points: np.ndarray, torso_px: float, sign: int, width: float = 1.0,
+                      height: float = 1.0) -> np.ndarray:
+    """(T,) torso lengths, signed: distance of lumbar_apex from the chord thoracic_lower -> sacral_upper.
+
+    + = the apex lies in front of the chord (towards the belly: a hollow, arched lower back), - = behind it
+    (rounded). Divided by `torso_px` (shoulder-hip distance, pixels). NaN where a point is NaN.
+    """
+    p = _xy_px(points, width, height)
+    idx = {n: i for i, n in enumerate(DORSAL_POINT_NAMES)}
+    a, b, apex = p[:, idx["thoracic_lower"]], p[:, idx["sacral_upper"]], p[:, idx["lumbar_apex"]]
+    chord = b - a
+    r = np.stack([-chord[:, 1], chord[:, 0]], -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = r / np.linalg.norm(r, axis=-1, keepdims=True)
+        # the chord runs from head to pelvis here, so the back is on the -sign side of r
+        ventral = sign * r
+        return np.sum((apex - a) * ventral, -1) / torso_px if sign else np.full(len(p), np.nan)
+
+
+def lumbar_change(values: np.ndarray, bottom_frames: np.ndarray, top_frames: np.ndarray) -> float:
+    """Change of a lumbar measure from the bottom of a rep to its top: max over top frames minus median over
+    bottom frames (same unit as values; + = more arched at the top). NaN when either side has no finite value."""
+    values = np.asarray(values, float)
+    top = values[np.asarray(top_frames, int)] if len(top_frames) else np.array([])
+    bot = values[np.asarray(bottom_frames, int)] if len(bottom_frames) else np.array([])
+    top, bot = top[np.isfinite(top)], bot[np.isfinite(bot)]
+    if top.size == 0 or bot.size == 0:
+        return float("nan")
+    return float(np.max(top) - np.median(bot))
+
+
+def track_lumbar_angle(track: PoseTrack) -> np.ndarray:
+    """(T,) deg: lumbar_angle_deg of a track's dorsal_contour (NaN throughout when it has none)."""
+    if track.dorsal_contour is None:
+        return np.full(len(track), np.nan)
+    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    return lumbar_angle_deg(track.dorsal_contour, sign, track.frame_width or 1, track.frame_height or 1)
+
+
+def track_apex_depth(track: PoseTrack) -> np.ndarray:
+    """(T,) torso lengths: lumbar_apex_depth of a track's dorsal_contour (per-frame shoulder-hip length)."""
+    if track.dorsal_contour is None:
+        return np.full(len(track), np.nan)
+    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    sh, hp = _mid_px(track, "left_shoulder", "right_shoulder"), _mid_px(track, "left_hip", "right_hip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        torso = float(np.nanmedian(np.linalg.norm(sh - hp, axis=-1)))
+    return lumbar_apex_depth(track.dorsal_contour, torso, sign, track.frame_width or 1, track.frame_height or 1)

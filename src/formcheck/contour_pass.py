@@ -1,0 +1,116 @@
+"""The targeted second pass: person masks on a few frames -> dorsal contour points in the PoseTrack.
+
+    analysis = analyze_track(track)                                   # phases known
+    track2 = add_dorsal_contour(track, video, analysis.report)        # masks on tops and bottoms of reps only
+    analysis = analyze_track(track2)                                  # lumbar_arch now sees the back's outline
+
+The main VIDEO-mode pose pass keeps masks off (its speed is unchanged). Here a separate IMAGE-mode landmarker with
+masks runs on the frames `plan_mask_frames` picks (at most `max_share` of the frames: each rep's peak and a few frames
+around it, its start and end), and formcheck.contour traces the back on them. Only side views of bridges and hip
+thrusts are traced; otherwise the track is returned with meta["dorsal_contour"]["status"] saying why not.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from formcheck.contour import contour_points, dorsal_sign
+from formcheck.report.schema import Report
+from formcheck.track import PoseTrack
+
+CONTOUR_EXERCISES = ("bridge", "hip_thrust")
+CONTOUR_VIEWS = ("side",)
+# Share of a clip's frames that get a mask. Calibrated with benchmarks/contour_cost.py: at 4% the contour pass
+# (including decoding the video up to the last sampled frame) adds < 10% to `formcheck analyze`.
+DEFAULT_MAX_SHARE = 0.04
+MIN_FRAMES = 6
+TOP_SPREAD_S = 0.12  # extra top frames this far either side of each rep's peak
+
+
+def plan_mask_frames(track: PoseTrack, report: Report, *, max_share: float = DEFAULT_MAX_SHARE,
+                     min_frames: int = MIN_FRAMES) -> list[int]:
+    """Frame indices to make masks for, most useful first, at most max(min_frames, ceil(max_share * T)).
+
+    Priority: each rep's peak (the top), each rep's start and end (the bottom), frames TOP_SPREAD_S either side of
+    each peak, the middle of each hold; without reps or holds, evenly spaced frames. Sorted ascending.
+    """
+    T = len(track)
+    if T == 0:
+        return []
+    budget = max(min_frames, math.ceil(max_share * T))
+    t = track.timestamps_s
+
+    def at(time_s: float) -> int:
+        return int(np.clip(np.argmin(np.abs(t - time_s)), 0, T - 1))
+
+    spread = max(1, int(round(TOP_SPREAD_S * track.fps)))
+    tiers: list[list[int]] = [[], [], [], []]
+    for rep in report.reps:
+        p = at(rep.peak_s)
+        tiers[0].append(p)
+        tiers[1] += [at(rep.start_s), at(rep.end_s)]
+        tiers[2] += [p - spread, p + spread]
+    for hold in report.holds:
+        tiers[3] += [at(0.5 * (hold.start_s + hold.end_s)), at(hold.start_s + 0.25 * hold.duration_s)]
+    chosen: list[int] = []
+    for tier in tiers:
+        for i in tier:
+            if 0 <= i < T and i not in chosen and len(chosen) < budget:
+                chosen.append(i)
+    if not chosen:
+        chosen = [int(i) for i in np.unique(np.linspace(0, T - 1, min(budget, T)).round().astype(int))]
+    elif not report.reps and len(chosen) < budget:  # holds only: add a few low frames for the bottom
+        rest = [int(i) for i in np.linspace(0, T - 1, budget - len(chosen) + 2)[1:-1].round()]
+        chosen += [i for i in rest if i not in chosen]
+    return sorted(chosen)
+
+
+def add_dorsal_contour(
+    track: PoseTrack,
+    video_path: str | Path | None,
+    report: Report,
+    *,
+    model_path: str | Path | None = None,
+    max_share: float = DEFAULT_MAX_SHARE,
+    frames: list[int] | None = None,
+) -> PoseTrack:
+    """The track with `dorsal_contour` points on the planned frames (see module docstring).
+
+    frames: explicit frame indices (overrides the plan, e.g. every frame for an evaluation).
+    meta["dorsal_contour"]: {status, dorsal_sign, frames_masked, frames_traced, reasons{why: count}}; status is
+    "traced", or a sentence saying why the contour was not used (not a side view, no video, ...).
+    """
+    def skipped(status: str) -> PoseTrack:
+        return track.with_dorsal_contour(None, dorsal_contour={"status": status})
+
+    if video_path is None or not Path(video_path).is_file():
+        if track.dorsal_contour is not None:  # a saved track that already carries its outline
+            return track
+        return skipped("no video to take a body outline from (a pose track alone has no mask)")
+    if report.exercise not in CONTOUR_EXERCISES:
+        return skipped(f"not used for a {report.exercise}")
+    if report.view not in CONTOUR_VIEWS:
+        return skipped(f"not used in a {report.view} view: the back's outline is only seen from the side")
+    sign = dorsal_sign(track)
+    if sign == 0:
+        return skipped("could not tell the back from the front of the body")
+    wanted = plan_mask_frames(track, report, max_share=max_share) if frames is None else sorted(set(frames))
+    from formcheck.pose import masks_for_frames
+
+    masks = {i: m for i, m, _ in masks_for_frames(video_path, wanted, model_path=model_path,
+                                                 reference_landmarks=track.landmarks)}
+    points, reasons = contour_points(track, masks, sign=sign)
+    traced = int(np.isfinite(points[:, :, 0]).any(axis=1).sum())
+    missing = Counter(reasons.values())
+    missing.update({"no person in the mask pass": len(set(wanted) - set(masks))} if set(wanted) - set(masks) else {})
+    info = {
+        "status": "traced" if traced else "back outline not found on any sampled frame",
+        "dorsal_sign": sign,
+        "frames_masked": len(wanted),
+        "frames_traced": traced,
+        "reasons": dict(missing),
+    }
+    return track.with_dorsal_contour(points, dorsal_contour=info)
