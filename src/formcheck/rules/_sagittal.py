@@ -9,7 +9,7 @@ SIDE_VIEWS = ("side",)
 
 
 def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
-    """(label, frame indices) for the top of each rep and each hold; the whole clip's top if neither exists.
+    """(label, frame indices) for the top of each rep and of each hold outside a rep; the clip's top if neither.
 
     The top of a rep: frames within the top quarter of its hip rise (kinematics `hip_rise`, torso lengths).
     """
@@ -19,8 +19,11 @@ def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
         frames = rep_top_frames(rep, rise)
         if frames.size:
             tops.append((f"rep {number}", frames))
+    in_reps = {int(i) for _, frames in tops for i in frames}
     for number, hold in enumerate(ctx.holds, start=1):
-        tops.append((f"hold {number}", np.arange(hold.start_idx, hold.end_idx)))
+        frames = np.arange(hold.start_idx, hold.end_idx)
+        if not in_reps.intersection(frames.tolist()):  # a pause at the top of a rep is that rep's top, judged once
+            tops.append((f"hold {number}", frames))
     if not tops and np.isfinite(rise).any():
         high = np.nanpercentile(rise, 90)
         tops.append(("top of the lift", np.flatnonzero(np.isfinite(rise) & (rise >= high))))
