@@ -304,13 +304,6 @@ def extract_track(
     )
 
 
-def iter_frames_and_landmarks(video_path: str | Path, model: ModelInfo) -> Iterator[tuple[Frame, tuple | None]]:
-    """Frames with their detection, for callers that draw on frames as they go (annotated video, live)."""
-    with VideoReader(video_path) as video, PoseEstimator(model) as estimator:
-        for frame in video:
-            yield frame, estimator.detect(frame)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Person masks on selected frames (the dorsal-contour pass; formcheck.contour_pass)
 

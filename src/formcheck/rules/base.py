@@ -150,11 +150,6 @@ def rep_top_frames(rep: Rep, signal: np.ndarray, *, top_share: float = 0.25) -> 
     return idx[finite & (values >= high - top_share * (high - low))]
 
 
-def nanmax_or_nan(values: np.ndarray) -> float:
-    values = np.asarray(values, float)
-    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
-
-
 def fmt_times(start_s: float, end_s: float) -> str:
     return f"{start_s:.1f}–{end_s:.1f} s"
 
