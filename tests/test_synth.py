@@ -11,7 +11,7 @@ import pytest
 
 from formcheck.synth import (FAULTS, MOTIONS, PARAMS, VIEWS, add_noise, build, exact_track, generate, make_motion,
                              sweep)
-from formcheck.synth.body import (ANGLE_NAMES, forward_kinematics, measured_joint_angles, shoulder_hip_knee_angle,
+from formcheck.synth.body import (forward_kinematics, measured_joint_angles,
                                   zero_angles)
 from formcheck.track import LANDMARK_INDEX, PoseTrack
 

@@ -254,7 +254,6 @@ def trace_dorsal_contour(
     s_new = np.linspace(0.0, s[-1], n_out)
     dense = np.stack([np.interp(s_new, s, gp[:, 0]), np.interp(s_new, s, gp[:, 1])], -1)
     du = np.interp(s_new, s, gu)
-    sharp_d = np.interp(s_new, s, sharp[good])
 
     def window(lo: float, hi: float) -> np.ndarray:
         return (du >= lo) & (du <= hi)

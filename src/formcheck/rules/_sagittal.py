@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.rules.base import RuleContext, rep_top_frames
+from typing import Callable
+
+from formcheck.report.schema import Finding
+from formcheck.rules.base import RuleContext, rep_top_frames, severity_for
 
 SIDE_VIEWS = ("side",)
 
@@ -33,3 +36,37 @@ def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
 def trunk_thigh_near(ctx: RuleContext) -> np.ndarray:
     """(T,) deg: shoulder-hip-knee angle on the side nearer the camera, > 180 = hip past the shoulder-knee line."""
     return ctx.kin["trunk_thigh_signed_near"]
+
+
+def judge_top(
+    ctx: RuleContext,
+    *,
+    rule: str,
+    frames: np.ndarray,
+    values: np.ndarray,
+    warn: float,
+    fault: float,
+    unit: str,
+    evidence: str,
+    cue: Callable[[float], str],
+) -> tuple[float | None, Finding | None]:
+    """The worst (largest) value of `values` over one top's frames, and a Finding when it passes `warn`.
+
+    The finding spans the top's frames that pass `warn`; its moment is the worst frame. (None, None) when the series
+    has no value in those frames.
+    """
+    finite = frames[np.isfinite(values[frames])]
+    if not finite.size:
+        return None, None
+    worst = int(finite[np.argmax(values[finite])])
+    value = float(values[worst])
+    severity = severity_for(value, warn, fault)
+    if severity is None:
+        return value, None
+    over = finite[values[finite] >= warn]
+    return value, Finding(
+        rule=rule, severity=severity, side=None,
+        start_s=ctx.time_at(over.min()), end_s=ctx.end_time_at(over.max()),
+        value=value, threshold=fault if severity == "fault" else warn, unit=unit,
+        cue=cue(value), evidence=evidence, peak_s=ctx.time_at(worst),
+    )

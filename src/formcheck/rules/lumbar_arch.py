@@ -19,8 +19,8 @@ import numpy as np
 from formcheck.analysis_types import KeySeries
 from formcheck.contour import track_apex_depth, track_lumbar_angle
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, register, severity_for
-from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
+from formcheck.rules.base import RuleContext, RuleOutcome, register
+from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops, trunk_thigh_near
 
 NAME = "lumbar_arch"
 CONTOUR_EVIDENCE = "lumbar angle at the top, from the back's outline (person mask)"
@@ -58,60 +58,33 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     contour_reps = geometry_reps = 0
     note = _contour_note(ctx)
     for label, frames in lift_tops(ctx):
-        values = past_straight[frames]
-        if np.isfinite(values).any():
-            peaks.append(float(np.nanmax(values)))
-        top = frames[np.isfinite(lumbar[frames])]
-        if top.size:
+        if np.isfinite(past_straight[frames]).any():
+            peaks.append(float(np.nanmax(past_straight[frames])))
+        value, finding = judge_top(
+            ctx, rule=NAME, frames=frames, values=lumbar, warn=top_warn, fault=top_fault,
+            unit="deg lumbar extension", evidence=f"{CONTOUR_EVIDENCE} (side view)",
+            cue=lambda v, label=label: (
+                f"At the top of {label} your lower back is arched {v:.0f}° (outline of your back): "
+                "the lower back, not the glutes, is lifting. Tuck your ribs down, tilt the pelvis back and keep "
+                "the lower back flat as the hips rise."
+            ),
+        )
+        if value is not None:
             contour_reps += 1
-            worst = int(top[np.argmax(lumbar[top])])
-            value = float(lumbar[worst])
             top_angles.append(value)
-            severity = severity_for(value, top_warn, top_fault)
-            if severity is None:
-                continue
-            findings.append(Finding(
-                rule=NAME, severity=severity, side=None,
-                start_s=ctx.time_at(top.min()), end_s=ctx.end_time_at(top.max()),
-                value=value, threshold=top_fault if severity == "fault" else top_warn,
-                unit="deg lumbar extension",
-                cue=(
-                    f"At the top of {label} your lower back is arched {value:.0f}° (outline of your back): "
-                    "the lower back, not the glutes, is lifting. Tuck your ribs down, tilt the pelvis back and keep "
-                    "the lower back flat as the hips rise."
-                ),
-                evidence=f"{CONTOUR_EVIDENCE} (side view)",
-                peak_s=ctx.time_at(worst),
-            ))
-            continue
-        if not np.isfinite(values).any():
-            continue
-        geometry_reps += 1
-        worst = int(frames[np.nanargmax(values)])
-        peak = float(past_straight[worst])
-        severity = severity_for(peak, warn, fault)
-        if severity is None:
-            continue
-        over = frames[past_straight[frames] >= warn]
-        findings.append(
-            Finding(
-                rule=NAME,
-                severity=severity,
-                side=None,
-                start_s=ctx.time_at(over.min()),
-                end_s=ctx.end_time_at(over.max()),
-                value=peak,
-                threshold=fault if severity == "fault" else warn,
-                unit="deg past straight",
-                cue=(
-                    f"At the top of {label} your hips go {peak:.0f}° past a straight shoulder–hip–knee line: "
+        else:
+            value, finding = judge_top(
+                ctx, rule=NAME, frames=frames, values=past_straight, warn=warn, fault=fault,
+                unit="deg past straight", evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
+                cue=lambda v, label=label: (
+                    f"At the top of {label} your hips go {v:.0f}° past a straight shoulder–hip–knee line: "
                     "that is your lower back arching, not your glutes. Tuck your ribs down, tilt the pelvis back "
                     "and stop when shoulders, hips and knees form a straight line."
                 ),
-                evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
-                peak_s=ctx.time_at(worst),
             )
-        )
+            geometry_reps += value is not None
+        if finding is not None:
+            findings.append(finding)
     metrics = {
         "lumbar_arch_contour_reps": float(contour_reps),
         "lumbar_arch_geometry_reps": float(geometry_reps),

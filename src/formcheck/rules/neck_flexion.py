@@ -11,9 +11,8 @@ import numpy as np
 
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import mid_hip_px, mid_shoulder_px, signed_distance_above_line
-from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, register, severity_for
-from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops
+from formcheck.rules.base import RuleContext, RuleOutcome, register
+from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops
 
 NAME = "neck_flexion"
 
@@ -52,27 +51,18 @@ def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     findings = []
     peaks = []
     for (label, frames), base in zip(lift_tops(ctx), baseline):
-        values = angle[frames] - base
-        if not np.isfinite(values).any():
-            continue
-        worst = int(frames[np.nanargmax(values)])
-        peak = float(angle[worst] - base)
-        peaks.append(peak)
-        severity = severity_for(peak, warn, fault)
-        if severity:
-            findings.append(
-                Finding(
-                    rule=NAME, severity=severity, side=None,
-                    start_s=ctx.time_at(frames.min()), end_s=ctx.end_time_at(frames.max()),
-                    value=peak, threshold=fault if severity == "fault" else warn, unit="deg head back",
-                    cue=(
-                        f"At the top of {label} your head drops back {peak:.0f}° more than at the bottom. Keep your "
-                        "chin tucked and look forward, over your knees, as the hips rise."
-                    ),
-                    evidence="neck line vs trunk line, top of the rep vs its bottom (side view)",
-                    peak_s=ctx.time_at(worst),
-                )
-            )
+        peak, finding = judge_top(
+            ctx, rule=NAME, frames=frames, values=angle - base, warn=warn, fault=fault, unit="deg head back",
+            evidence="neck line vs trunk line, top of the rep vs its bottom (side view)",
+            cue=lambda v, label=label: (
+                f"At the top of {label} your head drops back {v:.0f}° more than at the bottom. Keep your "
+                "chin tucked and look forward, over your knees, as the hips rise."
+            ),
+        )
+        if peak is not None:
+            peaks.append(peak)
+        if finding is not None:
+            findings.append(finding)
     metrics = {"neck_max_head_back_deg": float(np.max(peaks))} if peaks else {}
     series = KeySeries(
         name="head_back", label="Head vs trunk line (+ = head back, - = chin tucked)", unit="deg", values=angle,

@@ -15,7 +15,7 @@ from formcheck.track import EXACT_PROJECTION_MODEL, LANDMARK_INDEX, MIRROR_INDEX
 
 from .body import BodyFrames, hip_height_above_line, measured_joint_angles, shoulder_hip_knee_angle
 from .camera import VIEWS, Camera, make_camera, project_landmarks
-from .motions import FAULTS, LYING_MOTIONS, MOTIONS, PARAMS, Motion, make_motion
+from .motions import FAULTS, MOTIONS, PARAMS, Motion, make_motion
 
 TRUTH_VERSION = 1
 DEFAULT_SIZE = (640, 360)

@@ -382,7 +382,6 @@ def squat(t, knobs, seconds, single=False):
         weights = {side: np.ones(T)}
         shift = np.zeros((T, 2))
         # pelvis over the stance foot: stance hip adducted so the foot sits under the body centre
-        sg = 1 if side == "left" else -1
         add = np.degrees(np.arcsin(A.hip_sep / 2 / (A.thigh + A.shank)))
         ang[f"hip_abduction_{stance[0]}"] = ang[f"hip_abduction_{stance[0]}"] - add
         anchors = {side: np.array([0.0, 0.0]), ("right" if side == "left" else "left"): np.zeros(2)}

@@ -140,8 +140,6 @@ def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
         return body.lm(name)[i]
 
     out: list[Ellipsoid] = []
-    tl = A.trunk - A.pelvis_seg - A.lumbar_seg
-    b = A.spine_back
     out += torso_ellipsoids(body, i)
     # neck and head
     out.append(_seg_ellipsoid(X["c7"] + F["head"] @ np.array([0.035 * k, 0, -0.01]),
