@@ -4,13 +4,15 @@ Evidence (front, back or feet view), chosen per frame:
 - frontal-plane projection angle (FPPA, + = knee medial of the hip-ankle line) while the knee is bent no more
   than `fppa_max_knee_flexion_deg` (3D knee flexion from world landmarks): beyond that the shank points at the
   camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
-- the knee separation / ankle separation ratio in deeper flexion (both feet down only).
+- the knee separation / ankle separation ratio wherever FPPA is unreliable (deeper flexion, or a thigh or shank
+  foreshortened toward the camera), both feet down only.
 Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: ratio >= `wide_knees_ratio`) are not
 valgus. Thresholds: thresholds.toml [knee_valgus].
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from formcheck.analysis_types import KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series, register
@@ -18,9 +20,39 @@ from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series,
 NAME = "knee_valgus"
 FRONTAL_VIEWS = ("front", "back", "feet")
 ONE_LEG = ("single_leg_squat",)
+# Side-on, the far hip is about a hip width (~1.2-1.5 torso lengths in MediaPipe's z scale, measured on the real
+# side-view bridges) behind the near one; facing the camera, 0.05-0.6 (front squats) and up to ~0.9 (feet views).
+MAX_HIP_DEPTH_GAP_TORSO = 1.0
+HIP_DEPTH_WINDOW_S = 0.5
 FACE_ON_SHARE = 0.8  # cos 37 deg: a segment tilted more than ~37 deg toward the camera is too foreshortened
 MIN_ANKLE_GAP_TORSO = 0.4  # ankles at least this far apart (torso lengths) for the separation ratio to be read;
 # side views put them at 0.1-0.3 (measured on the real side-view bridge clips), frontal views at 0.5-2.5
+
+
+def _during_reps(ctx: RuleContext) -> np.ndarray:
+    """(T,) bool: inside a rep (start to end) when reps were found, else every frame: setting up or resting
+    between sets (sitting down, knees together) is not the movement being judged."""
+    if not ctx.reps:
+        return np.ones(len(ctx.track), bool)
+    inside = np.zeros(len(ctx.track), bool)
+    for rep in ctx.reps:
+        inside[rep.start_idx : rep.end_idx + 1] = True
+    return inside
+
+
+def _hips_level_in_depth(ctx: RuleContext) -> np.ndarray:
+    """(T,) bool: this stretch of the clip faces the camera: both hips at a similar depth (MediaPipe z, running
+    median over HIP_DEPTH_WINDOW_S) within MAX_HIP_DEPTH_GAP_TORSO torso lengths. Catches side-on stretches of an
+    edited or turning clip whose overall view is frontal."""
+    track = ctx.track
+    gap = np.abs(track.joint("left_hip")[:, 2] - track.joint("right_hip")[:, 2]) * track.frame_width
+    gap = gap / ctx.kin.torso_length_px
+    finite = np.isfinite(gap)
+    if finite.sum() < 2:
+        return np.zeros(len(track), bool)
+    filled = np.interp(np.arange(len(gap)), np.flatnonzero(finite), gap[finite])
+    width = max(1, int(round(HIP_DEPTH_WINDOW_S * track.fps))) | 1
+    return median_filter(filled, size=width, mode="nearest") < MAX_HIP_DEPTH_GAP_TORSO
 
 
 def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
@@ -54,7 +86,8 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     # ankles overlap in the image (a side-on stretch of an edited or turning clip) it divides by ~0.
     ankle_gap = np.linalg.norm(ctx.track.xy_px("left_ankle") - ctx.track.xy_px("right_ankle"), axis=-1)
     feet_apart = np.nan_to_num(ankle_gap / ctx.kin.torso_length_px, nan=0.0) >= MIN_ANKLE_GAP_TORSO
-    ratio = np.where(feet_apart, ratio, np.nan)
+    frontal = _hips_level_in_depth(ctx) & _during_reps(ctx)
+    ratio = np.where(feet_apart & frontal, ratio, np.nan)
     wide_on_purpose = np.nan_to_num(ratio, nan=0.0) >= th("wide_knees_ratio")
     findings = []
     metrics: dict[str, float] = {}
@@ -63,10 +96,12 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     # From the feet, a lying person's shank always points at the camera (feet flat, knees bent): no FPPA there,
     # and MediaPipe's 3D knee flexion is unreliable in that foreshortened view, so it cannot gate it either.
     fppa_usable = ctx.view != "feet"
+    fppa_unreliable = np.zeros(len(ctx.track), bool)  # frames where either knee's 2D angle cannot be trusted
     for side in ("left", "right"):
         flexion = ctx.kin[f"knee_flexion_3d_{side}"]
-        usable = (flexion <= gate) & ~wide_on_purpose & fppa_usable & _segments_face_on(ctx, side)
-        fppa = np.where(usable, ctx.kin[f"fppa_{side}"], np.nan)
+        reliable = fppa_usable & (np.nan_to_num(flexion, nan=np.inf) <= gate) & _segments_face_on(ctx, side)
+        fppa_unreliable |= ~reliable
+        fppa = np.where(reliable & frontal & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
         fppa_frames += int(np.isfinite(fppa).sum())
         findings += findings_from_series(
             ctx, rule=NAME, values=fppa, warn=th("fppa_warn_deg"), fault=th("fppa_fault_deg"), above=True,
@@ -86,18 +121,16 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 angle_points=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
             )
         )
-    deep = np.full(len(ctx.track), not fppa_usable)
-    for side in ("left", "right"):
-        deep |= np.nan_to_num(ctx.kin[f"knee_flexion_3d_{side}"], nan=0.0) > gate
     ratio_used = ctx.exercise not in ONE_LEG
     if ratio_used:
-        deep_ratio = np.where(deep & ~wide_on_purpose, ratio, np.nan)
+        deep_ratio = np.where(fppa_unreliable & ~wide_on_purpose, ratio, np.nan)
         findings += findings_from_series(
             ctx, rule=NAME, values=deep_ratio, warn=th("separation_ratio_warn"), fault=th("separation_ratio_fault"),
             above=False, min_duration_s=th("min_duration_s"), unit="knee/ankle separation", side=None,
             evidence=(
                 "knee/ankle separation ratio (feet view: FPPA unreliable)" if not fppa_usable
-                else f"knee/ankle separation ratio, knee flexion > {gate:.0f}° (FPPA unreliable there)"
+                else f"knee/ankle separation ratio where FPPA is unreliable (knee flexion > {gate:.0f}° or a thigh "
+                "or shank pointing at the camera)"
             ),
             cue=lambda v, when: (
                 f"Your knees come together ({v:.2f} of your foot width apart) at {when}. "
