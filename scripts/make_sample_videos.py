@@ -27,9 +27,9 @@ SAMPLES: dict[str, tuple[str, dict[str, float], str, float]] = {
     "bridge_side_back_butt": ("bridge", {"back_butt": 25.0}, "side", 10.0),
     "bridge_feet_knee_valgus": ("bridge", {"knee_valgus": 15.0}, "feet", 10.0),
     "hip_thrust_side_good": ("hip_thrust", {}, "side", 10.0),
-    "walk_front_hip_sway": ("walk", {"pelvic_drop": 8.0, "pelvic_sway": 4.0}, "front", 8.0),
+    "walk_front_hip_sway": ("walk", {"pelvic_drop": 10.0, "pelvic_sway": 5.0}, "front", 8.0),
     "walk_front_good": ("walk", {}, "front", 8.0),
-    "squat_front_knee_valgus": ("squat", {"knee_valgus": 15.0}, "front", 10.0),
+    "squat_front_knee_valgus": ("squat", {"knee_valgus": 18.0}, "front", 10.0),
 }
 
 
