@@ -106,3 +106,29 @@ def test_analyze_sample_video_end_to_end(tmp_path):
     with VideoReader(out / "annotated.mp4") as video:
         assert video.info.codec == "h264" and sum(1 for _ in video) == data["frames"]
     assert (out / "track.npz").is_file()
+
+
+SAMPLE_VERDICTS = {  # sample clip -> (exercise, view, rules that must report a fault); every other rule silent
+    "bridge_side_good": ("bridge", "side", set()),
+    "bridge_side_back_butt": ("bridge", "side", {"lumbar_arch"}),
+    "bridge_feet_knee_valgus": ("bridge", "feet", {"knee_valgus"}),
+    "hip_thrust_side_good": ("hip_thrust", "side", set()),
+    "walk_front_hip_sway": ("walk", "front", {"hip_sway"}),
+    "walk_front_good": ("walk", "front", set()),
+    "squat_front_knee_valgus": ("squat", "front", {"knee_valgus"}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SAMPLE_VERDICTS))
+def test_sample_clip_verdicts_end_to_end(name):
+    """Every bundled clip through MediaPipe, auto view and exercise: the verdict its truth file implies."""
+    from formcheck.analysis import analyze_track
+    from formcheck.clean import clean
+    from formcheck.pose import extract_track
+
+    clip = SAMPLE_VIDEOS / f"{name}.mp4"
+    exercise, view, faults = SAMPLE_VERDICTS[name]
+    report = analyze_track(clean(extract_track(clip))).report
+    assert (report.exercise, report.view) == (exercise, view)
+    assert {f.rule for f in report.findings if f.severity == "fault"} == faults

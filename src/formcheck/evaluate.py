@@ -120,7 +120,11 @@ def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set
     from formcheck.synth import exact_track
 
     knobs = {**(truth.get("params") or {}), **(truth.get("faults") or {})}
-    camera = {"vfov_deg": truth["camera"]["vfov_deg"]} if "camera" in truth else None
+    camera = None
+    if "camera" in truth:  # the clip's own camera (presets may have changed since it was rendered)
+        position, target = np.asarray(truth["camera"]["position_m"]), np.asarray(truth["camera"]["target_m"])
+        camera = {"vfov_deg": truth["camera"]["vfov_deg"], "cam_height": float(position[2]),
+                  "distance": float(np.hypot(*(position - target)[:2]))}
     track = exact_track(truth["motion"], knobs, view=truth["view"], seconds=truth["seconds"],
                         seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"],
                         camera=camera)

@@ -177,7 +177,9 @@ def _shoulder_lift(track: PoseTrack, frames: np.ndarray, use_world: bool) -> flo
         elev = kin.elevation_2d
     sh, hp = mid("left_shoulder", "right_shoulder"), mid("left_hip", "right_hip")
     la, ra = (track.world(n) if use_world else track.xy_px(n) for n in ("left_ankle", "right_ankle"))
-    an = np.where((la[:, 1] >= ra[:, 1])[:, None], la, ra)  # the lower ankle (y down): the foot on the floor
+    # the lower ankle (y down): the foot on the floor; the other one when one is hidden (NaN, e.g. the far side)
+    use_left = (la[:, 1] >= ra[:, 1]) | np.isnan(ra[:, 1])
+    an = np.where(use_left[:, None], la, ra)
     lift = elev(hp, sh) - elev(an, hp)
     return _med(lift[frames])
 
