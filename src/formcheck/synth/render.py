@@ -29,6 +29,17 @@ FLOOR = (118, 136, 152)
 WALL = (214, 212, 204)
 
 
+def _rows_times(vecs: np.ndarray, mat: np.ndarray) -> np.ndarray:
+    """``vecs @ mat`` for (..., 3) rows and a (3, k) matrix (or (3,) vector), by elementwise arithmetic.
+
+    numpy's ``@`` hands large products to the BLAS library, whose result can differ in the last bit with the
+    number of threads it happens to use (e.g. when another thread is in BLAS at the same moment); that flipped
+    edge pixels and broke byte-identical clips.  Elementwise multiply-adds give the same bits every time.
+    """
+    return vecs[..., 0, None] * mat[0] + vecs[..., 1, None] * mat[1] + vecs[..., 2, None] * mat[2] \
+        if mat.ndim == 2 else vecs[..., 0] * mat[0] + vecs[..., 1] * mat[1] + vecs[..., 2] * mat[2]
+
+
 @dataclass
 class Ellipsoid:
     center: np.ndarray  # (3,) world
@@ -205,7 +216,7 @@ class Renderer:
 
     def _background(self) -> np.ndarray:
         cam = self.cam
-        dw = self.rays @ self.Rc  # world directions (rows of Rc are camera axes)
+        dw = _rows_times(self.rays, self.Rc)  # world directions (rows of Rc are camera axes)
         pz = cam.position[2]
         with np.errstate(divide="ignore", invalid="ignore"):
             s = -pz / dw[..., 2]
@@ -223,7 +234,7 @@ class Renderer:
 
     def _boxes(self, img: np.ndarray, zbuf: np.ndarray, boxes: list[Box]) -> None:
         pos = np.asarray(self.cam.position, float)
-        dw = self.rays @ self.Rc  # world directions, camera-z = 1 so the ray parameter is the depth
+        dw = _rows_times(self.rays, self.Rc)  # world directions, camera-z = 1 so the ray parameter is the depth
         for bx in boxes:
             with np.errstate(divide="ignore", invalid="ignore"):
                 t0 = (bx.lo - pos) / dw
@@ -238,8 +249,9 @@ class Renderer:
             for a in range(3):
                 m = axis == a
                 nrm[m, a] = -np.sign(dw[m, a])
-            n_cam = nrm @ self.Rc.T
-            shade = 0.34 + 0.52 * np.clip(n_cam @ self.key, 0, None) + 0.3 * np.clip(n_cam @ self.fill, 0, None)
+            n_cam = _rows_times(nrm, self.Rc.T)
+            shade = (0.34 + 0.52 * np.clip(_rows_times(n_cam, self.key), 0, None)
+                     + 0.3 * np.clip(_rows_times(n_cam, self.fill), 0, None))
             img[hit] = np.asarray(bx.color, np.float32) * shade[hit, None]
             zbuf[hit] = tn[hit]
 
@@ -276,10 +288,10 @@ class Renderer:
                 continue
             Minv = np.linalg.inv(M)
             d = self.rays[y0:y1, x0:x1]
-            a = d @ Minv.T
+            a = _rows_times(d, Minv.T)
             o = Minv @ c
             aa = (a * a).sum(-1)
-            ao = a @ o
+            ao = _rows_times(a, o)
             disc = ao * ao - aa * (o @ o - 1.0)
             hit = disc > 0
             if not hit.any():
@@ -290,9 +302,10 @@ class Renderer:
             if not hit.any():
                 continue
             q = s[hit, None] * a[hit] - o  # unit-sphere points
-            n = q @ Minv  # = (Minv.T @ q.T).T : normal in camera coords
+            n = _rows_times(q, Minv)  # = (Minv.T @ q.T).T : normal in camera coords
             n /= np.linalg.norm(n, axis=-1, keepdims=True)
-            shade = (0.34 + 0.52 * np.clip(n @ self.key, 0, None) + 0.3 * np.clip(n @ self.fill, 0, None))
+            shade = (0.34 + 0.52 * np.clip(_rows_times(n, self.key), 0, None)
+                     + 0.3 * np.clip(_rows_times(n, self.fill), 0, None))
             col = np.asarray(e.color, np.float32)[None, :] * shade[:, None].astype(np.float32)
             zb[hit] = s[hit]
             sub = img[y0:y1, x0:x1]
