@@ -47,7 +47,12 @@ def main() -> None:
                                                         "pelvic_drop", "pelvic_sway"])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--score-only", action="store_true",
+                        help="re-score OUT_DIR/manifest.csv with the current rules (cached tracks), no rendering")
     args = parser.parse_args()
+    if args.score_only:
+        score_existing(args.out)
+        return
     clips = args.out / "clips"
     clips.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -79,6 +84,22 @@ def main() -> None:
     print_dose_response(rows, json.loads(eval_json.read_text()))
 
 
+def score_existing(out: Path) -> None:
+    """Re-run the scoring on an earlier sweep (its manifest and cached tracks) with the current rules."""
+    manifest = out / "manifest.csv"
+    with open(manifest, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    eval_json = out / "eval.json"
+    subprocess.run([sys.executable, "-m", "formcheck.cli", "eval", str(manifest), "--cache", str(out / "tracks"),
+                    "--json-out", str(eval_json)], check=True, stdout=subprocess.DEVNULL)
+    print_dose_response(rows, json.loads(eval_json.read_text()))
+
+
+def is_correct_form(fault: str, magnitude: float) -> bool:
+    """A clip without the fault: knob at 0, or for the neck knob a tucked chin (negative = flexion, the cue)."""
+    return magnitude <= 0 if fault == "neck" else magnitude == 0
+
+
 def print_dose_response(rows: list[dict], results: dict) -> None:
     """Per fault knob and magnitude: clips flagged (fault) / clips, and how many were expected (true geometry)."""
     from formcheck.evaluate import KNOB_RULES
@@ -93,6 +114,7 @@ def print_dose_response(rows: list[dict], results: dict) -> None:
         rule = KNOB_RULES[row["fault"]]
         row["_flag"] = rule in clip["flagged"]
         row["_exp"] = rule in clip["expected"]
+        row["_not_judged"] = rule in clip.get("not_judged", [])
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         if "_flag" in row:
@@ -101,6 +123,31 @@ def print_dose_response(rows: list[dict], results: dict) -> None:
         flagged = sum(r["_flag"] for r in items)
         expected = sum(r["_exp"] for r in items)
         print(f"{fault:<20}{where:<26}{magnitude:>10g}{flagged:>6}/{len(items):<3}{expected:>6}/{len(items):<3}")
+    print_issue_score([row for row in rows if "_flag" in row])
+
+
+def print_issue_score(rows: list[dict]) -> None:
+    """The dose-response criterion per rule: flagged on clips whose fault is at or above the rule's threshold (the
+    rule flags the exact, noise-free track), silent on clips with correct form (is_correct_form). Clips with a
+    fault below the threshold are in between and not scored. Clips where the rule said "not judged" (the view, or
+    landmarks too unsteady to read) are counted apart."""
+    from formcheck.evaluate import KNOB_RULES
+
+    print("\nper rule: faulty = at/above threshold on the exact track; correct = no fault; in between not scored")
+    print(f"{'rule':<16}{'flagged faulty':>16}{'silent correct':>16}{'in between flagged':>20}{'not judged':>12}")
+    for rule in sorted({KNOB_RULES[r["fault"]] for r in rows}):
+        everything = [r for r in rows if KNOB_RULES[r["fault"]] == rule]
+        mine = [r for r in everything if not r["_not_judged"]]
+        faulty = [r for r in mine if r["_exp"]]
+        correct = [r for r in mine if is_correct_form(r["fault"], float(r["magnitude"])) and not r["_exp"]]
+        between = [r for r in mine if r not in faulty and r not in correct]
+
+        def share(items: list[dict], want_flag: bool) -> str:
+            hits = sum(r["_flag"] == want_flag for r in items)
+            return f"{hits}/{len(items)} ({100 * hits / len(items):.0f}%)" if items else "-"
+
+        print(f"{rule:<16}{share(faulty, True):>16}{share(correct, False):>16}{share(between, True):>20}"
+              f"{len(everything) - len(mine):>6}/{len(everything):<5}")
 
 
 if __name__ == "__main__":

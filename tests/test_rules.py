@@ -1,6 +1,7 @@
 """Rules on synthetic tracks with known faults (exact projections plus realistic noise; no video decoding)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -76,6 +77,43 @@ def test_knee_valgus_from_the_feet_uses_separation_ratio():
     valgus = [f for f in report.findings if f.rule == "knee_valgus" and f.severity == "fault"]
     assert valgus and all("separation" in f.evidence for f in valgus)
     assert not faults_of(analyse("bridge", {}, "feet", exercise="bridge"))
+
+
+def _shake(track, names, body_sizes, seed=0):
+    """A copy of `track` whose named landmarks jump by about `body_sizes` body sizes each frame (x only)."""
+    import numpy as np
+
+    from formcheck.rules.base import body_size_px
+    from formcheck.track import LANDMARK_INDEX
+
+    rng = np.random.default_rng(seed)
+    landmarks = track.landmarks.copy()
+    scale = body_sizes * body_size_px(track) / track.frame_width
+    for name in names:
+        landmarks[:, LANDMARK_INDEX[name], 0] += rng.normal(0, scale, len(track))
+    return dataclasses.replace(track, landmarks=landmarks)
+
+
+def test_landmark_jitter_is_measured_in_body_sizes():
+    from formcheck.rules.base import landmark_jitter
+
+    track = clean(exact_track("squat", {}, view="front", seconds=4.0))
+    steady = landmark_jitter(track, ["left_knee", "right_knee"])
+    shaken = landmark_jitter(_shake(track, ["left_knee", "right_knee"], 0.01), ["left_knee", "right_knee"])
+    assert steady < 0.001
+    # second difference of white noise with sd s: sd s*sqrt(6); median of its size ~ 0.674 * s * sqrt(6) = 0.0165
+    assert 0.013 < shaken < 0.021
+
+
+def test_unsteady_knees_are_not_judged_and_steady_ones_are():
+    track = clean(exact_track("squat", {"knee_valgus": 15}, view="front", seconds=8.0))
+    legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
+    shaken = analyze_track(_shake(track, legs, 0.01), exercise="squat", view="front").report
+    reasons = {n.rule: n.reason for n in shaken.not_judged}
+    assert "unsure of the knees and ankles" in reasons.get("knee_valgus", "")
+    assert "knee_valgus" not in {f.rule for f in shaken.findings}
+    steady = analyze_track(_shake(track, legs, 0.0005), exercise="squat", view="front").report
+    assert "knee_valgus" in faults_of(steady)
 
 
 def test_squat_knee_valgus_front():

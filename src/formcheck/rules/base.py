@@ -108,6 +108,50 @@ def pelvic_obliquity_gain(ctx: RuleContext) -> float:
     return ctx.th["pelvis", "landmark_obliquity_gain"]
 
 
+def a_view(view: str) -> str:
+    """'a side view', 'an oblique view': the view named for a sentence."""
+    return f"{'an' if view[:1] in 'aeiou' else 'a'} {view} view"
+
+
+def body_size_px(track: PoseTrack) -> float:
+    """The person's size in the image: median over frames of the diagonal of the box around all 33 landmarks (px).
+    Unlike the torso length it does not shrink when the trunk points at the camera (a bridge filmed from the feet)."""
+    xy = track.landmarks[..., :2] * np.array([track.frame_width, track.frame_height])
+    seen = np.isfinite(xy).all(axis=(1, 2))
+    if not seen.any():
+        return float("nan")
+    span = xy[seen].max(axis=1) - xy[seen].min(axis=1)
+    return float(np.median(np.linalg.norm(span, axis=-1)))
+
+
+def landmark_jitter(track: PoseTrack, names: Sequence[str]) -> float:
+    """How much the named landmarks jump about: the median, over frames and landmarks, of the size of the 2D
+    second difference of position (px per frame squared), in body sizes (body_size_px). Steady tracking of real
+    movement at 24-60 fps stays near a thousandth; a pose model unsure of a body part (a foreshortened limb,
+    another person) moves its point by a hundredth or more from frame to frame. NaN without three detections."""
+    steps = np.concatenate([np.linalg.norm(np.diff(track.xy_px(name), 2, axis=0), axis=-1) for name in names])
+    steps = steps[np.isfinite(steps)]
+    if steps.size == 0:
+        return float("nan")
+    return float(np.median(steps) / body_size_px(track))
+
+
+def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: str,
+                       better_view: str | None) -> RuleOutcome | None:
+    """A not-judged outcome when the landmarks a rule reads jump about more than the rule's
+    `max_landmark_jitter` (thresholds.toml; see landmark_jitter); None when steady enough to judge."""
+    jitter = landmark_jitter(ctx.track, names)
+    limit = ctx.th[rule, "max_landmark_jitter"]
+    if not jitter > limit:
+        return None
+    return RuleOutcome.cannot_judge(
+        rule, f"the pose model is unsure of the {what} in this clip: its points jump about "
+        f"({jitter:.4f} of the body size from frame to frame; steady tracking stays under {limit:g}), so this "
+        "cannot be read reliably. Film with the whole body in frame, well lit, the camera steady, one person in view",
+        better_view=better_view,
+    )
+
+
 def spans_over(mask: np.ndarray, timestamps_s: np.ndarray, *, min_duration_s: float = 0.0) -> list[tuple[int, int]]:
     """(start, end_exclusive) frame index runs where mask is True lasting at least min_duration_s seconds."""
     mask = np.asarray(mask, bool)

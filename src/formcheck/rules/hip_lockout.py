@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, register, severity_for
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register, severity_for
 from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
 
 NAME = "hip_lockout"
@@ -18,7 +18,7 @@ NAME = "hip_lockout"
 def hip_lockout(ctx: RuleContext) -> RuleOutcome:
     """Hips short of a straight shoulder-hip-knee line at the top: incomplete hip extension."""
     if ctx.view not in SIDE_VIEWS:
-        return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the hip line", better_view="side")
+        return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the hip line", better_view="side")
     warn = ctx.th["hip_lockout", "short_of_straight_warn_deg"]
     fault = ctx.th["hip_lockout", "short_of_straight_fault_deg"]
     angle = trunk_thigh_near(ctx)

@@ -18,8 +18,10 @@ from formcheck.report.schema import Finding
 from formcheck.rules.base import (
     RuleContext,
     RuleOutcome,
+    a_view,
     findings_from_series,
     pelvic_obliquity_gain,
+    unsteady_landmarks,
     register,
     severity_for,
 )
@@ -69,8 +71,11 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
     """Pelvis dropping on the swing side or swaying side to side while walking."""
     if ctx.view not in FRONTAL_VIEWS:
         return RuleOutcome.cannot_judge(
-            NAME, f"a {ctx.view} view cannot show the pelvis tilting or swaying sideways", better_view="front"
+            NAME, f"{a_view(ctx.view)} cannot show the pelvis tilting or swaying sideways", better_view="front"
         )
+    unsteady = unsteady_landmarks(ctx, NAME, ("left_hip", "right_hip"), "hips", better_view=None)
+    if unsteady is not None:
+        return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     gain = pelvic_obliquity_gain(ctx)
     obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ) / gain

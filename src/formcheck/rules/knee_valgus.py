@@ -15,11 +15,12 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from formcheck.analysis_types import KeySeries
-from formcheck.rules.base import RuleContext, RuleOutcome, findings_from_series, register
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
 
 NAME = "knee_valgus"
 FRONTAL_VIEWS = ("front", "back", "feet")
 ONE_LEG = ("single_leg_squat",)
+LEG_POINTS = ("left_knee", "right_knee", "left_ankle", "right_ankle")
 # Side-on, the far hip is about a hip width (~1.2-1.5 torso lengths in MediaPipe's z scale, measured on the real
 # side-view bridges) behind the near one; facing the camera, 0.05-0.6 (front squats) and up to ~0.9 (feet views).
 MAX_HIP_DEPTH_GAP_TORSO = 1.0
@@ -77,8 +78,11 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     if ctx.view not in FRONTAL_VIEWS:
         better = "feet" if ctx.exercise in ("bridge", "hip_thrust") else "front"
         return RuleOutcome.cannot_judge(
-            NAME, f"a {ctx.view} view cannot show the knees moving in or out", better_view=better
+            NAME, f"{a_view(ctx.view)} cannot show the knees moving in or out", better_view=better
         )
+    unsteady = unsteady_landmarks(ctx, NAME, LEG_POINTS, "knees and ankles", better_view=None)
+    if unsteady is not None:
+        return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     gate = th("fppa_max_knee_flexion_deg")
     ratio = ctx.kin["knee_ankle_ratio"]

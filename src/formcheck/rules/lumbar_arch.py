@@ -19,7 +19,7 @@ import numpy as np
 from formcheck.analysis_types import KeySeries
 from formcheck.contour import track_apex_depth, track_lumbar_angle
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, register
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops, trunk_thigh_near
 
 NAME = "lumbar_arch"
@@ -41,7 +41,7 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     if ctx.view not in SIDE_VIEWS:
         return RuleOutcome.cannot_judge(
             NAME,
-            f"a {ctx.view} view cannot show the lower back's arch or the hip line (the back's outline is not used "
+            f"{a_view(ctx.view)} cannot show the lower back's arch or the hip line (the back's outline is not used "
             "either: it is only seen from the side)",
             better_view="side",
         )

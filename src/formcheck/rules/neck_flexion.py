@@ -11,7 +11,7 @@ import numpy as np
 
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px, signed_distance_above_line
-from formcheck.rules.base import RuleContext, RuleOutcome, register
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops
 
 NAME = "neck_flexion"
@@ -45,7 +45,7 @@ def _rep_baselines(ctx: RuleContext, angle: np.ndarray) -> list[float]:
 def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
     if ctx.view not in SIDE_VIEWS:
-        return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the chin–chest angle", better_view="side")
+        return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the chin–chest angle", better_view="side")
     warn = ctx.th[NAME, "head_back_warn_deg"]
     fault = ctx.th[NAME, "head_back_fault_deg"]
     angle = head_back_angle(ctx)

@@ -10,7 +10,7 @@ import numpy as np
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import torso_length_px
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, pelvic_obliquity_gain, register, spans_over
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, pelvic_obliquity_gain, register, spans_over
 
 NAME = "stance_asymmetry"
 FRONTAL_VIEWS = ("front", "back")
@@ -21,7 +21,7 @@ LIFTED_FOOT_TORSO = 0.15  # ankle this many torso lengths above the other = foot
 def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     """Pelvic drop on the lifted side in single-leg stance, each side, and the difference between sides."""
     if ctx.view not in FRONTAL_VIEWS:
-        return RuleOutcome.cannot_judge(NAME, f"a {ctx.view} view cannot show the pelvis tilting", better_view="front")
+        return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the pelvis tilting", better_view="front")
     track = ctx.track
     lift = (track.xy_px("right_ankle")[:, 1] - track.xy_px("left_ankle")[:, 1]) / torso_length_px(track)
     # + = left hip lower; divided by the hip landmarks' measured gain (thresholds.toml [pelvis])
