@@ -103,6 +103,40 @@ def test_arm_along_the_back_does_not_pass_for_the_back():
     assert c.reason  # not silently measured on the arm
 
 
+def _with_hand_blob(mask, hip, along_px, depth_px, radius_px):
+    """The band's mask plus a round hand blob whose landmark is `depth_px` below the hip (the back is down) and
+    `along_px` towards the shoulder (left); returns the new mask and the hand landmark (px)."""
+    hand = np.array([hip[0] - along_px, hip[1] + depth_px])
+    yy, xx = np.mgrid[0: mask.shape[0], 0: mask.shape[1]]
+    blob = ((xx - hand[0]) ** 2 + (yy - hand[1]) ** 2 <= radius_px ** 2).astype(np.float32)
+    return np.maximum(mask, ndimage.gaussian_filter(blob, 1.0)), hand
+
+
+def test_hand_on_the_floor_below_a_lifted_back_hides_nothing():
+    """A hand lying apart from the lifted back (background between them), 0.08 torso lengths beyond the pelvis
+    outline: the pelvis window is still traced with the occluder rule on (the old rule hid every sample within 0.10
+    torso lengths of a hand, so the pelvis window was lost)."""
+    mask, sh, hip, back = bent_band(10.0)
+    torso = float(np.hypot(*(sh - hip)))
+    # the back's outline is 40 px below the axis at the hip; the hand's landmark 0.08 torso lengths further down
+    floor_mask, hand = _with_hand_blob(mask, hip, 0.05 * torso, 40.0 + 0.08 * torso, 8.0)
+    c = trace_dorsal_contour(floor_mask, sh, hip, back, occluders_px=hand[None])
+    assert c.reason == "" and np.isfinite(c.points).all()
+    plain = trace_dorsal_contour(mask, sh, hip, back)
+    angle = lumbar_angle_deg(np.stack([c.points, plain.points]), _sign(sh, hip, back))
+    assert angle[0] == pytest.approx(angle[1], abs=0.5)
+
+
+def test_hand_merged_with_the_pelvis_outline_hides_it():
+    """The same hand, big enough that its mask merges with the back's edge: the pelvis outline there is the hand's,
+    so with the occluder rule on nothing is measured there (the pelvis run is hidden, the frame is not traced)."""
+    mask, sh, hip, back = bent_band(10.0)
+    torso = float(np.hypot(*(sh - hip)))
+    merged, hand = _with_hand_blob(mask, hip, 0.05 * torso, 40.0 + 0.08 * torso, 30.0)
+    c = trace_dorsal_contour(merged, sh, hip, back, occluders_px=hand[None])
+    assert c.reason and np.isnan(c.points[:, :2]).all()
+
+
 def test_lumbar_change():
     values = np.array([2.0, 1.0, np.nan, 20.0, 25.0, 3.0])
     assert lumbar_change(values, np.array([0, 1, 5]), np.array([2, 3, 4])) == pytest.approx(25.0 - 2.0)

@@ -49,7 +49,11 @@ SACRAL_POINT_U = (0.83, 1.02)
 # backs on the bridge clips 0.12-0.35.
 MAX_BACK_DEPTH_TORSO = 0.55
 MIN_BACK_DEPTH_TORSO = 0.03
-# Hands and elbows: outline samples nearer than this (torso lengths) to one are hidden.
+# Hands and elbows (see _hidden_by_occluders): an outline sample is hidden when one lies within this distance
+# (torso lengths) of its edge point AND the mask is unbroken between them (the hand's or elbow's own mask merges with
+# the outline there, so the edge may be the hand's). A hand is ~0.2 torso lengths long, so its mask reaches about this
+# far from its landmarks. A hand as near but apart from the outline (background between them: a hand on the floor
+# beneath a lifted back) hides nothing.
 OCCLUDER_RADIUS_TORSO = 0.10
 OCCLUDER_LANDMARKS = tuple(f"{side}_{part}" for side in ("left", "right")
                            for part in ("elbow", "wrist", "pinky", "index", "thumb"))
@@ -157,6 +161,34 @@ def _keep_pelvis_run(depth: np.ndarray, u: np.ndarray, max_step: float) -> np.nd
     return out
 
 
+def _hidden_by_occluders(mask: np.ndarray, edge_px: np.ndarray, occ_px: np.ndarray, radius_px: float) -> np.ndarray:
+    """(N,) bool: outline samples a hand or elbow merges with.
+
+    edge_px: (N, 2) traced edge points (NaN = no edge); occ_px: (M, 2) occluder landmarks (finite). A sample is hidden
+    when an occluder lies within radius_px of its edge point and the mask stays >= MASK_LEVEL all along the straight
+    segment from the landmark to (just inside) the edge point: the occluder's region and the outline are one blob
+    there. Background anywhere on that segment (a hand lying apart from the back, a landmark off the body) = not
+    merged. The last 2 px before the edge point are not checked (the mask's soft edge is ~2-4 px wide).
+    """
+    hidden = np.zeros(len(edge_px), dtype=bool)
+    if len(occ_px) == 0:
+        return hidden
+    t = np.linspace(0.0, 1.0, 24)
+    for k in np.flatnonzero(np.isfinite(edge_px).all(axis=1)):
+        for o in occ_px:
+            gap = edge_px[k] - o
+            dist = float(np.hypot(*gap))
+            if dist > radius_px:
+                continue
+            stop = max(0.0, 1.0 - 2.0 / dist) if dist > 0 else 0.0
+            seg = o[None, :] + (t * stop)[:, None] * gap[None, :]
+            vals = ndimage.map_coordinates(mask, [seg[:, 1], seg[:, 0]], order=1, mode="constant", cval=0.0)
+            if np.all(vals >= MASK_LEVEL):
+                hidden[k] = True
+                break
+    return hidden
+
+
 def _fit_line(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     """Total-least-squares line through (n, 2) points: (centroid, unit direction, rms residual px)."""
     pts = pts[np.isfinite(pts).all(axis=1)]
@@ -182,8 +214,9 @@ def trace_dorsal_contour(
 
     mask:             (H, W) float in [0, 1] (or bool), the person segmentation, frame pixels.
     shoulder_px/hip_px: (2,) x, y pixels of the (mid-)shoulder and (mid-)hip landmarks.
-    occluders_px:     optional (M, 2) pixels of hand and elbow landmarks; outline samples within
-                      OCCLUDER_RADIUS_TORSO torso lengths of one are hidden (a hand on the hip is not the back).
+    occluders_px:     optional (M, 2) pixels of hand and elbow landmarks; outline samples a hand or elbow merges
+                      with are hidden (a hand on the hip is not the back; a hand on the floor beneath a lifted
+                      back, apart from it, hides nothing): see _hidden_by_occluders.
     dorsal_normal_px: (2,) any vector pointing from the body's front to its back (only its side of the axis matters).
     For each of `samples` positions along the shoulder->hip axis the mask is sampled along the dorsal normal and the
     first exit from the body (walking outwards from the axis) is the outline; positions where the outline is cut by
@@ -219,9 +252,8 @@ def trace_dorsal_contour(
         occ_depth = (occ - S) @ n
         occ = occ[occ_depth > 0.5 * float(np.nanmedian(depth)) if np.isfinite(depth).any() else occ_depth > 0]
         if len(occ):
-            edge_pts = origins + np.nan_to_num(depth)[:, None] * n[None, :]
-            near = np.min(np.linalg.norm(edge_pts[:, None, :] - occ[None, :, :], axis=-1), axis=1)
-            plausible &= near > OCCLUDER_RADIUS_TORSO * L
+            plausible &= ~_hidden_by_occluders(mask, origins + depth[:, None] * n[None, :], occ,
+                                               OCCLUDER_RADIUS_TORSO * L)
     depth = np.where(plausible, depth, np.nan)
     # isolated jumps (a hand or a fold): Hampel-like filter against the running median
     finite = np.isfinite(depth)
