@@ -117,10 +117,10 @@ def body_size_px(track: PoseTrack) -> float:
     """The person's size in the image: median over frames of the diagonal of the box around all 33 landmarks (px).
     Unlike the torso length it does not shrink when the trunk points at the camera (a bridge filmed from the feet)."""
     xy = track.landmarks[..., :2] * np.array([track.frame_width, track.frame_height])
-    seen = np.isfinite(xy).all(axis=(1, 2))
+    seen = np.isfinite(xy).all(axis=2).sum(axis=1) >= xy.shape[1] // 2  # frames with most landmarks (some gated)
     if not seen.any():
         return float("nan")
-    span = xy[seen].max(axis=1) - xy[seen].min(axis=1)
+    span = np.nanmax(xy[seen], axis=1) - np.nanmin(xy[seen], axis=1)
     return float(np.median(np.linalg.norm(span, axis=-1)))
 
 

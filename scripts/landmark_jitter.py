@@ -1,0 +1,34 @@
+"""Landmark steadiness of pose tracks: the numbers behind thresholds.toml `max_landmark_jitter`.
+
+    python scripts/landmark_jitter.py TRACK.npz [TRACK.npz ...]
+
+For each track (as written by `formcheck extract` or the `--cache` of `formcheck eval`), cleaned as `analyze` cleans
+it, prints formcheck.rules.base.landmark_jitter of the knees+ankles (knee_valgus) and of the hips (hip_sway), in body
+sizes per frame squared.
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+
+from formcheck.clean import clean
+from formcheck.rules.base import landmark_jitter
+from formcheck.track import PoseTrack
+
+LEGS = ("left_knee", "right_knee", "left_ankle", "right_ankle")
+HIPS = ("left_hip", "right_hip")
+
+
+def main(paths: list[str]) -> None:
+    if not paths:
+        sys.exit(__doc__)
+    print(f"{'track':<70}{'knees+ankles':>14}{'hips':>10}")
+    for path in paths:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            track = clean(PoseTrack.load(path))
+            print(f"{path[-70:]:<70}{landmark_jitter(track, LEGS):>14.4f}{landmark_jitter(track, HIPS):>10.4f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
