@@ -170,6 +170,21 @@ def test_report_json_schema():
         assert key in finding
     assert finding["severity"] in ("info", "warning", "fault")
     assert set(data["not_judged"][0]) == {"rule", "reason", "better_view"}
+    assert set(data["judged"]) == {"lumbar_arch", "hip_lockout"}  # knee_valgus not judged from the side
+
+
+def test_nothing_judged_is_not_called_good_form():
+    """Every form rule not judged (a feet view with unsteady knees): no 'the glutes do the work' claim."""
+    from formcheck.report.terminal import verdict_parts
+
+    track = clean(exact_track("bridge", {"knee_valgus": 15}, view="feet", seconds=8.0))
+    legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
+    report = analyze_track(_shake(track, legs, 0.01), exercise="bridge", view="feet").report
+    assert report.judged == [] and {n.rule for n in report.not_judged} >= {"lumbar_arch", "knee_valgus"}
+    assert "No part of the form could be judged" in report.summary and "glutes" not in report.summary
+    assert verdict_parts(report)[0].startswith("Nothing about the form could be judged")
+    good = analyse("bridge", {}, "side", exercise="bridge")
+    assert "No form faults seen" in good.summary and "glutes look like they do the work" in good.summary
 
 
 def test_no_person_gives_an_honest_empty_report():

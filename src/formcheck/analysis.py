@@ -18,6 +18,7 @@ from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
 
 LYING = ("bridge", "hip_thrust")
+NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
 SQUAT_MIN_DIP_TORSO = 0.2
@@ -114,10 +115,13 @@ def analyze_track(
     not_judged: list[NotJudged] = []
     metrics: dict[str, float] = {"reps": float(len(reps))}
     key_series: list[KeySeries] = []
+    judged: list[str] = []
     for spec, outcome in run_rules(ctx):
         findings += outcome.findings
         if outcome.not_judged:
             not_judged.append(outcome.not_judged)
+        elif spec.name not in NOT_FORM_CHECKS:
+            judged.append(spec.name)
         metrics.update(outcome.metrics)
         key_series += [s for s in outcome.key_series if s.name not in {k.name for k in key_series}]
     if gait is not None:
@@ -128,8 +132,9 @@ def analyze_track(
         posture=posture, **base,
         reps=[RepSpan(r.start_s, r.peak_s, r.end_s) for r in reps],
         holds=[HoldSpan(h.start_s, h.end_s, h.duration_s) for h in holds],
-        findings=findings, not_judged=not_judged, metrics=metrics,
-        summary=summarise(chosen_exercise, chosen_view, reps, holds, findings, not_judged, track.detection_rate),
+        findings=findings, not_judged=not_judged, judged=judged, metrics=metrics,
+        summary=summarise(chosen_exercise, chosen_view, reps, holds, findings, not_judged, judged,
+                          track.detection_rate),
     )
     return Analysis(track=track, report=report, key_series=key_series)
 
@@ -152,6 +157,7 @@ def summarise(
     holds: Sequence[Hold],
     findings: Sequence[Finding],
     not_judged: Sequence[NotJudged],
+    judged: Sequence[str],
     detection_rate: float,
 ) -> str:
     """A plain-words paragraph: what was seen, the verdicts, and what could not be judged."""
@@ -173,12 +179,14 @@ def summarise(
             f"{label}: {RULE_WORDS.get(rule, rule)}, {len(items)} time{'s' if len(items) != 1 else ''} "
             f"(worst {worst.value:.2f} {worst.unit} at {worst.peak_s if worst.peak_s is not None else worst.start_s:.1f} s)."
         )
-    judged = {f.rule for f in findings} | {n.rule for n in not_judged}
-    if not problems:
-        parts.append("No form faults seen in what this view can judge: the glutes look like they do the work."
-                     if exercise in LYING else "No form faults seen in what this view can judge.")
+    if not judged:
+        parts.append("No part of the form could be judged from this clip.")
+    elif not problems:
+        checked = ", ".join(RULE_WORDS.get(rule, rule) for rule in judged)
+        parts.append(f"No form faults seen in what this clip could judge ({checked})."
+                     + (" The glutes look like they do the work." if exercise in LYING and
+                        {"lumbar_arch", "hip_lockout"} & set(judged) else ""))
     for item in not_judged:
         better = f" Film from the {item.better_view} to check it." if item.better_view else ""
         parts.append(f"Not judged: {RULE_WORDS.get(item.rule, item.rule)} ({item.reason}).{better}")
-    del judged
     return " ".join(parts)

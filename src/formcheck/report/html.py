@@ -38,6 +38,7 @@ main { max-width: 980px; margin: 0 auto; padding: 16px; }
 header.top { background: var(--card); border-radius: 12px; padding: 20px 22px; border-left: 8px solid var(--ok, #2e7d32);
              box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 header.top.fault { border-left-color: var(--fault); } header.top.warning { border-left-color: #f5be1e; }
+header.top.unjudged { border-left-color: var(--muted); }
 header.top .what { color: var(--muted); font-size: 14px; margin: 0 0 6px; }
 header.top h1 { font-size: 24px; line-height: 1.3; margin: 0 0 8px; }
 header.top p.detail { margin: 0; font-weight: 600; color: var(--muted); }
@@ -97,7 +98,8 @@ def rgb_data_uri(rgb: np.ndarray, *, quality: int = 85) -> str:
 
 
 def _header(report: Report) -> str:
-    worst = "fault" if report.faults else ("warning" if any(f.severity == "warning" for f in report.findings) else "ok")
+    worst = "fault" if report.faults else ("warning" if any(f.severity == "warning" for f in report.findings)
+                                          else "ok" if report.judged else "unjudged")
     ex_note = "detected" if report.exercise_source == "auto" else "as given"
     view_note = "detected" if report.view_source == "auto" else "as given"
     facts = [

@@ -14,6 +14,8 @@ report.json fields (version 1):
     findings[]         {rule, severity: info|warning|fault, side: left|right|null, start_s, end_s,
                         value, threshold, unit, cue, evidence, peak_s}
     not_judged[]       {rule, reason, better_view}
+    judged[]           names of the form rules that gave a verdict (silent ones included; added in 1, optional
+                       when read)
     metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio)
     summary            plain-words paragraph
 Pure: no cv2, no mediapipe.
@@ -102,6 +104,7 @@ class Report:
     holds: list[HoldSpan] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     not_judged: list[NotJudged] = field(default_factory=list)
+    judged: list[str] = field(default_factory=list)  # form rules that gave a verdict (silent ones included)
     metrics: dict[str, float] = field(default_factory=dict)
     summary: str = ""
 

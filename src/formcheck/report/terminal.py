@@ -99,9 +99,10 @@ def verdict_parts(report: Report) -> tuple[str, str]:
     ordered = sorted_findings(report.findings)
     serious = [f for f in ordered if f.severity in ("fault", "warning")]
     if not serious:
-        judged = "what this view can judge" if report.not_judged else "this clip"
         notes = f"{len(ordered)} note{'s' if len(ordered) != 1 else ''} below." if ordered else ""
-        return f"No faults seen in {judged}.", notes
+        if not report.judged:
+            return "Nothing about the form could be judged from this clip (see below why).", notes
+        return f"No faults seen in {'what this clip could judge' if report.not_judged else 'this clip'}.", notes
     top = serious[0]
     headline = top.cue.strip() or top.rule
     if headline[-1] not in ".!?":
