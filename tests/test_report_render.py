@@ -128,8 +128,10 @@ def test_verdict_words():
 
     assert rep_words([2, 3, 4]) == "reps 2–4"
     assert rep_words([1, 3]) == "reps 1, 3"
-    empty = Report("x", "squat", "user", "front", "user", "standing", 1.0, 30.0, 30, 1.0)
-    assert verdict(empty).startswith("No faults seen")
+    silent = Report("x", "squat", "user", "front", "user", "standing", 1.0, 30.0, 30, 1.0, judged=["knee_valgus"])
+    assert verdict(silent).startswith("No faults seen in this clip")
+    nothing_judged = Report("x", "squat", "user", "front", "user", "standing", 1.0, 30.0, 30, 1.0)
+    assert verdict(nothing_judged).startswith("Nothing about the form could be judged")
 
 
 # ---- plots --------------------------------------------------------------------------------------------------------------
@@ -282,7 +284,7 @@ def test_renders_a_clip_with_nothing_found(tmp_path):
     lm = np.array(track.landmarks)
     lm[::2] = np.nan
     track = PoseTrack(lm, track.world_landmarks, track.timestamps_s, FPS, 0, 0)
-    report = Report("clip.mp4", "squat", "user", "front", "auto", "standing", 2.0, FPS, T, 0.5)
+    report = Report("clip.mp4", "squat", "user", "front", "auto", "standing", 2.0, FPS, T, 0.5, judged=["knee_valgus"])
     analysis = Analysis(track, report, [KeySeries("x", "Nothing", "deg", np.full(T, np.nan))])
     console = Console(record=True, width=60, color_system=None)
     print_summary(report, console)
