@@ -21,9 +21,9 @@ from formcheck.rules.base import (
     a_view,
     findings_from_series,
     pelvic_obliquity_gain,
-    unsteady_landmarks,
     register,
     severity_for,
+    unsteady_landmarks,
 )
 
 NAME = "hip_sway"
