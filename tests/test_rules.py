@@ -133,6 +133,27 @@ def test_side_view_walk_cannot_judge_hip_sway():
     assert {n.rule for n in report.not_judged} == {"hip_sway"}
 
 
+def test_stance_asymmetry_drop_each_side_and_the_weaker_side():
+    import numpy as np
+
+    from formcheck.track import LANDMARK_INDEX
+
+    level = analyse("single_leg_stance", {}, "front", exercise="single_leg_stance")
+    assert not [f for f in level.findings if f.severity != "info"]
+    dropped = analyse("single_leg_stance", {"pelvic_drop": 8}, "front", exercise="single_leg_stance")
+    drops = {f.side: f.value for f in dropped.findings if f.rule == "stance_asymmetry" and f.unit == "deg pelvic drop"}
+    assert set(drops) == {"left", "right"} and all(6.5 < v < 9.5 for v in drops.values())
+    # the same clip with the left hip point lowered while standing on the right leg: the right side is weaker
+    track = clean(exact_track("single_leg_stance", {}, view="front", seconds=10.0))
+    landmarks = track.landmarks.copy()
+    on_right = track.xy_px("right_ankle")[:, 1] - track.xy_px("left_ankle")[:, 1] > 0
+    hip_width = np.nanmedian(np.abs(track.xy_px("left_hip")[:, 0] - track.xy_px("right_hip")[:, 0]))
+    landmarks[on_right, LANDMARK_INDEX["left_hip"], 1] += np.tan(np.radians(25)) * hip_width / track.frame_height
+    report = analyze_track(dataclasses.replace(track, landmarks=landmarks), exercise="single_leg_stance").report
+    difference = [f for f in report.findings if f.unit == "deg difference"]
+    assert len(difference) == 1 and difference[0].side == "right" and difference[0].value > 18
+
+
 def test_neck_flexion_head_thrown_back():
     assert "neck_flexion" in faults_of(analyse("hip_thrust", {"neck": 30}, "side", exercise="hip_thrust"))
     assert "neck_flexion" not in faults_of(analyse("hip_thrust", {}, "side", exercise="hip_thrust"))
