@@ -13,10 +13,9 @@ import warnings
 
 from formcheck.clean import clean
 from formcheck.rules.base import landmark_jitter
+from formcheck.rules.hip_sway import HIP_POINTS
+from formcheck.rules.knee_valgus import LEG_POINTS
 from formcheck.track import PoseTrack
-
-LEGS = ("left_knee", "right_knee", "left_ankle", "right_ankle")
-HIPS = ("left_hip", "right_hip")
 
 
 def main(paths: list[str]) -> None:
@@ -27,7 +26,7 @@ def main(paths: list[str]) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             track = clean(PoseTrack.load(path))
-            print(f"{path[-70:]:<70}{landmark_jitter(track, LEGS):>14.4f}{landmark_jitter(track, HIPS):>10.4f}")
+            print(f"{path[-70:]:<70}{landmark_jitter(track, LEG_POINTS):>14.4f}{landmark_jitter(track, HIP_POINTS):>10.4f}")
 
 
 if __name__ == "__main__":

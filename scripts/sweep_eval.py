@@ -139,8 +139,8 @@ def print_issue_score(rows: list[dict]) -> None:
         everything = [r for r in rows if KNOB_RULES[r["fault"]] == rule]
         mine = [r for r in everything if not r["_not_judged"]]
         faulty = [r for r in mine if r["_exp"]]
-        correct = [r for r in mine if is_correct_form(r["fault"], float(r["magnitude"])) and not r["_exp"]]
-        between = [r for r in mine if r not in faulty and r not in correct]
+        correct = [r for r in mine if not r["_exp"] and is_correct_form(r["fault"], float(r["magnitude"]))]
+        between = [r for r in mine if not r["_exp"] and not is_correct_form(r["fault"], float(r["magnitude"]))]
 
         def share(items: list[dict], want_flag: bool) -> str:
             hits = sum(r["_flag"] == want_flag for r in items)

@@ -136,8 +136,7 @@ def landmark_jitter(track: PoseTrack, names: Sequence[str]) -> float:
     return float(np.median(steps) / body_size_px(track))
 
 
-def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: str,
-                       better_view: str | None) -> RuleOutcome | None:
+def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: str) -> RuleOutcome | None:
     """A not-judged outcome when the landmarks a rule reads jump about more than the rule's
     `max_landmark_jitter` (thresholds.toml; see landmark_jitter); None when steady enough to judge."""
     jitter = landmark_jitter(ctx.track, names)
@@ -148,7 +147,7 @@ def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: 
         rule, f"the pose model is unsure of the {what} in this clip: its points jump about "
         f"({jitter:.4f} of the body size from frame to frame; steady tracking stays under {limit:g}), so this "
         "cannot be read reliably. Film with the whole body in frame, well lit, the camera steady, one person in view",
-        better_view=better_view,
+        better_view=None,  # no other view shows it better: the advice is in the reason
     )
 
 

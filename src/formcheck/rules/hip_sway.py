@@ -27,6 +27,7 @@ from formcheck.rules.base import (
 )
 
 NAME = "hip_sway"
+HIP_POINTS = ("left_hip", "right_hip")  # the landmarks whose steadiness decides whether it is judged
 FRONTAL_VIEWS = ("front", "back")
 
 
@@ -73,7 +74,7 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
         return RuleOutcome.cannot_judge(
             NAME, f"{a_view(ctx.view)} cannot show the pelvis tilting or swaying sideways", better_view="front"
         )
-    unsteady = unsteady_landmarks(ctx, NAME, ("left_hip", "right_hip"), "hips", better_view=None)
+    unsteady = unsteady_landmarks(ctx, NAME, HIP_POINTS, "hips")
     if unsteady is not None:
         return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731

@@ -80,7 +80,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
         return RuleOutcome.cannot_judge(
             NAME, f"{a_view(ctx.view)} cannot show the knees moving in or out", better_view=better
         )
-    unsteady = unsteady_landmarks(ctx, NAME, LEG_POINTS, "knees and ankles", better_view=None)
+    unsteady = unsteady_landmarks(ctx, NAME, LEG_POINTS, "knees and ankles")
     if unsteady is not None:
         return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731

@@ -232,6 +232,11 @@ class Renderer:
         img[wallm] = img[wallm] * grad[wallm]
         return np.clip(img, 0, 255)
 
+    def _shade(self, normals_cam: np.ndarray) -> np.ndarray:
+        """Lambert brightness for (..., 3) unit normals in camera coordinates: ambient + key light + fill light."""
+        return (0.34 + 0.52 * np.clip(_rows_times(normals_cam, self.key), 0, None)
+                + 0.3 * np.clip(_rows_times(normals_cam, self.fill), 0, None))
+
     def _boxes(self, img: np.ndarray, zbuf: np.ndarray, boxes: list[Box]) -> None:
         pos = np.asarray(self.cam.position, float)
         dw = _rows_times(self.rays, self.Rc)  # world directions, camera-z = 1 so the ray parameter is the depth
@@ -250,8 +255,7 @@ class Renderer:
                 m = axis == a
                 nrm[m, a] = -np.sign(dw[m, a])
             n_cam = _rows_times(nrm, self.Rc.T)
-            shade = (0.34 + 0.52 * np.clip(_rows_times(n_cam, self.key), 0, None)
-                     + 0.3 * np.clip(_rows_times(n_cam, self.fill), 0, None))
+            shade = self._shade(n_cam)
             img[hit] = np.asarray(bx.color, np.float32) * shade[hit, None]
             zbuf[hit] = tn[hit]
 
@@ -304,8 +308,7 @@ class Renderer:
             q = s[hit, None] * a[hit] - o  # unit-sphere points
             n = _rows_times(q, Minv)  # = (Minv.T @ q.T).T : normal in camera coords
             n /= np.linalg.norm(n, axis=-1, keepdims=True)
-            shade = (0.34 + 0.52 * np.clip(_rows_times(n, self.key), 0, None)
-                     + 0.3 * np.clip(_rows_times(n, self.fill), 0, None))
+            shade = self._shade(n)
             col = np.asarray(e.color, np.float32)[None, :] * shade[:, None].astype(np.float32)
             zb[hit] = s[hit]
             sub = img[y0:y1, x0:x1]
