@@ -1,6 +1,6 @@
 """Dose-response of every rule through the whole pipeline: render synthetic sweeps, run `formcheck eval` on them.
 
-    python scripts/sweep_eval.py OUT_DIR [--faults back_butt knee_valgus ...] [--seeds 2] [--seconds 8]
+    python scripts/sweep_eval.py OUT_DIR [--faults back_butt knee_valgus ...] [--seeds 2] [--first-seed 0] [--seconds 8]
 
 For each fault (formcheck.synth.DEFAULT_MAGNITUDES, the fault's best views) and each seed, renders a clip (body height,
 walking cadence and step, squat depth and camera zoom vary with the seed) into OUT_DIR/clips, writes
@@ -46,6 +46,8 @@ def main() -> None:
     parser.add_argument("--faults", nargs="*", default=["back_butt", "incomplete_lockout", "neck", "knee_valgus",
                                                         "pelvic_drop", "pelvic_sway"])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed+seeds-1 (e.g. 2 for a held-out set beside seeds 0-1)")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--score-only", action="store_true",
                         help="re-score OUT_DIR/manifest.csv with the current rules (cached tracks), no rendering")
@@ -60,7 +62,7 @@ def main() -> None:
         for spec in sweep(fault, DEFAULT_MAGNITUDES[fault]):
             if spec["view"] == "feet" and spec["motion"] != "bridge" and spec["motion"] != "hip_thrust":
                 continue
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 params, camera = variation(spec["motion"], seed)
                 name = f"{spec['motion']}_{spec['view']}_{fault}_{spec['magnitude']:g}_s{seed}".replace("-", "m")
                 video = clips / f"{name}.mp4"
