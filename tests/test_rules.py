@@ -128,6 +128,20 @@ def test_hip_sway_pelvic_drop_and_good_walk(seed):
     assert not faults_of(analyse("walk", {}, "front", seed=seed, exercise="walk"))
 
 
+def test_hip_sway_scales_pose_model_landmarks_by_the_measured_gains():
+    """The same hip points read as a pose model's are divided by the gains measured on the rendered sweep."""
+    track = clean(exact_track("walk", {"pelvic_drop": 6, "pelvic_sway": 3}, view="front", seconds=8.0))
+    exact = analyze_track(track, exercise="walk").report.metrics
+    detected = analyze_track(dataclasses.replace(track, model_name="pose_landmarker_full"), exercise="walk").report.metrics
+    th = Thresholds.load()
+    drop_gain = th["pelvis", "landmark_obliquity_gain"] * th["hip_sway", "landmark_drop_gain"]
+    for side in ("left", "right"):
+        key = f"hip_sway_drop_standing_{side}_deg"
+        assert detected[key] == pytest.approx(exact[key] / drop_gain, rel=1e-6)
+    key = "hip_sway_median_lateral_hipw"
+    assert detected[key] == pytest.approx(exact[key] / th["hip_sway", "landmark_sway_gain"], rel=1e-6)
+
+
 def test_side_view_walk_cannot_judge_hip_sway():
     report = analyse("walk", {"pelvic_drop": 8}, "side", exercise="walk")
     assert {n.rule for n in report.not_judged} == {"hip_sway"}

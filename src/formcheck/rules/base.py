@@ -100,12 +100,17 @@ def run_rules(ctx: RuleContext) -> list[tuple[RuleSpec, RuleOutcome]]:
 
 # ---- helpers shared by rules -------------------------------------------------------------------------------
 
-def pelvic_obliquity_gain(ctx: RuleContext) -> float:
-    """How much of the true pelvic tilt the track's hip landmarks show: the pose model's measured gain
-    (thresholds.toml [pelvis]) for detected landmarks, 1 for an exact synthetic projection."""
+def landmark_gain(ctx: RuleContext, section: str, key: str) -> float:
+    """How much of a true quantity the pose model's landmarks show (ratio): the measured gain in thresholds.toml
+    [section] key for detected landmarks, 1 for an exact synthetic projection."""
     if ctx.track.model_name == EXACT_PROJECTION_MODEL:
         return 1.0
-    return ctx.th["pelvis", "landmark_obliquity_gain"]
+    return ctx.th[section, key]
+
+
+def pelvic_obliquity_gain(ctx: RuleContext) -> float:
+    """How much of the true pelvic tilt the track's hip landmarks show ([pelvis] landmark_obliquity_gain)."""
+    return landmark_gain(ctx, "pelvis", "landmark_obliquity_gain")
 
 
 def a_view(view: str) -> str:

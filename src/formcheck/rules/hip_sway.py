@@ -2,9 +2,10 @@
 
 Evidence (front or back view): pelvic obliquity during each stance phase, relative to the clip's median (camera
 roll and a constant tilt removed), signed as the drop of the swing side, and divided by the measured gain of
-MediaPipe's hip landmarks ([pelvis] landmark_obliquity_gain); and the lateral displacement of the
-mid-hip, peak to peak per stride, in hip widths (running hip width, so walking toward the camera does not
-inflate it). Thresholds: thresholds.toml [hip_sway].
+MediaPipe's hip landmarks ([pelvis] landmark_obliquity_gain, times [hip_sway] landmark_drop_gain for the per-step
+peaks); and the lateral displacement of the mid-hip, peak to peak per stride, in hip widths (running hip width, so
+walking toward the camera does not inflate it), divided by [hip_sway] landmark_sway_gain. The gains are 1 on an
+exact synthetic projection. Thresholds: thresholds.toml [hip_sway].
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from formcheck.rules.base import (
     RuleOutcome,
     a_view,
     findings_from_series,
+    landmark_gain,
     pelvic_obliquity_gain,
     register,
     severity_for,
@@ -78,10 +80,10 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
     if unsteady is not None:
         return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
-    gain = pelvic_obliquity_gain(ctx)
+    gain = pelvic_obliquity_gain(ctx) * landmark_gain(ctx, NAME, "landmark_drop_gain")
     obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ) / gain
     obliquity = obliquity - np.nanmedian(obliquity) if np.isfinite(obliquity).any() else obliquity
-    sway = lateral_sway_hipw(ctx)
+    sway = lateral_sway_hipw(ctx) / landmark_gain(ctx, NAME, "landmark_sway_gain")
     findings: list[Finding] = []
     metrics: dict[str, float] = {}
     # Per stance: the largest drop of the swing side. Per stance leg: the median of those (a Trendelenburg-like
@@ -119,7 +121,7 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
                     ),
                     evidence=(
                         f"pelvic obliquity in stance, median over steps (front/back view); hip-landmark tilt "
-                        f"/ {gain:g} (MediaPipe's hips show about {gain:.0%} of the true tilt)"
+                        f"/ {gain:.2f} (MediaPipe's hips show about {gain:.0%} of the true tilt)"
                     ),
                     peak_s=ctx.time_at(worst[1]),
                 )
