@@ -78,10 +78,21 @@ class VideoReader:
         try:
             self._container = av.open(str(self.path), mode="r")
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            cut_short = _mp4_cut_short(self.path)
+            if cut_short:
+                raise VideoError(f"{self.path}: {cut_short}") from None
             raise VideoError(f"{self.path}: not a readable video ({_short(exc)})") from None
         if not self._container.streams.video:
+            kinds = sorted({s.type for s in self._container.streams if s.type})
             self._container.close()
-            raise VideoError(f"{self.path}: contains no video stream")
+            has = f" (it has only {' and '.join(kinds)})" if kinds else ""
+            raise VideoError(f"{self.path}: contains no video stream{has}; give a video file")
+        demuxer = self._container.format.name or ""
+        if demuxer == "image2" or demuxer.endswith("_pipe"):  # png_pipe, jpeg_pipe, webp_pipe, ...
+            codec = self._container.streams.video[0].codec_context.name or "image"
+            kind = {"mjpeg": "JPEG"}.get(codec, codec.upper())
+            self._container.close()
+            raise VideoError(f"{self.path}: is a still image ({kind}), not a video; formcheck needs a video of the movement")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         if threads:
@@ -182,8 +193,49 @@ class VideoReader:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    """One short line for an exception: FFmpeg's own words, without its errno and the repeated file name."""
+    strerror = getattr(exc, "strerror", None) if isinstance(exc, av.error.FFmpegError) else None
+    text = str(strerror or exc).strip()
+    text = text.splitlines()[0] if text else exc.__class__.__name__
     return text[:160]
+
+
+def _mp4_cut_short(path: Path) -> str | None:
+    """Why an MP4/MOV that FFmpeg cannot open is broken, when it is plainly cut short; None otherwise.
+
+    An MP4 is a chain of boxes (4-byte size, 4-byte type). A file that starts with an `ftyp` box but has no `moov`
+    box (the index FFmpeg needs), or whose last box runs past the end of the file, was cut short: an interrupted copy,
+    download or recording (phones write `moov` last).
+    """
+    try:
+        size_total = path.stat().st_size
+        with open(path, "rb") as fh:
+            offset, types, overrun = 0, [], False
+            while offset + 8 <= size_total and len(types) < 10_000:
+                fh.seek(offset)
+                header = fh.read(16)
+                size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                if size == 1 and len(header) >= 16:
+                    size = int.from_bytes(header[8:16], "big")
+                elif size == 0:
+                    size = size_total - offset
+                if size < 8:
+                    break
+                types.append(kind)
+                if offset + size > size_total:
+                    overrun = True
+                    break
+                offset += size
+    except OSError:
+        return None
+    if not types or types[0] != b"ftyp":
+        return None
+    if b"moov" not in types:
+        return ("incomplete MP4: the file is cut short (no 'moov' index; an interrupted copy, download or "
+                "recording?); copy the whole file again")
+    if overrun:
+        return "incomplete MP4: the file is cut short (an interrupted copy or download?); copy the whole file again"
+    return None
 
 
 def probe(path: str | Path) -> VideoInfo:
