@@ -1,6 +1,7 @@
 """Thresholds: one data file (thresholds.toml) shipped in the package, each value with unit and citation."""
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,27 +45,7 @@ class Thresholds:
         """The packaged defaults, with values from an override TOML file replacing matching keys."""
         table = _parse(DEFAULT_FILE, tomllib.loads(DEFAULT_FILE.read_text()))
         if override is not None:
-            path = Path(override)
-            if not path.is_file():
-                raise ValueError(f"{path}: no such thresholds file")
-            try:
-                data = tomllib.loads(path.read_text())
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{path}: not valid TOML ({exc})") from None
-            for rule, entries in data.items():
-                if rule not in table or not isinstance(entries, dict):
-                    raise ValueError(f"{path}: unknown rule table [{rule}]; known: {', '.join(sorted(table))}")
-                for name, raw in entries.items():
-                    if name not in table[rule]:
-                        raise ValueError(
-                            f"{path}: unknown threshold {rule}.{name}; known: {', '.join(sorted(table[rule]))}"
-                        )
-                    base = table[rule][name]
-                    value = raw.get("value") if isinstance(raw, dict) else raw
-                    if not isinstance(value, (int, float)) or isinstance(value, bool):
-                        raise ValueError(f"{path}: {rule}.{name} must be a number, got {value!r}")
-                    source = raw.get("source", f"user override ({path.name})") if isinstance(raw, dict) else f"user override ({path.name})"
-                    table[rule][name] = Threshold(float(value), base.unit, str(source))
+            _apply_override(table, Path(override))
         return cls(table)
 
 
@@ -78,3 +59,40 @@ def _parse(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, Threshold
             except (KeyError, TypeError, ValueError):
                 raise ValueError(f"{path}: {rule}.{name} needs value, unit and source") from None
     return table
+
+
+def _apply_override(table: dict[str, dict[str, Threshold]], path: Path) -> None:
+    """Replace matching entries of table with the values of a user's TOML file; ValueError (one line) on anything
+    that is not a known rule's known threshold with a finite number (not negative when the default is not)."""
+    if not path.exists():
+        raise ValueError(f"{path}: no such thresholds file")
+    if not path.is_file():
+        raise ValueError(f"{path}: is a directory; give a thresholds .toml file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid TOML ({str(exc).splitlines()[0]})") from None
+    for rule, entries in data.items():
+        if rule in table and not isinstance(entries, dict):
+            raise ValueError(f"{path}: {rule} must be a table: a [{rule}] line, then name = number lines")
+        if not isinstance(entries, dict):
+            raise ValueError(
+                f"{path}: '{rule} = ...' is outside any rule table; put it under its rule, e.g. [knee_valgus]"
+            )
+        if rule not in table:
+            raise ValueError(f"{path}: unknown rule table '[{rule}]'; known: {', '.join(sorted(table))}")
+        for name, raw in entries.items():
+            if name not in table[rule]:
+                raise ValueError(
+                    f"{path}: unknown threshold {rule}.{name}; known: {', '.join(sorted(table[rule]))}"
+                )
+            base = table[rule][name]
+            value = raw.get("value") if isinstance(raw, dict) else raw
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"{path}: {rule}.{name} must be a number ({base.unit}), got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{path}: {rule}.{name} must be a finite number ({base.unit}), got {value!r}")
+            if value < 0 <= base.value:
+                raise ValueError(f"{path}: {rule}.{name} cannot be negative ({base.unit}), got {value!r}")
+            source = raw.get("source", f"user override ({path.name})") if isinstance(raw, dict) else None
+            table[rule][name] = Threshold(float(value), base.unit, str(source or f"user override ({path.name})"))
