@@ -22,7 +22,7 @@ import numpy as np
 
 from formcheck.analysis import analyze_track
 from formcheck.analysis_types import Analysis
-from formcheck.rules import RULES
+from formcheck.rules import EXERCISES, RULES, VIEWS
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 
@@ -78,6 +78,8 @@ class RuleScore:
 def read_manifest(path: str | Path) -> list[dict[str, str]]:
     """Rows of a manifest CSV; ValueError naming the file and the problem."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory; give a manifest .csv file")
     if not path.is_file():
         raise ValueError(f"{path}: no such manifest file")
     try:
@@ -90,7 +92,37 @@ def read_manifest(path: str | Path) -> list[dict[str, str]]:
     missing = [c for c in REQUIRED_COLUMNS if c not in rows[0]]
     if missing:
         raise ValueError(f"{path}: manifest lacks columns {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})")
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            _check_row(row)
+        except ValueError as exc:
+            raise ValueError(f"{path} line {line}: {exc}") from None
     return rows
+
+
+def _row_choice(row: dict[str, str], column: str) -> str:
+    return (row.get(column) or "auto").strip() or "auto"
+
+
+def _check_row(row: dict[str, str]) -> None:
+    """ValueError (one line) for a manifest row whose labels cannot be used, before any clip is analysed."""
+    if None in row or any(row.get(c) is None for c in REQUIRED_COLUMNS):
+        raise ValueError(f"expected {len(row) - (None in row)} comma-separated cells, like the header")
+    if not row["path"].strip():
+        raise ValueError("empty path")
+    exercise = _row_choice(row, "exercise")
+    if exercise != "auto" and exercise not in EXERCISES:
+        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
+    view = _row_choice(row, "view")
+    if view not in ("auto", "side_left", "side_right") and view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}, side_left, side_right")
+    parse_expected(row.get("expected_faults") or "")
+    magnitude = (row.get("magnitude") or "").strip()
+    if magnitude:
+        try:
+            float(magnitude)
+        except ValueError:
+            raise ValueError(f"magnitude {magnitude!r} is not a number") from None
 
 
 def parse_expected(text: str) -> set[str]:
@@ -185,11 +217,11 @@ def evaluate(
     results = []
     for row in read_manifest(manifest):
         path = (manifest.parent / row["path"]).resolve() if not Path(row["path"]).is_absolute() else Path(row["path"])
-        exercise = (row.get("exercise") or "auto").strip() or "auto"
-        view = (row.get("view") or "auto").strip() or "auto"
+        exercise = _row_choice(row, "exercise")
+        view = _row_choice(row, "view")
         if view.startswith("side_"):
             view = "side"
-        magnitude = float(row["magnitude"]) if row.get("magnitude") not in (None, "") else None
+        magnitude = float(row["magnitude"]) if (row.get("magnitude") or "").strip() else None
         result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", "")),
                             set(), set(), set(), magnitude=magnitude)
         try:
@@ -199,15 +231,29 @@ def evaluate(
             truth_name = row.get("truth") or ""
             truth_path = manifest.parent / truth_name if truth_name else path.with_suffix(".truth.json")
             if truth_path.is_file():
-                truth = json.loads(truth_path.read_text())
-                result.expected = truth_expected(truth, exercise, view, th)
-                result.angle_errors = angle_errors(analysis, truth)
+                truth = _read_truth(truth_path)
+                try:
+                    result.expected = truth_expected(truth, exercise, view, th)
+                    result.angle_errors = angle_errors(analysis, truth)
+                except (KeyError, TypeError, AttributeError) as exc:
+                    raise ValueError(f"{truth_path}: not a formcheck synth truth file (bad or missing {exc})") from None
         except (ValueError, OSError) as exc:
             result.error = str(exc).splitlines()[0]
         results.append(result)
         if on_clip:
             on_clip(result)
     return results
+
+
+def _read_truth(path: Path) -> dict:
+    """A synthetic clip's truth JSON; ValueError naming the file when it is not one."""
+    try:
+        truth = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(truth, dict):
+        raise ValueError(f"{path}: not a formcheck synth truth file (expected a JSON object)")
+    return truth
 
 
 def score(results: Iterable[ClipResult]) -> list[RuleScore]:
