@@ -6,14 +6,16 @@ import os
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: errors only
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import contextlib
 import functools
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,11 +27,44 @@ from rich.progress import (
 )
 from rich.text import Text
 from rich.table import Table
+from typer.core import TyperGroup
 
 from formcheck import __version__
 
+try:  # typer >= 0.16 vendors click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import NoArgsIsHelpError, UsageError
+
+
+@contextlib.contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    """A usage error (bad option value, missing argument, unknown command or option) -> one red line, exit 1."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise  # `formcheck` alone prints the help
+    except UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        err.print(f"[bold red]error:[/] {escape(exc.format_message())}{escape(where)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+
+
+class _OneLineUsageErrors(TyperGroup):
+    """The command group, with usage errors reported like every other user error: one line and exit code 1."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_errors_in_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):
+        with _usage_errors_in_one_line():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="formcheck",
+    cls=_OneLineUsageErrors,
     help="Checks glute bridge, hip thrust, squat and walking form from video, with evidence.",
     no_args_is_help=True,
     add_completion=False,
@@ -75,15 +110,24 @@ def user_errors(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (VideoError, ModelError, TrackFileError, ValueError, FileNotFoundError, PermissionError,
-                IsADirectoryError, NotADirectoryError) as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        except (VideoError, ModelError, TrackFileError, ValueError, OSError) as exc:  # OSError: permission, disk full...
+            err.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]")
             raise typer.Exit(code=130) from None
 
     return wrapper
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line; OSErrors as 'PATH: reason' without Python's [Errno N]."""
+    if isinstance(exc, OSError) and exc.strerror:
+        target = f"{exc.filename}: " if exc.filename else ""
+        text = f"{target}{exc.strerror}"
+    else:
+        text = str(exc).strip() or exc.__class__.__name__
+    return " ".join(text.split())
 
 
 @app.command()
@@ -133,7 +177,7 @@ def extract(
     model_info = resolve_model(model)
     started = time.perf_counter()
     with _progress() as progress:
-        task = progress.add_task(f"pose {video.name}", total=info.frame_count or None)
+        task = progress.add_task(f"pose {escape(video.name)}", total=info.frame_count or None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done)
@@ -141,7 +185,7 @@ def extract(
         track = extract_track(video, model_path=model_info.path, on_frame=advance, max_people=max_people)
     seconds = time.perf_counter() - started
     for warning in track.meta.get("video_warnings", []):
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not raw:
         track = clean(track)
     path = track.save(output)
@@ -176,7 +220,7 @@ _SUMMARY_JOINTS = ("hip", "knee", "ankle", "shoulder")
 def _print_track_summary(track, seconds: float, path: Path) -> None:
     import numpy as np
 
-    table = Table(title=f"pose track: {path}", show_header=False, title_justify="left")
+    table = Table(title=f"pose track: {escape(str(path))}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("frames", f"{len(track)} ({track.duration_s:.1f} s at {track.fps:.2f} fps)")
@@ -212,13 +256,13 @@ def _load_or_extract(input_path: Path, model: Optional[Path], console: Console):
     info = probe(input_path)
     model_info = resolve_model(model)
     with _progress() as progress:
-        task = progress.add_task(f"pose {input_path.name}", total=info.frame_count or None)
+        task = progress.add_task(f"pose {escape(input_path.name)}", total=info.frame_count or None)
         track = extract_track(
             input_path, model_path=model_info.path,
             on_frame=lambda done, total: progress.update(task, completed=done),
         )
     for warning in track.meta.get("video_warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     return clean(track), input_path
 
 
@@ -290,7 +334,7 @@ def analyze(
         return
     print_summary(analysis.report, out)
     for kind, path in paths.items():
-        out.print(f"[dim]{kind:>5}[/]  {path}", highlight=False, soft_wrap=True)
+        out.print(f"[dim]{kind:>5}[/]  {escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 @app.command(name="eval")
@@ -334,7 +378,7 @@ def eval_command(
             return clean(track)
         return clean(extract_track(path, model_path=model_info.path))
 
-    table = Table(title=f"clips in {manifest}", title_justify="left")
+    table = Table(title=f"clips in {escape(str(manifest))}", title_justify="left")
     for column in ("clip", "exercise", "view", "expected", "flagged (fault)", "warned", "not judged"):
         table.add_column(column)
     with _progress() as progress:
@@ -343,9 +387,9 @@ def eval_command(
                            on_clip=lambda r: progress.advance(task))
     for r in results:
         if r.error:
-            table.add_row(r.path, r.exercise, r.view, "", f"[red]error: {r.error}[/]", "", "")
+            table.add_row(escape(r.path), r.exercise, r.view, "", f"[red]error: {escape(r.error)}[/]", "", "")
             continue
-        table.add_row(r.path, r.exercise, r.view, ", ".join(sorted(r.expected)) or "none",
+        table.add_row(escape(r.path), r.exercise, r.view, ", ".join(sorted(r.expected)) or "none",
                       ", ".join(sorted(r.flagged)) or "none", ", ".join(sorted(r.warned - r.flagged)) or "",
                       ", ".join(sorted(r.not_judged)))
     out.print(table)
@@ -375,7 +419,7 @@ def eval_command(
                        for s in scores],
             "angle_errors": {k: {"median_deg": v[0], "worst_p95_deg": v[1], "clips": v[2]} for k, v in errors.items()},
         }, indent=2, default=float))
-        out.print(f"json  {json_out}", highlight=False, soft_wrap=True)
+        out.print(f"json  {escape(str(json_out))}", highlight=False, soft_wrap=True)
 
 
 def _parse_faults(faults: list[str]) -> dict[str, float]:
@@ -411,12 +455,12 @@ def synth(
     faults = _parse_faults(fault or [])
     if output.suffix.lower() != ".mp4":
         raise ValueError(f"{output}: the output must be an .mp4 file")
-    with err.status(f"rendering {motion} ({view}, {seconds:g} s)"):
+    with err.status(escape(f"rendering {motion} ({view}, {seconds:g} s)")):
         video_path, truth_path = synthetic.generate(
             motion, faults, view=view, seconds=seconds, seed=seed, out=output
         )
-    out.print(f"video  {video_path}", highlight=False, soft_wrap=True)
-    out.print(f"truth  {truth_path}", highlight=False, soft_wrap=True)
+    out.print(f"video  {escape(str(video_path))}", highlight=False, soft_wrap=True)
+    out.print(f"truth  {escape(str(truth_path))}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
