@@ -9,6 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import contextlib
 import functools
 import logging
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
@@ -130,6 +131,71 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _writable_folder(folder: Path, option: str, target: Optional[Path] = None) -> list[Path]:
+    """Make sure files can be written in `folder` before any slow work: created if missing, then a test file.
+
+    Returns the folders created here (deepest first). ValueError naming the option (and `target`, the file to be
+    written there) when the folder cannot be written; then nothing is left behind.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{option} {target or folder}: {folder} exists and is not a folder")
+    created = []
+    ancestor = folder
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        created.append(ancestor)
+        ancestor = ancestor.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".formcheck-write-test-"):
+            pass
+    except OSError as exc:
+        _remove_if_empty(created)
+        where = f"{option} {target}: cannot write in {folder}" if target is not None else f"{option} {folder}: cannot write there"
+        blocker = f"{ancestor} is not a folder" if ancestor.exists() and not ancestor.is_dir() else exc.strerror or exc
+        raise ValueError(f"{where} ({blocker})") from None
+    return created
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """rmdir each folder, deepest first, stopping at the first that is not empty: never deletes a file."""
+    for path in folders:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
+@contextlib.contextmanager
+def _output_folder(folder: Path, option: str, target: Optional[Path] = None) -> Iterator[Path]:
+    """_writable_folder, and the folders it created removed again if the enclosed work fails before writing in them."""
+    created = _writable_folder(folder, option, target)
+    try:
+        yield Path(folder)
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+
+
+def _output_file(path: Path, option: str, suffix: str) -> Path:
+    """One-line error when an output file name is a folder."""
+    if path.is_dir():
+        raise ValueError(f"{option} {path}: is a folder; give a file name ending in {suffix}")
+    return path
+
+
+MIN_FRAMES = 3  # analysis needs a person in at least this many frames (formcheck.analysis)
+
+
+def _check_long_enough(track, input_path: Path) -> None:
+    if len(track) < MIN_FRAMES:
+        frames = f"{len(track)} frame" + ("" if len(track) == 1 else "s")
+        raise ValueError(
+            f"{input_path}: only {frames}, too short to judge; formcheck needs at least {MIN_FRAMES} frames "
+            "(a whole rep or a few steps, a few seconds of video)"
+        )
+
+
 @app.command()
 @user_errors
 def models(
@@ -169,26 +235,30 @@ def extract(
     """Find the person's pose in every frame of VIDEO and save it as a pose track (.npz)."""
     from formcheck.clean import clean
     from formcheck.pose import extract_track, resolve_model
-    from formcheck.video import probe
+    from formcheck.video import check_video_path, probe
 
+    check_video_path(video)
+    if video.suffix.lower() == ".npz":
+        raise ValueError(f"{video}: is a pose track (.npz), not a video; `formcheck analyze {video}` reads it as it is")
     info = probe(video)
     if output.exists() and output.is_dir():
         raise ValueError(f"{output}: is a directory; give a file name ending in .npz")
     model_info = resolve_model(model)
-    started = time.perf_counter()
-    with _progress() as progress:
-        task = progress.add_task(f"pose {escape(video.name)}", total=info.frame_count or None)
+    with _output_folder(output.parent, "--output", output):
+        started = time.perf_counter()
+        with _progress() as progress:
+            task = progress.add_task(f"pose {escape(video.name)}", total=info.frame_count or None)
 
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done)
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done)
 
-        track = extract_track(video, model_path=model_info.path, on_frame=advance, max_people=max_people)
-    seconds = time.perf_counter() - started
-    for warning in track.meta.get("video_warnings", []):
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    if not raw:
-        track = clean(track)
-    path = track.save(output)
+            track = extract_track(video, model_path=model_info.path, on_frame=advance, max_people=max_people)
+        seconds = time.perf_counter() - started
+        for warning in track.meta.get("video_warnings", []):
+            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        if not raw:
+            track = clean(track)
+        path = track.save(output)
     _print_track_summary(track, seconds, path)
 
 
@@ -242,18 +312,25 @@ EXERCISE_CHOICES = ("auto", "bridge", "hip_thrust", "squat", "single_leg_squat",
 VIEW_CHOICES = ("auto", "side", "front", "back", "feet", "oblique")
 
 
-def _load_or_extract(input_path: Path, model: Optional[Path], console: Console):
-    """A cleaned PoseTrack from a .npz track or a video (pose extracted with a progress bar on stderr)."""
+def _open_input(input_path: Path):
+    """(cleaned PoseTrack, None) for a .npz track; (None, VideoInfo) for a video, checked but not yet run."""
     from formcheck.clean import clean
-    from formcheck.pose import extract_track, resolve_model
     from formcheck.track import PoseTrack
     from formcheck.video import check_video_path, probe
 
     if input_path.suffix.lower() == ".npz":
         track = PoseTrack.load(input_path)
+        _check_long_enough(track, input_path)
         return (track if "cleaning" in track.meta else clean(track)), None
     check_video_path(input_path)
-    info = probe(input_path)
+    return None, probe(input_path)
+
+
+def _extract_cleaned(input_path: Path, info, model: Optional[Path], console: Console):
+    """A cleaned PoseTrack from a video (pose extracted with a progress bar on stderr)."""
+    from formcheck.clean import clean
+    from formcheck.pose import extract_track, resolve_model
+
     model_info = resolve_model(model)
     with _progress() as progress:
         task = progress.add_task(f"pose {escape(input_path.name)}", total=info.frame_count or None)
@@ -263,7 +340,8 @@ def _load_or_extract(input_path: Path, model: Optional[Path], console: Console):
         )
     for warning in track.meta.get("video_warnings", []):
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    return clean(track), input_path
+    _check_long_enough(track, input_path)
+    return clean(track)
 
 
 @app.command()
@@ -314,9 +392,15 @@ def analyze(
     out_dir = out_dir or Path("out") / input_path.stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
-    track, video_path = _load_or_extract(input_path, model, err)
+    track, info = _open_input(input_path)  # a bad input fails here, before anything is written
+    video_path = None if info is None else input_path
+    created = _writable_folder(out_dir, "--out")  # an unwritable --out fails before minutes of pose extraction
     if video_path is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            track = _extract_cleaned(input_path, info, model, err)
+        except BaseException:
+            _remove_if_empty(created)
+            raise
         track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
     analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
     if contour and analysis.report.exercise in ("bridge", "hip_thrust"):
@@ -359,14 +443,21 @@ def eval_command(
     from formcheck.pose import extract_track, resolve_model
     from formcheck.rules.thresholds import Thresholds
     from formcheck.track import PoseTrack
+    from formcheck.video import check_video_path
 
     limits = Thresholds.load(thresholds)
     rows = read_manifest(manifest)
     model_info = resolve_model(model)
+    if json_out is not None:  # an unwritable --cache or --json-out fails now, not after every clip
+        _output_file(json_out, "--json-out", ".json")
+        _writable_folder(json_out.parent, "--json-out", json_out)
+    if cache is not None:
+        _writable_folder(cache, "--cache")
 
     def load_track(path: Path) -> PoseTrack:
         if path.suffix.lower() == ".npz":
             return clean(PoseTrack.load(path))
+        check_video_path(path)
         if cache is not None:
             stat = path.stat()
             key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}".encode()).hexdigest()[:16]
@@ -410,7 +501,6 @@ def eval_command(
             angles.add_row(name, str(n), f"{median:.1f}", f"{p95:.1f}")
         out.print(angles)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({
             "clips": [
                 {**{k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(r).items()}} for r in results
@@ -420,6 +510,12 @@ def eval_command(
             "angle_errors": {k: {"median_deg": v[0], "worst_p95_deg": v[1], "clips": v[2]} for k, v in errors.items()},
         }, indent=2, default=float))
         out.print(f"json  {escape(str(json_out))}", highlight=False, soft_wrap=True)
+    failed = sum(1 for r in results if r.error)
+    if failed == len(results):
+        raise ValueError(f"{manifest}: none of the {len(results)} clips could be scored (see the errors in the table)")
+    if failed:
+        err.print(f"[yellow]warning:[/] {failed} of the {len(results)} clips could not be scored (see the errors in "
+                  "the table); the scores count the others", highlight=False, soft_wrap=True)
 
 
 def _parse_faults(faults: list[str]) -> dict[str, float]:
@@ -453,12 +549,14 @@ def synth(
     from formcheck import synth as synthetic
 
     faults = _parse_faults(fault or [])
+    _output_file(output, "--output", ".mp4")
     if output.suffix.lower() != ".mp4":
         raise ValueError(f"{output}: the output must be an .mp4 file")
-    with err.status(escape(f"rendering {motion} ({view}, {seconds:g} s)")):
-        video_path, truth_path = synthetic.generate(
-            motion, faults, view=view, seconds=seconds, seed=seed, out=output
-        )
+    with _output_folder(output.parent, "--output", output):
+        with err.status(escape(f"rendering {motion} ({view}, {seconds:g} s)")):
+            video_path, truth_path = synthetic.generate(
+                motion, faults, view=view, seconds=seconds, seed=seed, out=output
+            )
     out.print(f"video  {escape(str(video_path))}", highlight=False, soft_wrap=True)
     out.print(f"truth  {escape(str(truth_path))}", highlight=False, soft_wrap=True)
 
