@@ -1,6 +1,6 @@
 """Software renderer for the synthetic body, and the H.264 writer (the only synth module that imports cv2/av).
 
-Every body part is an ellipsoid (limbs, a continuous three-piece torso, head, hair, face dots, shoes), ray-cast
+Every body part is an ellipsoid (limbs, a continuous three-piece torso, head and face, hair, shoes), ray-cast
 exactly per pixel with a depth buffer (a per-pixel painter's algorithm), Lambert-shaded by a key light and a
 camera-side fill light, over a plain floor plane and wall.  Clothing contrasts: dark long-sleeve-less top,
 red shorts, skin-coloured limbs, white shoes, dark hair, dark eyes and mouth.
@@ -25,6 +25,14 @@ BENCH = (96, 70, 52)
 HAIR = (48, 34, 26)
 EYE = (25, 20, 20)
 MOUTH = (120, 40, 40)
+LIPS = (176, 96, 92)
+SCLERA = (236, 234, 228)
+BROW = (25, 20, 20)
+NOSTRIL = (92, 52, 44)
+EAR = (212, 160, 128)
+EAR_HOLLOW = (170, 112, 92)
+SOCKET = (150, 104, 84)
+JAW_SHADOW = (168, 122, 98)
 FLOOR = (118, 136, 152)
 WALL = (214, 212, 204)
 
@@ -140,6 +148,76 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     return out
 
 
+def _head_part(hc, Rh, k, centre, semi, color, pitch_deg=0.0):
+    """An ellipsoid in the head frame (x forward, y left, z up; metres of the 1.75 m body), pitched about y."""
+    from .body import rot_y
+
+    R = Rh @ rot_y(np.radians(pitch_deg)) if pitch_deg else Rh
+    return _local_ellipsoid(hc + Rh @ (np.asarray(centre, float) * k), R, np.asarray(semi, float) * k, color)
+
+
+def _head_seg(hc, Rh, k, p0, p1, r_lat, r_depth, color):
+    """An ellipsoid along the head-frame segment p0->p1 (lying in the x-z plane), half-widths r_lat along the head's
+    y axis and r_depth across the segment."""
+    a, b = Rh @ (np.asarray(p0, float) * k), Rh @ (np.asarray(p1, float) * k)
+    axis = (b - a) / 2
+    lat = Rh[:, 1] * r_lat * k
+    dep = np.cross(axis, Rh[:, 1])
+    dep = dep / np.linalg.norm(dep) * r_depth * k
+    return Ellipsoid(hc + (a + b) / 2, np.stack([dep, lat, axis], 1), color)
+
+
+def head_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
+    """Head and face for frame i (head frame: x forward, y left, z up; metres of the 1.75 m body, scaled with height).
+
+    Cranium (raised, so the jaw and chin, not the skull, make the bottom of the head), forehead and brow, cheeks,
+    upper and lower jaw sloping up to the neck, chin; hair; a nose with a ridge from between the eyes to the tip (just
+    beyond the nose landmark) and nostrils; eyes in shaded sockets with whites and dark irises, thick dark eyebrows;
+    flat, tall ears tilted back against the sides of the head, with a darker hollow; lips. The landmarks (body.py)
+    are unchanged: the features are placed on them.
+    """
+    A = body.anthro
+    k = A.height_m / 1.75
+    Rh = body.frames["head"][i]
+    hc = body.extras["head_center"][i]
+    out: list[Ellipsoid] = []
+
+    def part(centre, semi, color, pitch=0.0):
+        out.append(_head_part(hc, Rh, k, centre, semi, color, pitch))
+
+    part((-0.008, 0.0, 0.02), (0.092, 0.078, 0.10), SKIN)  # cranium
+    part((0.02, 0.0, 0.045), (0.066, 0.064, 0.058), SKIN)  # forehead and brow
+    for y in (0.03, -0.03):
+        part((0.035, y, -0.012), (0.042, 0.03, 0.036), SKIN)  # cheeks
+    part((0.06, 0.0, -0.04), (0.032, 0.04, 0.03), SKIN)  # upper jaw round the mouth
+    part((0.04, 0.0, -0.058), (0.052, 0.05, 0.042), SKIN, pitch=15.0)  # lower jaw, sloping up to the neck
+    part((0.076, 0.0, -0.092), (0.018, 0.024, 0.018), SKIN)  # chin
+    part((-0.022, 0.0, 0.022), (0.092, 0.083, 0.108), HAIR)
+    # nose: ridge from between the eyes to the tip, the tip just beyond the nose landmark (0.105, 0, -0.005)
+    out.append(_head_seg(hc, Rh, k, (0.082, 0.0, 0.024), (0.1, 0.0, -0.002), 0.008, 0.009, SKIN))
+    part((0.096, 0.0, -0.006), (0.012, 0.015, 0.011), SKIN)
+    for y in (0.007, -0.007):
+        part((0.097, y, -0.0155), (0.004, 0.004, 0.002), NOSTRIL)
+    # the neck showing in the shirt's neckline, down to the top of the sternum
+    Rt = body.frames["thorax"][i]
+    out.append(_local_ellipsoid(body.extras["mid_shoulder"][i] + Rt @ np.array([0.08, 0.0, 0.024]) * k, Rt,
+                                np.array([0.014, 0.042, 0.03]) * k, SKIN))
+    for y in (0.032, -0.032):  # eyes (landmarks at y +-0.032, z 0.024): socket, white, iris; eyebrow above
+        part((0.073, y, 0.026), (0.013, 0.021, 0.014), SOCKET)
+        part((0.08, y, 0.024), (0.006, 0.014, 0.0065), SCLERA)
+        part((0.0845, y, 0.024), (0.003, 0.008, 0.0075), EYE)
+        part((0.083, y * 1.02, 0.042), (0.006, 0.023, 0.007), BROW)
+    for sgn in (1.0, -1.0):  # ears (landmarks at y +-0.078): flat, tall, top tilted back; a darker hollow
+        part((-0.004, sgn * 0.083, 0.012), (0.0175, 0.0075, 0.03), EAR, pitch=-15.0)
+        part((-0.001, sgn * 0.0895, 0.01), (0.009, 0.002, 0.014), EAR_HOLLOW, pitch=-15.0)
+    # lips (mouth corners at z -0.045) and the line between them; the shadow under the jaw
+    part((0.092, 0.0, -0.04), (0.006, 0.022, 0.005), LIPS)
+    part((0.091, 0.0, -0.051), (0.007, 0.02, 0.006), LIPS)
+    part((0.0955, 0.0, -0.0455), (0.003, 0.021, 0.0015), MOUTH)
+    part((0.03, 0.0, -0.088), (0.04, 0.044, 0.018), JAW_SHADOW, pitch=15.0)
+    return out
+
+
 def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     """The mannequin for frame i as ellipsoids."""
     A = body.anthro
@@ -156,17 +234,7 @@ def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     out.append(_seg_ellipsoid(X["c7"] + F["head"] @ np.array([0.035 * k, 0, -0.01]),
                               X["head_center"] + F["head"] @ np.array([-0.02 * k, 0, -0.04 * k]),
                               0.05 * k, 0.052 * k, F["head"], SKIN, extend=1.3))
-    hc = X["head_center"]
-    out.append(_local_ellipsoid(hc, F["head"], (0.098 * k, 0.078 * k, 0.112 * k), SKIN))
-    out.append(_local_ellipsoid(hc + F["head"] @ np.array([-0.022, 0, 0.022]) * k, F["head"],
-                                (0.092 * k, 0.083 * k, 0.108 * k), HAIR))
-    for side in ("left", "right"):
-        e = L(f"{side}_eye")
-        out.append(_sphere(e + (e - hc) * 0.08, 0.013 * k, EYE))
-        out.append(_sphere(L(f"{side}_ear"), 0.022 * k, SKIN))
-    out.append(_sphere(L("nose"), 0.02 * k, SKIN))
-    mouth = (L("mouth_left") + L("mouth_right")) / 2
-    out.append(_local_ellipsoid(mouth + (mouth - hc) * 0.05, F["head"], (0.01 * k, 0.024 * k, 0.008 * k), MOUTH))
+    out += head_ellipsoids(body, i)
 
     for s, side in (("l", "left"), ("r", "right")):
         skin = SKIN if s == "l" else SKIN_L
