@@ -113,6 +113,15 @@ def test_extract_given_a_pose_track_says_to_analyze_it(tmp_path):
     one_line_error(result, "is a pose track (.npz), not a video", "formcheck analyze")
 
 
+@pytest.mark.parametrize("content", [b"", b"hello, not a track\n"], ids=["empty", "text"])
+def test_npz_that_is_not_an_archive(tmp_path, content):
+    path = tmp_path / "track.npz"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["analyze", str(path), "--out", str(tmp_path / "o")])
+    one_line_error(result, "not a formcheck pose track (not an .npz archive")
+    assert "pickle" not in result.output
+
+
 def test_cut_short_real_clip(tmp_path):
     # the kaiakol clips keep their index at the end, like most phone recordings
     clip = shared_video("squat/squat_front_correct_bodyweight_kaiakol_015.mp4")

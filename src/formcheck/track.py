@@ -16,6 +16,7 @@ Pure: this module imports neither cv2 nor mediapipe.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,8 @@ class PoseTrack:
             raise TrackFileError(f"{path}: no such file")
         if path.is_dir():
             raise TrackFileError(f"{path}: is a directory, not a pose track")
+        if not zipfile.is_zipfile(path):  # else numpy's guess: "Cannot load file containing pickled data"
+            raise TrackFileError(f"{path}: not a formcheck pose track (not an .npz archive; `formcheck extract` makes one)")
         try:
             with np.load(path, allow_pickle=False) as data:
                 missing = {"landmarks", "world_landmarks", "timestamps_s"} - set(data.files)
