@@ -202,6 +202,10 @@ def test_bad_input_errors_list_choices():
         exact_track("bridge", {}, "top", 2.0)
     with pytest.raises(ValueError, match="number"):
         make_motion("bridge", {"back_butt": "lots"}, 2.0, 30.0)
+    with pytest.raises(ValueError, match=r"between 0 and 40 \(deg\), got -20"):
+        make_motion("bridge", {"back_butt": -20}, 2.0, 30.0)
+    with pytest.raises(ValueError, match="between -15 and 15 \\(cm\\)"):
+        make_motion("walk", {"pelvic_sway": 1e9}, 2.0, 30.0)
     with pytest.raises(ValueError, match="valid motions"):
         generate("plank", {}, "side", 1.0, 0, Path("/nonexistent/x.mp4"))
     with pytest.raises(ValueError, match="valid views"):

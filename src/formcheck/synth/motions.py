@@ -44,6 +44,14 @@ FAULTS["hip_thrust"]["neck"] = "deg: + head thrown back (neck extension), - chin
 FAULTS["single_leg_bridge"] = dict(FAULTS["bridge"])
 FAULTS["bridge_hold"] = dict(FAULTS["bridge"])
 
+# knob name -> (lowest, highest) value the body model renders as a human pose (joint ranges of motion: Roach & Miles
+# 1991 for the hip, Neumann 2010 ch. 9-10 for the spine and neck; sway and drop a few times the gait norms of Perry &
+# Burnfield 2010). Outside it the mannequin would bend through itself.
+FAULT_RANGES: dict[str, tuple[float, float]] = {
+    "back_butt": (0.0, 40.0), "incomplete_lockout": (0.0, 45.0), "knee_valgus": (-15.0, 30.0),
+    "neck": (-45.0, 45.0), "pelvic_drop": (-10.0, 20.0), "pelvic_sway": (-15.0, 15.0), "trunk_lean": (-20.0, 30.0),
+}
+
 # non-fault settings (same --fault NAME=VALUE syntax on the command line)
 PARAMS: dict[str, dict[str, str]] = {
     "bridge": {"single_leg": "0 both feet, 1 on the left foot (right leg raised), 2 on the right foot",
@@ -564,6 +572,9 @@ def validate(motion: str, knobs: Mapping[str, float]) -> dict[str, float]:
             raise ValueError(f"fault {k!r} needs a number, got {v!r}") from None
         if not np.isfinite(fv):
             raise ValueError(f"fault {k!r} needs a finite number, got {v!r}")
+        lo, hi = FAULT_RANGES.get(k, (-np.inf, np.inf))
+        if not lo <= fv <= hi:
+            raise ValueError(f"fault {k!r} must be between {lo:g} and {hi:g} ({valid[k].split(':')[0]}), got {fv:g}")
         out[k] = fv
     full = {k: DEFAULTS[k] for k in PARAMS[motion] if k in DEFAULTS}
     full.update(out)
