@@ -19,8 +19,8 @@ NAME = "neck_flexion"
 
 def head_back_angle(ctx: RuleContext) -> np.ndarray:
     """(T,) deg: head line (mid-shoulder -> nose) vs trunk line, + = head extended back (toward the floor),
-    - = chin tucked. Image plane. The nose, not the ears: on the rendered mannequin MediaPipe's ears barely follow
-    head extension (neck 30 deg moved the ear line 4 deg, the nose line 21 deg, from rep bottom to top)."""
+    - = chin tucked. Image plane. The nose, not the ears: the nose is MediaPipe's most reliably placed face point
+    in a profile (on the first, faceless mannequin its ears barely followed head extension)."""
     track = ctx.track
     head = track.xy_px("nose")
     hip, shoulder = mid_hip_px(track), mid_shoulder_px(track)
