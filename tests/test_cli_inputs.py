@@ -3,7 +3,6 @@ nothing already there is lost."""
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
