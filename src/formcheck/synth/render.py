@@ -156,17 +156,6 @@ def _head_part(hc, Rh, k, centre, semi, color, pitch_deg=0.0):
     return _local_ellipsoid(hc + Rh @ (np.asarray(centre, float) * k), R, np.asarray(semi, float) * k, color)
 
 
-def _head_seg(hc, Rh, k, p0, p1, r_lat, r_depth, color):
-    """An ellipsoid along the head-frame segment p0->p1 (lying in the x-z plane), half-widths r_lat along the head's
-    y axis and r_depth across the segment."""
-    a, b = Rh @ (np.asarray(p0, float) * k), Rh @ (np.asarray(p1, float) * k)
-    axis = (b - a) / 2
-    lat = Rh[:, 1] * r_lat * k
-    dep = np.cross(axis, Rh[:, 1])
-    dep = dep / np.linalg.norm(dep) * r_depth * k
-    return Ellipsoid(hc + (a + b) / 2, np.stack([dep, lat, axis], 1), color)
-
-
 def head_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     """Head and face for frame i (head frame: x forward, y left, z up; metres of the 1.75 m body, scaled with height).
 
@@ -194,7 +183,8 @@ def head_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     part((0.076, 0.0, -0.092), (0.018, 0.024, 0.018), SKIN)  # chin
     part((-0.022, 0.0, 0.022), (0.092, 0.083, 0.108), HAIR)
     # nose: ridge from between the eyes to the tip, the tip just beyond the nose landmark (0.105, 0, -0.005)
-    out.append(_head_seg(hc, Rh, k, (0.082, 0.0, 0.024), (0.1, 0.0, -0.002), 0.008, 0.009, SKIN))
+    ridge_top, tip = (hc + Rh @ (np.array(p) * k) for p in ((0.082, 0.0, 0.024), (0.1, 0.0, -0.002)))
+    out.append(_seg_ellipsoid(ridge_top, tip, 0.009 * k, 0.008 * k, Rh, SKIN))
     part((0.096, 0.0, -0.006), (0.012, 0.015, 0.011), SKIN)
     for y in (0.007, -0.007):
         part((0.097, y, -0.0155), (0.004, 0.004, 0.002), NOSTRIL)
