@@ -22,9 +22,11 @@ from formcheck.synth import build, exact_track, generate
 
 CASES = [
     ("bridge", {}, "side"), ("bridge", {"back_butt": 25}, "side"), ("bridge", {}, "side_right"),
-    ("bridge", {}, "oblique"), ("bridge", {"knee_valgus": 15}, "feet"), ("bridge", {}, "front"),
-    ("bridge_hold", {}, "side"), ("single_leg_bridge", {}, "side"),
+    ("bridge", {}, "oblique"), ("bridge", {"knee_valgus": 15}, "feet"), ("bridge", {}, "feet"), ("bridge", {}, "front"),
+    ("bridge", {}, "back"), ("bridge_hold", {}, "side"), ("single_leg_bridge", {}, "side"),
+    ("single_leg_bridge", {}, "feet"),
     ("hip_thrust", {}, "side"), ("hip_thrust", {"neck": 25}, "side"), ("hip_thrust", {}, "feet"),
+    ("hip_thrust", {}, "front"), ("hip_thrust", {}, "back"), ("hip_thrust", {}, "oblique"),
     ("squat", {}, "front"), ("squat", {"knee_valgus": 15}, "front"), ("squat", {}, "side"), ("squat", {}, "oblique"),
     ("single_leg_squat", {"knee_valgus": 12}, "front"), ("single_leg_squat", {}, "side"),
     ("walk", {}, "front"), ("walk", {"pelvic_drop": 8, "pelvic_sway": 4}, "front"), ("walk", {}, "back"),

@@ -20,6 +20,16 @@ from .motions import FAULTS, MOTIONS, PARAMS, Motion, make_motion
 TRUTH_VERSION = 1
 DEFAULT_SIZE = (640, 360)
 DEFAULT_FPS = 30.0
+# Cameras at either end of a lying body: view -> (horizontal distance from the body's centre m, height m, vertical
+# fov deg). On the floor only a steep view down the body (a helper standing at the feet, phone at head height)
+# shows the thighs apart from the trunk: from the old 2.6 m / 1.3 m feet camera MediaPipe's knees sat half a torso
+# length off, sliding along the shins (median 53 % torso); from 1.2 m / 2.0 m they are within 2.5-4 % (median; p95
+# 4.5-9) on rendered bridges at 34-55 deg vfov; the farther front camera went from 42 % to 3 % (issue 4 note,
+# 2026-11-23). On a bench the trunk is inclined, so a steep camera makes a hip thrust look like a person standing
+# (MediaPipe and the view detector both read "front, standing"); the lower cameras at the feet read well already.
+# Behind the bench (head end) the old 2.4 m / 2.1 m camera found the person on 85 % of frames, 1.6 m / 2.4 m on 100 %.
+FLOOR_END_CAMERAS = {"feet": (1.2, 2.0, 44.0), "front": (2.0, 2.8, 36.0), "back": (1.2, 2.0, 44.0)}
+BENCH_END_CAMERAS = {"feet": (2.6, 1.5, 32.0), "front": (3.0, 2.3, 28.0), "back": (1.6, 2.4, 44.0)}
 
 
 def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1],
@@ -35,15 +45,13 @@ def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: 
     vfov = 40.0
     aspect = width / height
     if lying:
-        # feet/front: raised and looking down the body (a low camera at the feet sees only knees and shins).
-        # Feet, measured with the bending-torso mannequin (10 s bridges, MediaPipe full): 2.6 m / 1.3 m / 32 deg
-        # finds the person on 98.7 % (valgus 15) and 99.7 % (correct) of frames; 3.0 m / 2.1 m / 28 deg only 91 %.
-        dist = {"feet": 2.6, "front": 3.0, "back": 2.4, "oblique": 2.4}.get(view, 2.3)
-        cam_h = {"feet": 1.3, "front": 2.1, "back": 1.9, "oblique": 1.0}.get(view, 0.6)
-        if view in ("feet", "front", "back"):
-            vfov = {"feet": 32.0, "front": 28.0, "back": 32.0}[view]
+        dist = {"oblique": 2.4}.get(view, 2.3)
+        cam_h = {"oblique": 1.0}.get(view, 0.6)
         if motion.name == "hip_thrust":
-            cam_h += 0.2
+            cam_h += 0.2  # above the bench
+        end_cameras = BENCH_END_CAMERAS if motion.name == "hip_thrust" else FLOOR_END_CAMERAS
+        if view in end_cameras:
+            dist, cam_h, vfov = end_cameras[view]
         # fit the ~1.8 m long body across the frame
         dist = max(dist, 1.0 / (np.tan(np.radians(vfov) / 2) * aspect)) if view.startswith("side") else dist
     else:
