@@ -2,6 +2,7 @@
 """Lumbar angle from the back's outline vs synthetic truth, and lumbar_arch's dose-response with and without it.
 
     python scripts/contour_sweep.py OUT_DIR [--magnitudes 0 5 10 15 20 25 30] [--motions bridge hip_thrust]
+                                    [--param NAME=VALUE ...]   (e.g. --param arms=1: a bridge with the arms raised)
 
 Renders side-view back_butt clips (formcheck.synth, new continuous torso) into OUT_DIR (kept: re-runs reuse them),
 runs MediaPipe on the video, then
@@ -43,14 +44,18 @@ def main() -> None:
     ap.add_argument("--magnitudes", nargs="*", type=float, default=[0, 5, 10, 15, 20, 25, 30])
     ap.add_argument("--motions", nargs="*", default=["bridge", "hip_thrust"])
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--param", nargs="*", default=[], metavar="NAME=VALUE",
+                    help="motion settings for every clip (formcheck.synth PARAMS), e.g. arms=1")
     args = ap.parse_args()
+    params = {k: float(v) for k, v in (p.split("=", 1) for p in args.param)}
+    suffix = "".join(f"_{k}{v:g}" for k, v in params.items())
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for motion in args.motions:
         for mag in args.magnitudes:
-            video = args.out / f"{motion}_{mag:g}.mp4"
+            video = args.out / f"{motion}_{mag:g}{suffix}.mp4"
             if not video.exists():
-                generate(motion, {"back_butt": mag} if mag else {}, "side", args.seconds, 0, video)
+                generate(motion, {**params, **({"back_butt": mag} if mag else {})}, "side", args.seconds, 0, video)
             truth = json.loads(video.with_name(video.stem + ".truth.json").read_text())["per_frame"]
             cached = video.with_suffix(".track.npz")
             track = clean(PoseTrack.load(cached) if cached.exists() else extract_track(video))
@@ -70,7 +75,7 @@ def main() -> None:
             sampled = add_dorsal_contour(track, video, base.report)
             with_contour = analyze_track(sampled, exercise=motion, view="side")
             row = {
-                "motion": motion, "magnitude": mag,
+                "motion": motion, "magnitude": mag, "params": params,
                 "traced_share": float(np.isfinite(angle).sum() / max(1, len(range(0, len(track), 2)))),
                 "neutral_offset_deg": offset,
                 "err_median_deg": float(np.median(np.abs(err[ok]))) if ok.any() else float("nan"),

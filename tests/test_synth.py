@@ -116,6 +116,17 @@ def test_bridge_feet_and_shoulders_stay_put():
         assert np.ptp(b.lm("left_hip")[:, 2]) > 0.15  # the hips rise
 
 
+def test_bridge_arms_on_the_floor_or_raised():
+    """arms=0 (default): hands on the floor beside the hips; arms=1: hands up above the shoulders; legs unchanged."""
+    floor, raised = make_motion("bridge", {}, 6.0, 30.0).body(), make_motion("bridge", {"arms": 1}, 6.0, 30.0).body()
+    for side in ("left", "right"):
+        assert np.all(floor.lm(f"{side}_wrist")[:, 2] < 0.12)
+        assert np.all(raised.lm(f"{side}_wrist")[:, 2] - raised.lm(f"{side}_shoulder")[:, 2] > 0.45)
+        np.testing.assert_allclose(raised.lm(f"{side}_knee"), floor.lm(f"{side}_knee"))
+    with pytest.raises(ValueError, match="arms"):
+        make_motion("squat", {"arms": 1}, 2.0, 30.0)
+
+
 def test_knee_valgus_raises_fppa():
     m, good = _truth_series("squat", {}, "front")
     _, bad = _truth_series("squat", {"knee_valgus": 15}, "front")

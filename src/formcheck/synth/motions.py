@@ -50,12 +50,14 @@ FAULTS["bridge_hold"] = dict(FAULTS["bridge"])
 FAULT_RANGES: dict[str, tuple[float, float]] = {
     "back_butt": (0.0, 40.0), "incomplete_lockout": (0.0, 45.0), "knee_valgus": (-15.0, 30.0),
     "neck": (-45.0, 45.0), "pelvic_drop": (-10.0, 20.0), "pelvic_sway": (-15.0, 15.0), "trunk_lean": (-20.0, 30.0),
+    "arms": (0.0, 1.0),  # a choice (0 or 1), not a size
 }
 
 # non-fault settings (same --fault NAME=VALUE syntax on the command line)
 PARAMS: dict[str, dict[str, str]] = {
     "bridge": {"single_leg": "0 both feet, 1 on the left foot (right leg raised), 2 on the right foot",
-               "hold_s": "s: pause at the top of each rep", "height_m": "m: body height"},
+               "hold_s": "s: pause at the top of each rep", "height_m": "m: body height",
+               "arms": "0 on the floor beside the body, 1 raised to the ceiling (no push from the hands)"},
     "hip_thrust": {"hold_s": "s: pause at the top of each rep", "height_m": "m: body height",
                    "bench_m": "m: bench height"},
     "squat": {"depth_deg": "deg: knee flexion at the bottom", "height_m": "m: body height"},
@@ -68,7 +70,7 @@ PARAMS["single_leg_bridge"] = {k: v for k, v in PARAMS["bridge"].items() if k !=
 PARAMS["bridge_hold"] = {k: v for k, v in PARAMS["bridge"].items() if k != "hold_s"}
 
 DEFAULTS: dict[str, float] = {"hold_s": 1.0, "height_m": 1.75, "bench_m": 0.40, "depth_deg": 95.0, "side": 0.0,
-                              "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0}
+                              "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0, "arms": 0.0}
 
 SUPINE = rot_y(np.radians(-90.0))  # lying on the back: anterior -> +z, superior -> -x, left -> +y
 
@@ -256,11 +258,12 @@ def _lying(name: str, t: np.ndarray, knobs: Mapping[str, float], seconds: float,
             ang[f"shoulder_abduction_{s}"] = np.full(T, 62.0)
             ang[f"elbow_flexion_{s}"] = np.full(T, 15.0)
     else:
-        # head stays on the floor; arms lie on the floor beside the body, pointing to the feet
+        # head stays on the floor; arms lie on the floor beside the body, pointing to the feet, or point up
         ang["neck_flexion"] = np.degrees(np.radians(-90.0) - g_thorax)
+        raised = int(round(knobs.get("arms", 0.0))) == 1
         for s in ("l", "r"):
-            ang[f"shoulder_flexion_{s}"] = np.degrees(g_thorax) + 83.0
-            ang[f"shoulder_abduction_{s}"] = np.full(T, 14.0)
+            ang[f"shoulder_flexion_{s}"] = np.full(T, 90.0) if raised else np.degrees(g_thorax) + 83.0
+            ang[f"shoulder_abduction_{s}"] = np.full(T, 8.0 if raised else 14.0)
             ang[f"elbow_flexion_{s}"] = np.full(T, 4.0)
 
     root = np.stack([H[:, 0], np.zeros(T), H[:, 1]], -1)
