@@ -356,3 +356,24 @@ def test_unknown_series_name_lists_valid_ones():
 def test_bad_side_rejected():
     with pytest.raises(ValueError, match="'left' or 'right'"):
         kin.knee_flexion(full_track(), "middle")
+
+
+def test_knee_flexion_from_foreshortening_hand_table():
+    """Thigh and shank 100 px standing; shrunk to cos 30 and cos 45 of that: 30 + 45 = 75 deg of knee flexion."""
+    c30, c45 = 100 * math.cos(math.radians(30)), 100 * math.cos(math.radians(45))
+    hip = np.array([[500.0, 100.0]] * 3)
+    knee = hip + [[0, 100], [0, 100], [0, c30]]
+    ankle = knee + [[0, 100], [0, 100], [0, c45]]
+    track = make_track({"left_hip": hip, "left_knee": knee, "left_ankle": ankle}, frames=3)
+    np.testing.assert_allclose(kin.knee_flexion_foreshortening(track, "left"), [0.0, 0.0, 75.0], atol=1e-6)
+
+
+def test_knee_flexion_from_foreshortening_follows_a_squat_seen_from_the_front():
+    """On the synthetic squat (exact projection, front camera) it tracks the true 3D knee flexion."""
+    from formcheck.synth import exact_track
+
+    track = exact_track("squat", view="front", seconds=6.0)
+    true = kin.knee_flexion_3d(track, "left")
+    band = (true > 40) & (true < 80)
+    assert band.sum() > 20
+    assert np.median(np.abs(kin.knee_flexion_foreshortening(track, "left")[band] - true[band])) < 5.0

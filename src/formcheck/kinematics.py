@@ -294,6 +294,23 @@ def knee_flexion_3d(track: PoseTrack, side: Side) -> np.ndarray:
     return 180.0 - angle_3d(track.world(f"{side}_hip"), track.world(f"{side}_knee"), track.world(f"{side}_ankle"))
 
 
+def knee_flexion_foreshortening(track: PoseTrack, side: Side) -> np.ndarray:
+    """(T,) deg, >= 0: knee flexion seen face-on (front or back view), from how much the thigh and shank shrink.
+
+    A thigh tipped toward the camera by a shows at cos(a) of its full image length, a shank tipped by b at cos(b);
+    knee flexion is about a + b. Full lengths = each segment's 90th-percentile image length in the track (a clip
+    that starts or rests standing). 2D, pixels: MediaPipe's world landmarks flatten a knee bend seen from the front
+    (by ~20 deg at 40-80 deg of flexion on the rendered squats), this does less. Meaningless in a side view.
+    """
+    _check_side(side)
+    total = np.zeros(len(track))
+    for a, b in ((f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")):
+        length = np.linalg.norm(_px(track, a) - _px(track, b), axis=-1)
+        full = np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan
+        total = total + np.degrees(np.arccos(np.clip(length / full, 0.0, 1.0)))
+    return total
+
+
 def trunk_elevation_world(track: PoseTrack) -> np.ndarray:
     """(T,) deg in [-90, 90]: elevation of world mid-shoulder above world mid-hip.
 
@@ -452,6 +469,8 @@ _reg("trunk_angle", trunk_angle, "deg", "elevation of mid-shoulder above mid-hip
 _sided("thigh_angle", thigh_angle, "deg", "elevation of knee above hip in the image, [-90, 90], -90 = hanging")
 _sided("knee_flexion", knee_flexion, "deg", "180 - image hip-knee-ankle angle, 0 = straight")
 _sided("knee_flexion_3d", knee_flexion_3d, "deg", "180 - world hip-knee-ankle angle, 0 = straight")
+_sided("knee_flexion_foreshortening", knee_flexion_foreshortening, "deg",
+       "thigh + shank tilt toward the camera from their image shortening (front/back views), 0 = straight")
 _reg("trunk_elevation_world", trunk_elevation_world, "deg", "elevation of world mid-shoulder above mid-hip, [-90, 90]")
 _reg("hip_rise", hip_rise, "torso lengths", "mid-hip image height relative to its median, + = higher")
 for _s in SIDES:

@@ -2,8 +2,9 @@
 
 Evidence (front, back or feet view), chosen per frame:
 - frontal-plane projection angle (FPPA, + = knee medial of the hip-ankle line) while the knee is bent no more
-  than `fppa_max_knee_flexion_deg` (3D knee flexion from world landmarks): beyond that the shank points at the
-  camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
+  than `fppa_max_knee_flexion_deg` (the larger of MediaPipe's 3D knee flexion and the flexion read from the thigh's
+  and shank's image shortening: both fall short in a deep bend seen from the front, the 3D one by ~20 deg): beyond
+  that the shank points at the camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
 - the knee separation / ankle separation ratio wherever FPPA is unreliable (deeper flexion, or a thigh or shank
   foreshortened toward the camera), both feet down only.
 Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: ratio >= `wide_knees_ratio`) are not
@@ -102,7 +103,8 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     fppa_usable = ctx.view != "feet"
     fppa_unreliable = np.zeros(len(ctx.track), bool)  # frames where either knee's 2D angle cannot be trusted
     for side in ("left", "right"):
-        flexion = ctx.kin[f"knee_flexion_3d_{side}"]
+        # the larger of two estimates that both fall short in a deep bend seen from the front
+        flexion = np.fmax(ctx.kin[f"knee_flexion_3d_{side}"], ctx.kin[f"knee_flexion_foreshortening_{side}"])
         reliable = fppa_usable & (np.nan_to_num(flexion, nan=np.inf) <= gate) & _segments_face_on(ctx, side)
         fppa_unreliable |= ~reliable
         fppa = np.where(reliable & frontal & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
