@@ -157,6 +157,13 @@ def test_single_leg_stance_drop_each_side():
     right = (t > holds[1]["start_s"]) & (t < holds[1]["end_s"])
     np.testing.assert_allclose(obl[left], 8, atol=0.5)  # right (free) side dropped: left hip higher
     np.testing.assert_allclose(obl[right], -8, atol=0.5)
+    # drop_side=1: the drop only while standing on the left leg; the right stance stays level
+    m1, tr1 = _truth_series("single_leg_stance", {"pelvic_drop": 8, "drop_side": 1}, "front", 10.0)
+    obl1 = np.array(tr1["pelvic_obliquity"])
+    np.testing.assert_allclose(obl1[left], 8, atol=0.5)
+    np.testing.assert_allclose(obl1[right], 0, atol=0.5)
+    active = m1.fault_active["pelvic_drop"]
+    assert active[left].all() and not active[right].any()
 
 
 def test_projection_conventions():

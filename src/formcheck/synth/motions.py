@@ -50,7 +50,7 @@ FAULTS["bridge_hold"] = dict(FAULTS["bridge"])
 FAULT_RANGES: dict[str, tuple[float, float]] = {
     "back_butt": (0.0, 40.0), "incomplete_lockout": (0.0, 45.0), "knee_valgus": (-15.0, 30.0),
     "neck": (-45.0, 45.0), "pelvic_drop": (-10.0, 20.0), "pelvic_sway": (-15.0, 15.0), "trunk_lean": (-20.0, 30.0),
-    "arms": (0.0, 1.0),  # a choice (0 or 1), not a size
+    "arms": (0.0, 1.0), "drop_side": (0.0, 2.0),  # choices, not sizes
 }
 
 # non-fault settings (same --fault NAME=VALUE syntax on the command line)
@@ -64,13 +64,15 @@ PARAMS: dict[str, dict[str, str]] = {
     "single_leg_squat": {"depth_deg": "deg: knee flexion at the bottom", "side": "0 stand on left, 1 on right",
                          "height_m": "m: body height"},
     "walk": {"cadence": "steps/min", "step_length": "m", "height_m": "m: body height"},
-    "single_leg_stance": {"height_m": "m: body height"},
+    "single_leg_stance": {"height_m": "m: body height",
+                          "drop_side": "0 pelvic_drop in both stances, 1 only standing on the left leg, 2 only on the right"},
 }
 PARAMS["single_leg_bridge"] = {k: v for k, v in PARAMS["bridge"].items() if k != "single_leg"}
 PARAMS["bridge_hold"] = {k: v for k, v in PARAMS["bridge"].items() if k != "hold_s"}
 
 DEFAULTS: dict[str, float] = {"hold_s": 1.0, "height_m": 1.75, "bench_m": 0.40, "depth_deg": 95.0, "side": 0.0,
-                              "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0, "arms": 0.0}
+                              "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0, "arms": 0.0,
+                              "drop_side": 0.0}
 
 SUPINE = rot_y(np.radians(-90.0))  # lying on the back: anterior -> +z, superior -> -x, left -> +y
 
@@ -517,7 +519,9 @@ def single_leg_stance(t, knobs, seconds):
         w_lift[free] = np.maximum(w_lift[free], f)
         holds.append({"side": stance, "start_s": round(t0 + lift, 4), "end_s": round(t1 - lift, 4)})
     # obliquity: free side dropped (Trendelenburg); lateral weight shift over the stance foot
-    ob = (drop * w_lift["r"] - drop * w_lift["l"])  # right free -> right side down -> left up (+)
+    only = int(round(knobs.get("drop_side", 0.0)))
+    drop_l, drop_r = (drop if only != 2 else 0.0), (drop if only != 1 else 0.0)  # standing on the left / right
+    ob = (drop_l * w_lift["r"] - drop_r * w_lift["l"])  # right free -> right side down -> left up (+)
     shift = (A.hip_sep / 2) * (w_lift["r"] - w_lift["l"])  # towards the stance foot (+y = left)
     ang = zero_angles(T)
     ang["pelvis_obliquity"] = ob
@@ -537,8 +541,8 @@ def single_leg_stance(t, knobs, seconds):
     root, _ = _place_standing(ang, A, weights, np.zeros((T, 2)))
     active = {}
     stance_any = (w_lift["l"] > 0.8) | (w_lift["r"] > 0.8)
-    if drop:
-        active["pelvic_drop"] = stance_any
+    if drop:  # right foot free = standing on the left
+        active["pelvic_drop"] = ((w_lift["r"] > 0.8) & (only != 2)) | ((w_lift["l"] > 0.8) & (only != 1))
     if lean:
         active["trunk_lean"] = stance_any
     center = np.array([0.0, 0.0, 0.85 * A.height_m / 1.75])
