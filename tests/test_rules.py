@@ -230,3 +230,20 @@ def test_no_person_gives_an_honest_empty_report():
                               world_landmarks=np.full(track.world_landmarks.shape, np.nan))
     report = analyze_track(empty).report
     assert report.findings == [] and "No person" in report.summary
+
+
+def test_knee_valgus_not_judged_when_the_knees_were_readable_too_little(tmp_path):
+    """A clean single-leg squat is judged (knee_valgus_judged_share high); if too little of the movement was
+    readable (here: a required share above 100%), 'no valgus' becomes 'not judged' with the share in the reason;
+    a valgus that was seen is still reported."""
+    good = analyse("single_leg_squat", {}, "front", exercise="single_leg_squat")
+    assert good.metrics["knee_valgus_judged_share"] > 0.5
+    assert "knee_valgus" not in {n.rule for n in good.not_judged}
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[knee_valgus]\nmin_judged_share = 1.01\n")
+    th = Thresholds.load(strict)
+    unseen = analyse("single_leg_squat", {}, "front", exercise="single_leg_squat", thresholds=th)
+    reason = {n.rule: n.reason for n in unseen.not_judged}["knee_valgus"]
+    assert "could be read on only" in reason and "%" in reason
+    caving = analyse("single_leg_squat", {"knee_valgus": 20}, "front", exercise="single_leg_squat", thresholds=th)
+    assert "knee_valgus" in faults_of(caving) and "knee_valgus" not in {n.rule for n in caving.not_judged}

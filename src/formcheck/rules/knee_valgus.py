@@ -16,6 +16,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from formcheck.analysis_types import KeySeries
+from formcheck.report.schema import NotJudged
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
 
 NAME = "knee_valgus"
@@ -153,5 +154,26 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
             )
         )
     metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * max(int(ctx.track.detected.sum()), 1))
+    judged = wide_on_purpose.copy()  # knees wider than the feet: judged, not valgus
+    for s in series:
+        judged |= np.isfinite(s.values)
+    in_reps = _during_reps(ctx) & ctx.track.detected
+    judged_share = float(judged[in_reps].mean()) if in_reps.any() else 0.0
+    metrics["knee_valgus_judged_share"] = judged_share
     metrics["knee_valgus_wide_knees_share"] = float(wide_on_purpose.mean()) if len(wide_on_purpose) else 0.0
+    flagged = any(f.severity in ("warning", "fault") for f in findings)
+    if not flagged and judged_share < th("min_judged_share"):
+        # "no valgus" would be a claim about frames the rule could not read (a deep single-leg squat)
+        return RuleOutcome(
+            metrics=metrics, key_series=series,
+            not_judged=NotJudged(
+                rule=NAME, better_view=None,
+                reason=(
+                    f"the knees could be read on only {judged_share:.0%} of the movement: past "
+                    f"{gate:.0f}° of knee flexion the knee angle seen from the front is a projection artefact"
+                    + ("" if ratio_used else ", and with one foot down there is no second foot to compare the knees with")
+                    + "; a shallower rep can be judged"
+                ),
+            ),
+        )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=series)
