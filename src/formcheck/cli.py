@@ -241,8 +241,7 @@ def extract(
     if video.suffix.lower() == ".npz":
         raise ValueError(f"{video}: is a pose track (.npz), not a video; `formcheck analyze {video}` reads it as it is")
     info = probe(video)
-    if output.exists() and output.is_dir():
-        raise ValueError(f"{output}: is a directory; give a file name ending in .npz")
+    _output_file(output, "--output", ".npz")
     model_info = resolve_model(model)
     with _output_folder(output.parent, "--output", output):
         started = time.perf_counter()
@@ -394,14 +393,10 @@ def analyze(
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
     track, info = _open_input(input_path)  # a bad input fails here, before anything is written
     video_path = None if info is None else input_path
-    created = _writable_folder(out_dir, "--out")  # an unwritable --out fails before minutes of pose extraction
-    if video_path is not None:
-        try:
+    with _output_folder(out_dir, "--out"):  # an unwritable --out fails before minutes of pose extraction
+        if video_path is not None:
             track = _extract_cleaned(input_path, info, model, err)
-        except BaseException:
-            _remove_if_empty(created)
-            raise
-        track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
+            track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
     analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
     if contour and analysis.report.exercise in ("bridge", "hip_thrust"):
         from formcheck.contour_pass import add_dorsal_contour

@@ -92,7 +92,8 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     # ankles overlap in the image (a side-on stretch of an edited or turning clip) it divides by ~0.
     ankle_gap = np.linalg.norm(ctx.track.xy_px("left_ankle") - ctx.track.xy_px("right_ankle"), axis=-1)
     feet_apart = np.nan_to_num(ankle_gap / ctx.kin.torso_length_px, nan=0.0) >= MIN_ANKLE_GAP_TORSO
-    frontal = _hips_level_in_depth(ctx) & _during_reps(ctx)
+    during_reps = _during_reps(ctx)
+    frontal = _hips_level_in_depth(ctx) & during_reps
     ratio = np.where(feet_apart & frontal, ratio, np.nan)
     wide_on_purpose = np.nan_to_num(ratio, nan=0.0) >= th("wide_knees_ratio")
     findings = []
@@ -157,7 +158,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     judged = wide_on_purpose.copy()  # knees wider than the feet: judged, not valgus
     for s in series:
         judged |= np.isfinite(s.values)
-    in_reps = _during_reps(ctx) & ctx.track.detected
+    in_reps = during_reps & ctx.track.detected
     judged_share = float(judged[in_reps].mean()) if in_reps.any() else 0.0
     metrics["knee_valgus_judged_share"] = judged_share
     metrics["knee_valgus_wide_knees_share"] = float(wide_on_purpose.mean()) if len(wide_on_purpose) else 0.0

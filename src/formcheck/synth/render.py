@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .body import BodyFrames
+from .body import BodyFrames, rot_x, rot_y, rot_z
 from .camera import Camera
 
 # colours are RGB, 0-255
@@ -105,8 +105,6 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     back bends with lumbar extension like a real back (the outline the dorsal-contour tracer follows) instead of
     showing two rigid blocks. Slices overlap (half-height 2.5x the spacing) so the outline has no scallops.
     """
-    from .body import rot_x, rot_y, rot_z
-
     A = body.anthro
     k = A.height_m / 1.75
     b = A.spine_back
@@ -150,8 +148,6 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
 
 def _head_part(hc, Rh, k, centre, semi, color, pitch_deg=0.0):
     """An ellipsoid in the head frame (x forward, y left, z up; metres of the 1.75 m body), pitched about y."""
-    from .body import rot_y
-
     R = Rh @ rot_y(np.radians(pitch_deg)) if pitch_deg else Rh
     return _local_ellipsoid(hc + Rh @ (np.asarray(centre, float) * k), R, np.asarray(semi, float) * k, color)
 
