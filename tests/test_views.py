@@ -260,6 +260,8 @@ def test_bridge_needs_a_real_lift_not_noise():
         ("squat", "side", "side", "squat"),
         ("walk", "front", "front", "walk"),
         ("walk", "back", "back", "walk"),
+        ("single_leg_stance", "front", "front", "single_leg_stance"),  # changes legs halfway: still a stance
+        ("single_leg_stance", "back", "back", "single_leg_stance"),
     ],
 )
 def test_synthetic_body_clips(motion, view, expected_view, exercise):

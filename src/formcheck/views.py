@@ -219,6 +219,12 @@ def feet_alternation(track: PoseTrack) -> tuple[float, float]:
     return best
 
 
+def _true_runs(mask: np.ndarray, min_len: int = 3) -> list[slice]:
+    """Slices of the runs of consecutive True frames, at least ``min_len`` frames long."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return [slice(a, b) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)) if b - a >= min_len]
+
+
 def detect_exercise(
     track: PoseTrack,
     view: ViewGuess | None = None,
@@ -238,8 +244,8 @@ def detect_exercise(
     ``thrust_min_lift_deg``; the ankle->hip line stands for the floor, world landmarks in non-side views).
     Standing: one ankle above the other by > ``foot_off_torso`` torso lengths on >= 40% of frames, with
     the higher foot switching sides less than 0.5 times a second (walking switches every step; a
-    stance test may change legs once) = one leg: 'single_leg_squat' when the hips dip (prominence
-    0.4 * min_rise_torso) or the stance knee's world flexion cycles by ``knee_rep_deg``, else
+    stance test may change legs once) = one leg: 'single_leg_squat' when, on the frames with a foot off, the hips
+    dip (prominence 0.4 * min_rise_torso) or the standing knee's world flexion cycles by ``knee_rep_deg``, else
     'single_leg_stance' (``lifted_foot`` = the side lifted most often); legs shortening
     alternately (``find_strides`` swings on both sides, left/right leg extents anti-correlated) =
     'walk'; hips dipping with both feet down = 'squat'. Nothing matching = 'unknown'.
@@ -284,11 +290,19 @@ def detect_exercise(
     ev |= {"foot_off_share": off_share, "foot_switches_per_s": switches_per_s, "hip_dips": len(dips)}
     if off_share >= 0.4 and switches_per_s < 0.5:
         ev["lifted_foot"] = "left" if np.sum(signs > 0) >= np.sum(signs < 0) else "right"
-        stance = "right" if ev["lifted_foot"] == "left" else "left"
-        shallow = find_reps(-hip_up, t, min_prominence=0.4 * min_rise_torso, min_period_s=0.8)
-        flex = kin.knee_flexion_3d(track, stance)
-        knee_reps = find_reps(flex, t, min_prominence=knee_rep_deg, min_period_s=0.8) if np.isfinite(flex).sum() > 3 else []
-        ev |= {"shallow_hip_dips": len(shallow), "stance_knee_reps": len(knee_reps)}
+        # judged within each stretch on one leg, on that stretch's standing leg (a stance test changes legs, and
+        # the hips move while the feet change over)
+        flex = np.where(d > 0, kin.knee_flexion_3d(track, "right"), kin.knee_flexion_3d(track, "left"))
+        shallow, knee_reps = 0, 0
+        settle = int(round(0.3 * track.fps))  # frames: the hips shift as a foot lifts or lands
+        for whole in _true_runs(off | ~finite):  # frames without ankles do not end a stretch
+            run = slice(whole.start + settle, whole.stop - settle)
+            if run.stop - run.start < 3:
+                continue
+            shallow += len(find_reps(-hip_up[run], t[run], min_prominence=0.4 * min_rise_torso, min_period_s=0.8))
+            if np.isfinite(flex[run]).sum() > 3:
+                knee_reps += len(find_reps(flex[run], t[run], min_prominence=knee_rep_deg, min_period_s=0.8))
+        ev |= {"shallow_hip_dips": shallow, "stance_knee_reps": knee_reps}
         foot_conf = _conf(off_share, 0.4, 0.2) * _conf(switches_per_s, 0.5, 0.3)
         if shallow or knee_reps:
             return ExerciseGuess("single_leg_squat", round(foot_conf, 3), ev)
