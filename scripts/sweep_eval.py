@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.synth import DEFAULT_MAGNITUDES, generate, sweep
+from formcheck.synth import DEFAULT_MAGNITUDES, generate, sweep, sweep_clip_name
 
 VARIED_PARAMS = {  # knob -> (low, high), drawn per seed where the motion has the knob
     "height_m": (1.55, 1.90),
@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds first-seed .. first-seed+seeds-1 (e.g. 2 for a held-out set beside seeds 0-1)")
+    parser.add_argument("--motions", nargs="*", default=None,
+                        help="only these motions (e.g. single_leg_stance); default: each fault's best motions")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--score-only", action="store_true",
                         help="re-score OUT_DIR/manifest.csv with the current rules (cached tracks), no rendering")
@@ -60,16 +62,18 @@ def main() -> None:
     rows = []
     for fault in args.faults:
         for spec in sweep(fault, DEFAULT_MAGNITUDES[fault]):
+            if args.motions and spec["motion"] not in args.motions:
+                continue
             if spec["view"] == "feet" and spec["motion"] != "bridge" and spec["motion"] != "hip_thrust":
                 continue
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 params, camera = variation(spec["motion"], seed)
-                name = f"{spec['motion']}_{spec['view']}_{fault}_{spec['magnitude']:g}_s{seed}".replace("-", "m")
+                name = sweep_clip_name(spec, seed)
                 video = clips / f"{name}.mp4"
                 truth = clips / f"{name}.truth.json"
                 if not (video.is_file() and truth.is_file()):
-                    generate(spec["motion"], {**params, **spec["faults"]}, spec["view"], args.seconds, seed, video,
-                             camera=camera or None)
+                    generate(spec["motion"], {**params, **spec["faults"], **spec["settings"]}, spec["view"],
+                             args.seconds, seed, video, camera=camera or None)
                 view = "side" if spec["view"].startswith("side") else spec["view"]
                 rows.append({"path": f"clips/{video.name}", "exercise": spec["motion"], "view": view,
                              "expected_faults": ";".join(spec["faults"]) or "none", "truth": f"clips/{truth.name}",
@@ -104,7 +108,7 @@ def is_correct_form(fault: str, magnitude: float) -> bool:
 
 def print_dose_response(rows: list[dict], results: dict) -> None:
     """Per fault knob and magnitude: clips flagged (fault) / clips, and how many were expected (true geometry)."""
-    from formcheck.evaluate import KNOB_RULES
+    from formcheck.evaluate import rule_for_knob
 
     by_path = {c["path"]: c for c in results["clips"]}
     print("\ndose-response (flagged = the rule reported a fault; expected = the rule on the exact track)")
@@ -113,7 +117,7 @@ def print_dose_response(rows: list[dict], results: dict) -> None:
         clip = by_path.get(row["path"])
         if clip is None or clip.get("error"):
             continue
-        rule = KNOB_RULES[row["fault"]]
+        rule = rule_for_knob(row["fault"], row["exercise"])
         row["_flag"] = rule in clip["flagged"]
         row["_exp"] = rule in clip["expected"]
         row["_not_judged"] = rule in clip.get("not_judged", [])
@@ -133,12 +137,12 @@ def print_issue_score(rows: list[dict]) -> None:
     rule flags the exact, noise-free track), silent on clips with correct form (is_correct_form). Clips with a
     fault below the threshold are in between and not scored. Clips where the rule said "not judged" (the view, or
     landmarks too unsteady to read) are counted apart."""
-    from formcheck.evaluate import KNOB_RULES
+    from formcheck.evaluate import rule_for_knob
 
     print("\nper rule: faulty = at/above threshold on the exact track; correct = no fault; in between not scored")
     print(f"{'rule':<16}{'flagged faulty':>16}{'silent correct':>16}{'in between flagged':>20}{'not judged':>12}")
-    for rule in sorted({KNOB_RULES[r["fault"]] for r in rows}):
-        everything = [r for r in rows if KNOB_RULES[r["fault"]] == rule]
+    for rule in sorted({rule_for_knob(r["fault"], r["exercise"]) for r in rows}):
+        everything = [r for r in rows if rule_for_knob(r["fault"], r["exercise"]) == rule]
         mine = [r for r in everything if not r["_not_judged"]]
         faulty = [r for r in mine if r["_exp"]]
         correct = [r for r in mine if not r["_exp"] and is_correct_form(r["fault"], float(r["magnitude"]))]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from formcheck.synth import (FAULTS, MOTIONS, PARAMS, VIEWS, add_noise, build, exact_track, generate, make_motion,
-                             sweep)
+                             sweep, sweep_clip_name)
 from formcheck.synth.body import (forward_kinematics, measured_joint_angles,
                                   zero_angles)
 from formcheck.track import LANDMARK_INDEX, PoseTrack
@@ -296,6 +296,15 @@ def test_sweep_specs():
     assert [s["faults"] for s in specs[:3]] == [{}, {"knee_valgus": 5.0}, {"knee_valgus": 10.0}]
     with pytest.raises(ValueError, match="valid"):
         list(sweep("wobble"))
+
+
+def test_stance_sweep_drops_the_pelvis_on_both_sides_or_one():
+    specs = [s for s in sweep("pelvic_drop", [0, 8]) if s["motion"] == "single_leg_stance"]
+    assert [(s["magnitude"], s["settings"]) for s in specs] == [
+        (0.0, {}), (8.0, {}), (8.0, {"drop_side": 1.0}), (8.0, {"drop_side": 2.0})]
+    assert [sweep_clip_name(s, 3) for s in specs[1:]] == [
+        "single_leg_stance_front_pelvic_drop_8_s3", "single_leg_stance_front_pelvic_drop_8_standleft_s3",
+        "single_leg_stance_front_pelvic_drop_8_standright_s3"]
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir() or not list(SAMPLES.glob("*.mp4")), reason="sample_videos not generated")

@@ -35,6 +35,13 @@ KNOB_RULES = {
     "pelvic_sway": "hip_sway",
     "neck": "neck_flexion",
 }
+# Where a knob means another rule's fault in one exercise: a pelvic drop in single-leg stance is stance_asymmetry's.
+KNOB_RULES_BY_EXERCISE = {("pelvic_drop", "single_leg_stance"): "stance_asymmetry"}
+
+
+def rule_for_knob(name: str, exercise: str = "auto") -> str:
+    """The rule that should catch a synthetic fault knob in an exercise (a rule name is returned unchanged)."""
+    return KNOB_RULES_BY_EXERCISE.get((name, exercise), KNOB_RULES.get(name, name))
 REQUIRED_COLUMNS = ("path", "exercise", "view", "expected_faults")
 
 
@@ -116,7 +123,7 @@ def _check_row(row: dict[str, str]) -> None:
     view = _row_choice(row, "view")
     if view not in ("auto", "side_left", "side_right") and view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}, side_left, side_right")
-    parse_expected(row.get("expected_faults") or "")
+    parse_expected(row.get("expected_faults") or "", exercise)
     magnitude = (row.get("magnitude") or "").strip()
     if magnitude:
         try:
@@ -125,13 +132,14 @@ def _check_row(row: dict[str, str]) -> None:
             raise ValueError(f"magnitude {magnitude!r} is not a number") from None
 
 
-def parse_expected(text: str) -> set[str]:
-    """Rule names from a manifest cell: rule names or synthetic knobs, separated by ; or spaces."""
+def parse_expected(text: str, exercise: str = "auto") -> set[str]:
+    """Rule names from a manifest cell: rule names or synthetic knobs (for the row's exercise), separated by ; or
+    spaces."""
     names = {n.strip() for n in text.replace(",", ";").replace(" ", ";").split(";")}
     names -= {"", "none", "-"}
     rules = set()
     for name in names:
-        rule = KNOB_RULES.get(name, name)
+        rule = rule_for_knob(name, exercise)
         if rule not in RULES:
             raise ValueError(f"unknown fault {name!r}; rules: {', '.join(RULES)}; synthetic knobs: {', '.join(KNOB_RULES)}")
         rules.add(rule)
@@ -222,7 +230,7 @@ def evaluate(
         if view.startswith("side_"):
             view = "side"
         magnitude = float(row["magnitude"]) if (row.get("magnitude") or "").strip() else None
-        result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", "")),
+        result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", ""), exercise),
                             set(), set(), set(), magnitude=magnitude)
         try:
             analysis = analyze_track(load_track(path), exercise=exercise, view=view, thresholds=th)

@@ -9,11 +9,11 @@ H.264 writer: the only module importing cv2/av), ``clip`` (exact tracks, noise, 
 """
 from .camera import VIEWS, Camera, make_camera, project_landmarks
 from .clip import (BEST_VIEWS, DEFAULT_MAGNITUDES, add_noise, build, camera_for, exact_track, generate, sweep,
-                   truth_dict, write_sweep)
+                   sweep_clip_name, truth_dict, write_sweep)
 from .motions import DEFAULTS, FAULTS, MOTIONS, PARAMS, make_motion
 
 __all__ = [
     "MOTIONS", "FAULTS", "PARAMS", "DEFAULTS", "VIEWS", "BEST_VIEWS", "DEFAULT_MAGNITUDES",
-    "generate", "exact_track", "add_noise", "build", "camera_for", "truth_dict", "sweep", "write_sweep",
+    "generate", "exact_track", "add_noise", "build", "camera_for", "truth_dict", "sweep", "sweep_clip_name", "write_sweep",
     "make_motion", "make_camera", "project_landmarks", "Camera",
 ]

@@ -310,6 +310,11 @@ BEST_VIEWS: dict[str, list[tuple[str, str]]] = {
     "pelvic_sway": [("walk", "front"), ("walk", "back")],
     "trunk_lean": [("walk", "front"), ("single_leg_stance", "front")],
 }
+# Extra clips per faulty magnitude where the fault sits matters (name suffix -> non-fault settings): the
+# single-leg stance drops the pelvis in both stances, or only while standing on the left, or only on the right.
+SWEEP_VARIANTS: dict[tuple[str, str], dict[str, dict[str, float]]] = {
+    ("single_leg_stance", "pelvic_drop"): {"": {}, "standleft": {"drop_side": 1.0}, "standright": {"drop_side": 2.0}},
+}
 DEFAULT_MAGNITUDES: dict[str, list[float]] = {
     "back_butt": [0, 5, 10, 15, 20, 25, 30], "incomplete_lockout": [0, 5, 10, 15, 20, 25],
     "neck": [-30, -15, 0, 15, 30], "knee_valgus": [0, 3, 6, 9, 12, 15, 20],
@@ -319,7 +324,8 @@ DEFAULT_MAGNITUDES: dict[str, list[float]] = {
 
 def sweep(fault: str, magnitudes: Sequence[float] | None = None, motions: Sequence[str] | None = None,
           views: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Specs for one fault from none to clearly faulty: dicts (motion, view, faults, magnitude).
+    """Specs for one fault from none to clearly faulty: dicts (motion, view, faults, magnitude, settings, variant);
+    ``settings`` are non-fault knobs of a ``SWEEP_VARIANTS`` variant, ``variant`` a name suffix ("" for none).
 
     Defaults: the fault's best (motion, view) pairs (``BEST_VIEWS``) and ``DEFAULT_MAGNITUDES``.
     """
@@ -338,8 +344,16 @@ def sweep(fault: str, magnitudes: Sequence[float] | None = None, motions: Sequen
         pairs = [(mo, v) for mo in dict.fromkeys(p[0] for p in pairs) for v in views]
     for mo, v in pairs:
         for mag in mags:
-            yield {"motion": mo, "view": v, "faults": ({fault: float(mag)} if mag else {}), "fault": fault,
-                   "magnitude": float(mag)}
+            for variant, settings in (SWEEP_VARIANTS.get((mo, fault), {"": {}}).items() if mag else [("", {})]):
+                yield {"motion": mo, "view": v, "faults": ({fault: float(mag)} if mag else {}), "fault": fault,
+                       "magnitude": float(mag), "settings": dict(settings), "variant": variant}
+
+
+def sweep_clip_name(spec: dict[str, Any], seed: int | None = None) -> str:
+    """A file stem for a sweep spec: motion_view_fault_magnitude[_variant][_sSEED] ("-" spelt "m")."""
+    name = f"{spec['motion']}_{spec['view']}_{spec['fault']}_{spec['magnitude']:g}".replace("-", "m")
+    name += f"_{spec['variant']}" if spec.get("variant") else ""
+    return name + (f"_s{seed}" if seed is not None else "")
 
 
 def write_sweep(out_dir: Path | str, fault: str, magnitudes: Sequence[float] | None = None,
@@ -351,8 +365,9 @@ def write_sweep(out_dir: Path | str, fault: str, magnitudes: Sequence[float] | N
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for spec in sweep(fault, magnitudes, motions, views):
-        name = f"{spec['motion']}_{spec['view']}_{fault}_{spec['magnitude']:g}".replace("-", "m") + ".mp4"
-        video, truth = generate(spec["motion"], spec["faults"], spec["view"], seconds, seed, out_dir / name, **kw)
+        name = sweep_clip_name(spec) + ".mp4"
+        video, truth = generate(spec["motion"], {**spec["faults"], **spec["settings"]}, spec["view"], seconds, seed,
+                                out_dir / name, **kw)
         rows.append({"path": video.name, "exercise": spec["motion"], "view": spec["view"],
                      "expected_faults": ";".join(spec["faults"]) or "none", "fault": fault,
                      "magnitude": spec["magnitude"], "truth": truth.name})
