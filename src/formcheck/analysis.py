@@ -175,8 +175,9 @@ def summarise(
     for rule, items in by_rule.items():
         worst = max(items, key=lambda f: (f.severity == "fault", abs(f.value)))
         label = "Fault" if any(f.severity == "fault" for f in items) else "Watch"
+        times = sum(f.unit == worst.unit for f in items)  # a rule's other measures (a side difference) apart
         parts.append(
-            f"{label}: {RULE_WORDS.get(rule, rule)}, {len(items)} time{'s' if len(items) != 1 else ''} "
+            f"{label}: {RULE_WORDS.get(rule, rule)}, {times} time{'s' if times != 1 else ''} "
             f"(worst {worst.value:.2f} {worst.unit} at {worst.peak_s if worst.peak_s is not None else worst.start_s:.1f} s)."
         )
     if not judged:

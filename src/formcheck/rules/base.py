@@ -108,6 +108,14 @@ def landmark_gain(ctx: RuleContext, section: str, key: str) -> float:
     return ctx.th[section, key]
 
 
+def landmark_offset(ctx: RuleContext, section: str, key: str) -> float:
+    """What the pose model's landmarks read when the true quantity is zero (the quantity's unit): the measured offset
+    in thresholds.toml [section] key for detected landmarks, 0 for an exact synthetic projection."""
+    if ctx.track.model_name == EXACT_PROJECTION_MODEL:
+        return 0.0
+    return ctx.th[section, key]
+
+
 def pelvic_obliquity_gain(ctx: RuleContext) -> float:
     """How much of the true pelvic tilt the track's hip landmarks show ([pelvis] landmark_obliquity_gain)."""
     return landmark_gain(ctx, "pelvis", "landmark_obliquity_gain")

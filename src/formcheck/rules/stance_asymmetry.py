@@ -1,7 +1,9 @@
-"""stance_asymmetry: single-leg stance, left vs right: does the pelvis drop on the lifted side (Trendelenburg-like)?
+"""stance_asymmetry: single-leg stance, left vs right: does the pelvis drop on the lifted side (Trendelenburg sign)?
 
 Evidence (front or back view): which foot is lifted (its ankle clearly above the other, in torso lengths), and
-during each side's stance the median pelvic obliquity toward the lifted side. Thresholds: [stance_asymmetry].
+during each side's stance the median pelvic drop toward the lifted side, in degrees, read from the hip landmarks'
+tilt after the offset and gain MediaPipe shows in this pose (measured on rendered stances). Thresholds:
+[stance_asymmetry].
 """
 from __future__ import annotations
 
@@ -10,52 +12,63 @@ import numpy as np
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import torso_length_px
 from formcheck.report.schema import Finding
-from formcheck.rules.base import RuleContext, RuleOutcome, a_view, pelvic_obliquity_gain, register, spans_over
+from formcheck.rules.base import RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over
 
 NAME = "stance_asymmetry"
 FRONTAL_VIEWS = ("front", "back")
 LIFTED_FOOT_TORSO = 0.15  # ankle this many torso lengths above the other = foot off the ground
+MIN_STANCE_S = 1.0  # a stance shorter than this is a step, not a single-leg stance
+
+
+def pelvic_drop_from_hip_line(ctx: RuleContext, tilt_toward_lifted_deg: np.ndarray) -> np.ndarray:
+    """True-scale pelvic drop on the lifted side (deg, + = dropped) from the hip landmarks' tilt toward it (deg):
+    MediaPipe reads the lifted leg's hip high and follows only part of the tilt ([stance_asymmetry] landmark offset
+    and gain; exact synthetic tracks need neither)."""
+    offset = landmark_offset(ctx, NAME, "landmark_drop_offset_deg")
+    return (tilt_toward_lifted_deg - offset) / landmark_gain(ctx, NAME, "landmark_drop_gain")
 
 
 @register(NAME, exercises=("single_leg_stance",))
 def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
-    """Pelvic drop on the lifted side in single-leg stance, each side, and the difference between sides."""
+    """Pelvic drop on the lifted side in single-leg stance, each side (deg), and the difference between sides."""
     if ctx.view not in FRONTAL_VIEWS:
         return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the pelvis tilting", better_view="front")
     track = ctx.track
     lift = (track.xy_px("right_ankle")[:, 1] - track.xy_px("left_ankle")[:, 1]) / torso_length_px(track)
-    # + = left hip lower; divided by the hip landmarks' measured gain (thresholds.toml [pelvis])
-    obliquity = ctx.kin["pelvic_obliquity"] / pelvic_obliquity_gain(ctx)
-    drop_warn = ctx.th[NAME, "drop_warn_deg"]
+    hip_tilt = ctx.kin["pelvic_obliquity"]  # deg, + = left hip lower, as the landmarks show it
+    drop_warn, drop_fault = ctx.th[NAME, "drop_warn_deg"], ctx.th[NAME, "drop_fault_deg"]
     diff_warn = ctx.th[NAME, "side_difference_warn_deg"]
+    drop_series = np.full(len(ctx.t), np.nan)
     findings: list[Finding] = []
     medians: dict[str, float] = {}
-    for stance_side, lifted_mask, sign in (
-        ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip drop = +
+    for stance_side, lifted_mask, toward_lifted in (
+        ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip lower = +
         ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
     ):
-        runs = spans_over(np.nan_to_num(lifted_mask, nan=0).astype(bool), ctx.t, min_duration_s=1.0)
+        runs = spans_over(np.nan_to_num(lifted_mask, nan=0).astype(bool), ctx.t, min_duration_s=MIN_STANCE_S)
         if not runs:
             continue
         frames = np.concatenate([np.arange(a, b) for a, b in runs])
-        drop = float(np.nanmedian(sign * obliquity[frames]))
+        drop_series[frames] = pelvic_drop_from_hip_line(ctx, toward_lifted * hip_tilt[frames])
+        drop = float(np.nanmedian(drop_series[frames]))
         medians[stance_side] = drop
-        if drop >= drop_warn:
-            start, end = runs[0][0], runs[-1][1] - 1
-            lifted = "left" if stance_side == "right" else "right"
-            findings.append(
-                Finding(
-                    rule=NAME, severity="warning", side=stance_side,
-                    start_s=ctx.time_at(start), end_s=ctx.end_time_at(end), value=drop, threshold=drop_warn,
-                    unit="deg pelvic drop",
-                    cue=(
-                        f"Standing on your {stance_side} leg, your pelvis drops {drop:.0f}° on the {lifted} side: "
-                        f"the {stance_side} glute medius is not holding it level."
-                    ),
-                    evidence="pelvic obliquity during single-leg stance (front/back view)",
-                    peak_s=ctx.time_at(frames[np.nanargmax(sign * obliquity[frames])]),
-                )
+        if drop < drop_warn:
+            continue
+        severity, threshold = ("fault", drop_fault) if drop >= drop_fault else ("warning", drop_warn)
+        lifted = "left" if stance_side == "right" else "right"
+        findings.append(
+            Finding(
+                rule=NAME, severity=severity, side=stance_side,
+                start_s=ctx.time_at(runs[0][0]), end_s=ctx.end_time_at(runs[-1][1] - 1), value=drop,
+                threshold=threshold, unit="deg pelvic drop",
+                cue=(
+                    f"Standing on your {stance_side} leg, your pelvis drops {drop:.0f}° on the {lifted} side: "
+                    f"the {stance_side} glute medius is not holding it level."
+                ),
+                evidence="pelvic drop toward the lifted foot during single-leg stance (front/back view)",
+                peak_s=ctx.time_at(frames[np.nanargmax(drop_series[frames])]),
             )
+        )
     metrics = {f"stance_drop_standing_{side}_deg": value for side, value in medians.items()}
     if len(medians) == 2:
         difference = medians["left"] - medians["right"]
@@ -64,8 +77,9 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
             weaker = "left" if difference > 0 else "right"
             findings.append(
                 Finding(
-                    rule=NAME, severity="warning", side=weaker, start_s=float(ctx.t[0]), end_s=ctx.end_time_at(len(ctx.t) - 1),
-                    value=abs(difference), threshold=diff_warn, unit="deg difference",
+                    rule=NAME, severity="warning", side=weaker, start_s=float(ctx.t[0]),
+                    end_s=ctx.end_time_at(len(ctx.t) - 1), value=abs(difference), threshold=diff_warn,
+                    unit="deg difference",
                     cue=(
                         f"Your pelvis drops {abs(difference):.0f}° more when you stand on your {weaker} leg: "
                         f"the {weaker} side is the weaker one."
@@ -84,7 +98,8 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
             )
         )
     series = KeySeries(
-        name="pelvic_obliquity", label="Pelvic obliquity (+ = left hip lower)", unit="deg", values=obliquity,
-        rules=(NAME,), warn_above=drop_warn, warn_below=-drop_warn, angle_points=("left_hip", "right_hip"),
+        name="stance_pelvic_drop", label="Pelvic drop, lifted side", unit="deg",
+        values=drop_series, rules=(NAME,), warn_above=drop_warn, fault_above=drop_fault,
+        angle_points=("left_hip", "right_hip"),
     )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
