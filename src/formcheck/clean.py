@@ -25,6 +25,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 
+from formcheck.phases import true_runs
 from formcheck.track import LANDMARK_INDEX, MIRROR_INDEX, NUM_LANDMARKS, PoseTrack
 
 __all__ = [
@@ -128,13 +129,6 @@ def _with_coords(track: PoseTrack, series: np.ndarray, step: str, params: dict[s
     return _record(track, lm, wl, step, params, **extra)
 
 
-def _true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[(start, stop)) index pairs of the runs of True in a 1-D bool array."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
-
-
 def _group_columns_by_mask(finite: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Group columns of a (T, N) bool array that share the same pattern: [(mask (T,), cols)]."""
     if finite.shape[1] == 0:
@@ -200,7 +194,7 @@ def fill_gaps(track: PoseTrack, *, max_gap_s: float = DEFAULT_MAX_GAP_S) -> Pose
         if finite.sum() < 2 or finite.all():
             continue
         to_fill = np.zeros_like(finite)
-        for start, stop in _true_runs(~finite):
+        for start, stop in true_runs(~finite):
             if start == 0 or stop == len(t):
                 continue  # leading / trailing: nothing on one side
             if t[stop - 1] - t[start] + period <= max_gap_s + 1e-9:
@@ -429,7 +423,7 @@ def butterworth(track: PoseTrack, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
     series = _coords(track)
     filtered_samples = 0
     for finite, cols in _group_columns_by_mask(np.isfinite(series)):
-        for start, stop in _true_runs(finite):
+        for start, stop in true_runs(finite):
             if stop - start > padlen:
                 series[start:stop, cols] = sosfiltfilt(sos, series[start:stop, cols], axis=0, padlen=padlen)
                 filtered_samples += (stop - start) * len(cols)

@@ -59,6 +59,13 @@ def _frame_period(timestamps_s: np.ndarray) -> float:
     return float(np.median(np.diff(timestamps_s)))
 
 
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[(start, stop)) frame index pairs of the runs of True in a 1-D bool array."""
+    padded = np.concatenate([[False], np.asarray(mask, bool), [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
 def _check(signal, timestamps_s) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(signal, dtype=float)
     t = np.asarray(timestamps_s, dtype=float)
@@ -188,8 +195,7 @@ def find_holds(
     with np.errstate(invalid="ignore"):
         held = sm >= top - tolerance
     holds: list[Hold] = []
-    edges = np.diff(np.concatenate([[0], held.astype(np.int8), [0]]))
-    for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+    for s, e in true_runs(held):
         start_s = float(t[s])
         end_s = float(t[e - 1] + dt)
         if end_s - start_s + 1e-9 >= min_duration_s:

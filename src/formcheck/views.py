@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from formcheck import kinematics as kin
-from formcheck.phases import find_reps, find_strides
+from formcheck.phases import find_reps, find_strides, true_runs
 from formcheck.track import PoseTrack
 
 VIEWS = ("side", "front", "back", "feet", "oblique", "unknown")
@@ -219,12 +219,6 @@ def feet_alternation(track: PoseTrack) -> tuple[float, float]:
     return best
 
 
-def _true_runs(mask: np.ndarray, min_len: int = 3) -> list[slice]:
-    """Slices of the runs of consecutive True frames, at least ``min_len`` frames long."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return [slice(a, b) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)) if b - a >= min_len]
-
-
 def detect_exercise(
     track: PoseTrack,
     view: ViewGuess | None = None,
@@ -295,8 +289,8 @@ def detect_exercise(
         flex = np.where(d > 0, kin.knee_flexion_3d(track, "right"), kin.knee_flexion_3d(track, "left"))
         shallow, knee_reps = 0, 0
         settle = int(round(0.3 * track.fps))  # frames: the hips shift as a foot lifts or lands
-        for whole in _true_runs(off | ~finite):  # frames without ankles do not end a stretch
-            run = slice(whole.start + settle, whole.stop - settle)
+        for start, stop in true_runs(off | ~finite):  # frames without ankles do not end a stretch
+            run = slice(start + settle, stop - settle)
             if run.stop - run.start < 3:
                 continue
             shallow += len(find_reps(-hip_up[run], t[run], min_prominence=0.4 * min_rise_torso, min_period_s=0.8))

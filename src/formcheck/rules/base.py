@@ -15,7 +15,7 @@ import numpy as np
 
 from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import Kinematics
-from formcheck.phases import Gait, Hold, Rep
+from formcheck.phases import Gait, Hold, Rep, true_runs
 from formcheck.report.schema import Finding, NotJudged
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
@@ -166,21 +166,8 @@ def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: 
 
 def spans_over(mask: np.ndarray, timestamps_s: np.ndarray, *, min_duration_s: float = 0.0) -> list[tuple[int, int]]:
     """(start, end_exclusive) frame index runs where mask is True lasting at least min_duration_s seconds."""
-    mask = np.asarray(mask, bool)
-    runs: list[tuple[int, int]] = []
-    i, n = 0, len(mask)
-    period = float(np.median(np.diff(timestamps_s))) if n > 1 else 0.0
-    while i < n:
-        if mask[i]:
-            j = i
-            while j < n and mask[j]:
-                j += 1
-            if timestamps_s[j - 1] - timestamps_s[i] + period >= min_duration_s:
-                runs.append((i, j))
-            i = j
-        else:
-            i += 1
-    return runs
+    period = float(np.median(np.diff(timestamps_s))) if len(mask) > 1 else 0.0
+    return [(i, j) for i, j in true_runs(mask) if timestamps_s[j - 1] - timestamps_s[i] + period >= min_duration_s]
 
 
 def severity_for(value: float, warn: float | None, fault: float | None, *, above: bool = True) -> str | None:
