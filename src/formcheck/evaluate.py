@@ -42,6 +42,8 @@ KNOB_RULES_BY_EXERCISE = {("pelvic_drop", "single_leg_stance"): "stance_asymmetr
 def rule_for_knob(name: str, exercise: str = "auto") -> str:
     """The rule that should catch a synthetic fault knob in an exercise (a rule name is returned unchanged)."""
     return KNOB_RULES_BY_EXERCISE.get((name, exercise), KNOB_RULES.get(name, name))
+
+
 REQUIRED_COLUMNS = ("path", "exercise", "view", "expected_faults")
 
 

@@ -94,5 +94,5 @@ def _apply_override(table: dict[str, dict[str, Threshold]], path: Path) -> None:
                 raise ValueError(f"{path}: {rule}.{name} must be a finite number ({base.unit}), got {value!r}")
             if value < 0 <= base.value:
                 raise ValueError(f"{path}: {rule}.{name} cannot be negative ({base.unit}), got {value!r}")
-            source = raw.get("source", f"user override ({path.name})") if isinstance(raw, dict) else None
+            source = raw.get("source") if isinstance(raw, dict) else None
             table[rule][name] = Threshold(float(value), base.unit, str(source or f"user override ({path.name})"))

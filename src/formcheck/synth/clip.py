@@ -45,8 +45,7 @@ def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: 
     vfov = 40.0
     aspect = width / height
     if lying:
-        dist = {"oblique": 2.4}.get(view, 2.3)
-        cam_h = {"oblique": 1.0}.get(view, 0.6)
+        dist, cam_h = (2.4, 1.0) if view == "oblique" else (2.3, 0.6)
         if motion.name == "hip_thrust":
             cam_h += 0.2  # above the bench
         end_cameras = BENCH_END_CAMERAS if motion.name == "hip_thrust" else FLOOR_END_CAMERAS
