@@ -380,6 +380,7 @@ def analyze(
     from formcheck.report.outputs import write_outputs
     from formcheck.report.terminal import print_summary
     from formcheck.rules.thresholds import Thresholds
+    from formcheck.waistline_pass import add_waistline, needs_waistline
 
     if exercise not in EXERCISE_CHOICES:
         raise ValueError(f"--exercise {exercise!r}: choose one of {', '.join(EXERCISE_CHOICES)}")
@@ -403,6 +404,12 @@ def analyze(
 
         with err.status("tracing the back's outline on the tops and bottoms of reps"):
             track = add_dorsal_contour(track, video_path, analysis.report, model_path=model)
+        if video_path is not None:
+            track.save(out_dir / "track.npz")
+        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
+    if needs_waistline(analysis.report):
+        with err.status("reading the waistband's tilt"):
+            track = add_waistline(track, video_path, analysis.report)
         if video_path is not None:
             track.save(out_dir / "track.npz")
         analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
@@ -439,6 +446,7 @@ def eval_command(
     from formcheck.rules.thresholds import Thresholds
     from formcheck.track import PoseTrack
     from formcheck.video import check_video_path
+    from formcheck.waistline_pass import add_waistline
 
     limits = Thresholds.load(thresholds)
     rows = read_manifest(manifest)
@@ -470,6 +478,8 @@ def eval_command(
     with _progress() as progress:
         task = progress.add_task("clips", total=len(rows))
         results = evaluate(manifest, thresholds=limits, load_track=load_track,
+                           second_pass=lambda track, path, report: add_waistline(
+                               track, None if path.suffix.lower() == ".npz" else path, report),
                            on_clip=lambda r: progress.advance(task))
     for r in results:
         if r.error:

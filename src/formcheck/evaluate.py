@@ -24,7 +24,9 @@ from formcheck.analysis import analyze_track
 from formcheck.analysis_types import Analysis
 from formcheck.rules import EXERCISES, RULES, VIEWS
 from formcheck.rules.thresholds import Thresholds
+from formcheck.report.schema import Report
 from formcheck.track import PoseTrack
+from formcheck.waistline_pass import needs_waistline
 
 # Synthetic fault knobs and the rule that should catch each.
 KNOB_RULES = {
@@ -205,6 +207,11 @@ def angle_errors(analysis: Analysis, truth: dict) -> dict[str, tuple[float, floa
         true = truth_at("pelvic_obliquity")
         if true is not None:  # truth: + = left hip higher; kinematics: + = left hip lower
             pairs.append(("pelvic_obliquity", kin["pelvic_obliquity"], -true))
+    lifted_right, obliquity = truth_at("free_leg_lift_r"), truth_at("pelvic_obliquity")
+    if lifted_right is not None and obliquity is not None and any(s.name == "stance_pelvic_drop" for s in analysis.key_series):
+        # the rule's own measure: drop on the lifted side (+ = lower); truth obliquity + = left hip higher
+        toward_lifted = np.where(lifted_right > truth_at("free_leg_lift_l"), obliquity, -obliquity)
+        pairs.append(("stance_pelvic_drop", analysis.series("stance_pelvic_drop").values, toward_lifted))
     errors = {}
     for name, measured, true in pairs:
         diff = np.abs(measured - true)
@@ -219,9 +226,12 @@ def evaluate(
     *,
     thresholds: Thresholds | None = None,
     load_track: Callable[[Path], PoseTrack],
+    second_pass: Callable[[PoseTrack, Path, Report], PoseTrack] | None = None,
     on_clip: Callable[[ClipResult], None] | None = None,
 ) -> list[ClipResult]:
-    """Analyse every clip of a manifest. load_track(path) -> cleaned PoseTrack (video or .npz)."""
+    """Analyse every clip of a manifest. load_track(path) -> cleaned PoseTrack (video or .npz); second_pass(track,
+    path, report) -> the track with what a look back at the video adds (formcheck.waistline_pass), run when
+    waistline_pass.needs_waistline says the analysis reads it, as `formcheck analyze` does."""
     th = thresholds or Thresholds.load()
     manifest = Path(manifest)
     results = []
@@ -235,7 +245,11 @@ def evaluate(
         result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", ""), exercise),
                             set(), set(), set(), magnitude=magnitude)
         try:
-            analysis = analyze_track(load_track(path), exercise=exercise, view=view, thresholds=th)
+            track = load_track(path)
+            analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
+            if second_pass is not None and needs_waistline(analysis.report):
+                track = second_pass(track, path, analysis.report)
+                analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
             result.flagged, result.warned, result.not_judged = verdicts(analysis)
             result.detection_rate = analysis.report.detection_rate
             truth_name = row.get("truth") or ""

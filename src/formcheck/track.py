@@ -9,6 +9,10 @@ Arrays (T frames):
                      (DORSAL_POINT_NAMES) as x, y normalised like the landmarks and a confidence in [0, 1]; NaN rows
                      where no contour was traced (frame not sampled, contour hidden). None when never traced.
                      See formcheck.contour; meta["dorsal_contour"] says how it was made (dorsal_sign, frames).
+    waistline        optional (T, 4) float: the waistband's edge in a frontal frame (formcheck.waistline): image tilt
+                     (deg, + = image-right end lower), contrast, coverage, and its height where it crosses the hips'
+                     midpoint (y normalised like the landmarks); NaN rows where not measured. None when never
+                     measured; meta["waistline"] says how it was made.
 
 Frames with no person are NaN, never dropped, so frame i is always timestamps_s[i].
 Pure: this module imports neither cv2 nor mediapipe.
@@ -104,6 +108,7 @@ class PoseTrack:
     model_sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     dorsal_contour: np.ndarray | None = None
+    waistline: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lm = np.asarray(self.landmarks, dtype=np.float64)
@@ -129,6 +134,12 @@ class PoseTrack:
                 raise ValueError(f"dorsal_contour must be ({T}, {len(DORSAL_POINT_NAMES)}, 3), got {dc.shape}")
             dc.setflags(write=False)
             object.__setattr__(self, "dorsal_contour", dc)
+        if self.waistline is not None:
+            wl_edge = np.array(self.waistline, dtype=np.float64)
+            if wl_edge.shape != (T, 4):
+                raise ValueError(f"waistline must be ({T}, 4), got {wl_edge.shape}")
+            wl_edge.setflags(write=False)
+            object.__setattr__(self, "waistline", wl_edge)
 
     # ---- size and time -------------------------------------------------
     def __len__(self) -> int:
@@ -184,6 +195,7 @@ class PoseTrack:
             timestamps_s=self.timestamps_s[key],
             meta=dict(self.meta),
             dorsal_contour=None if self.dorsal_contour is None else self.dorsal_contour[key],
+            waistline=None if self.waistline is None else self.waistline[key],
         )
 
     def between(self, start_s: float, end_s: float) -> "PoseTrack":
@@ -212,10 +224,16 @@ class PoseTrack:
         meta.update(meta_updates)
         return replace(self, dorsal_contour=points, meta=meta)
 
+    def with_waistline(self, edges: np.ndarray | None, **meta_updates: Any) -> "PoseTrack":
+        """A copy carrying waistline edges ((T, 4), see module docstring; None removes them)."""
+        meta = dict(self.meta)
+        meta.update(meta_updates)
+        return replace(self, waistline=edges, meta=meta)
+
     # ---- persistence -----------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour` when traced)
-        and a JSON `metadata`."""
+        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour`, `waistline`
+        when measured) and a JSON `metadata`."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -239,6 +257,8 @@ class PoseTrack:
         )
         if self.dorsal_contour is not None:
             arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
+        if self.waistline is not None:
+            arrays["waistline"] = self.waistline.astype(np.float32)
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -264,8 +284,9 @@ class PoseTrack:
                     )
                 metadata = json.loads(str(data["metadata"])) if "metadata" in data.files else {}
                 arrays = {k: np.array(data[k], dtype=np.float64) for k in ("landmarks", "world_landmarks", "timestamps_s")}
-                if "dorsal_contour" in data.files:
-                    arrays["dorsal_contour"] = np.array(data["dorsal_contour"], dtype=np.float64)
+                for optional in ("dorsal_contour", "waistline"):
+                    if optional in data.files:
+                        arrays[optional] = np.array(data[optional], dtype=np.float64)
         except TrackFileError:
             raise
         except Exception as exc:  # zip/npy/json damage: say which file

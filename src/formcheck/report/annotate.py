@@ -260,6 +260,35 @@ def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[i
     return j, dc[j]
 
 
+def draw_waistline(img: np.ndarray, landmarks: np.ndarray, edge: np.ndarray, text: str, colour: RGB) -> np.ndarray:
+    """The waistband's edge as formcheck.waistline found it (PoseTrack.waistline row: tilt deg, contrast, coverage,
+    height normalised to `img`), drawn across the hips beside a dashed level line, with `text` at its end. landmarks:
+    (33, 4) normalised to `img`."""
+    h, w = img.shape[:2]
+    hips = landmarks[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], :2] * np.array([w, h], float)
+    if not (np.isfinite(hips).all() and np.isfinite(edge[[0, 3]]).all()):
+        return img
+    img = img.copy()
+    s = _scale_for(img)
+    centre = np.array([hips[:, 0].mean(), edge[3] * h])
+    half = 2.0 * abs(hips[0, 0] - hips[1, 0])  # past the body's outline on both sides, so it reads
+    along = np.array([np.cos(np.radians(edge[0])), np.sin(np.radians(edge[0]))]) * half
+    for x in np.arange(-half, half, 8 * s):  # the level reference, dashed
+        a, b = centre + [x, 0], centre + [min(x + 4 * s, half), 0]
+        cv2.line(img, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), (240, 240, 240), max(1, int(s)), cv2.LINE_AA)
+    a, b = tuple(np.round(centre - along).astype(int)), tuple(np.round(centre + along).astype(int))
+    thick = max(3, int(round(4 * s)))
+    cv2.line(img, a, b, (255, 255, 255), thick + 4, cv2.LINE_AA)
+    cv2.line(img, a, b, colour, thick, cv2.LINE_AA)
+    if text:
+        fs = 0.6 * s * 1.6
+        tw, th, _ = _text_size(ascii_text(text), fs, max(1, int(s * 2)))
+        right_end = max(a, b)  # the label goes under the line's right end, clear of the line itself
+        org = (int(np.clip(right_end[0] - tw / 2, 2, max(2, w - tw - 2))), int(np.clip(right_end[1] + 2.2 * th, th + 2, h - 4)))
+        _put_text(img, ascii_text(text), org, fs, colour, max(1, int(s * 2)))
+    return img
+
+
 def _lumbar_text(analysis: Analysis, j: int) -> tuple[str, RGB]:
     try:
         s = analysis.series("lumbar_angle")
@@ -597,9 +626,29 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
                 v = float(s.values[i]) if i < len(s.values) else float("nan")
                 if np.isfinite(v):
                     img = angle.annotate(img, lm, s.angle_points, format_number(v, s.unit), band_colour(s, v))
+            waist = _waistline_in_crop(analysis, f, i, box, h)
+            if waist is not None:
+                img = draw_waistline(img, lm, *waist)
         img = cue.annotate(img, [(f.severity, _caption(f))], position="top")
         images.append(img)
     return images
+
+
+def _waistline_in_crop(analysis: Analysis, finding: Finding, i: int, box: tuple[int, int, int, int],
+                       frame_height: int) -> tuple[np.ndarray, str, RGB] | None:
+    """(edge row with its height re-normalised to the crop box, label, colour) when stance_asymmetry read this
+    finding's drop from the waistband and frame i has one; else None."""
+    edges = analysis.track.waistline
+    if (finding.rule != "stance_asymmetry" or edges is None or i >= len(edges)
+            or analysis.report.metrics.get(f"stance_drop_from_waistband_{finding.side}") != 1.0):
+        return None
+    edge = edges[i].copy()
+    edge[3] = (edge[3] * frame_height - box[1]) / (box[3] - box[1])
+    series = analysis.series("stance_pelvic_drop")
+    v = float(series.values[i])
+    if not np.isfinite(v):  # a frame outside the stances (the left-right comparison's time)
+        return None
+    return edge, f"waistband {format_number(v, series.unit)}", band_colour(series, v)
 
 
 def key_frame(video_path: str | Path | None, analysis: Analysis, finding: Finding) -> np.ndarray:

@@ -16,7 +16,8 @@ report.json fields (version 1):
     not_judged[]       {rule, reason, better_view}
     judged[]           names of the form rules that gave a verdict (silent ones included; added in 1, optional
                        when read)
-    metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio)
+    metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio; counts and 1/0 flags
+                       such as stance_drop_from_waistband_left carry none)
     summary            plain-words paragraph
 Pure: no cv2, no mediapipe.
 """

@@ -1,9 +1,10 @@
 """stance_asymmetry: single-leg stance, left vs right: does the pelvis drop on the lifted side (Trendelenburg sign)?
 
 Evidence (front or back view): which foot is lifted (its ankle clearly above the other, in torso lengths), and
-during each side's stance the median pelvic drop toward the lifted side, in degrees, read from the hip landmarks'
-tilt after the offset and gain MediaPipe shows in this pose (measured on rendered stances). Thresholds:
-[stance_asymmetry].
+during each side's stance the median pelvic drop toward the lifted side, in degrees. It is read from the waistband's
+tilt (PoseTrack.waistline, formcheck.waistline) when a clear waistband was found on most of the stance, held steady
+and agrees with the hip landmarks; otherwise from the hip landmarks' tilt after the offset and gain MediaPipe shows
+in this pose (measured on rendered stances). The finding says which. Thresholds: [stance_asymmetry].
 """
 from __future__ import annotations
 
@@ -28,6 +29,35 @@ def pelvic_drop_from_hip_line(ctx: RuleContext, tilt_toward_lifted_deg: np.ndarr
     return (tilt_toward_lifted_deg - offset) / landmark_gain(ctx, NAME, "landmark_drop_gain")
 
 
+def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side: str,
+                               from_landmarks: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """Pelvic drop on the lifted side (deg, + = dropped) from the waistband's tilt on one stance's frames, or None and
+    the reason it is not trusted: no waistline measured, too few frames with a clear full-width edge, an edge that
+    does not hold steady (a hand, a fold), or one that disagrees with the hip landmarks' reading `from_landmarks`
+    (deg, same frames) by more than their own worst error (a stripe, a loose shirt's hem)."""
+    edges = ctx.track.waistline
+    if edges is None:
+        return None, "no waistline measured: a pose track alone has no image"
+    tilt, contrast, coverage = edges[frames, :3].T
+    clear = (contrast >= ctx.th[NAME, "waistline_min_contrast"]) & (coverage >= ctx.th[NAME, "waistline_min_coverage"])
+    if clear.mean() < ctx.th[NAME, "waistline_min_share"]:
+        return None, f"no clear waistband: one was found on {clear.mean():.0%} of the stance"
+    stance_x = ctx.track.xy_px(stance_side + "_hip")[frames, 0]
+    lifted_x = ctx.track.xy_px(_other(stance_side) + "_hip")[frames, 0]
+    drop = np.where(clear, tilt * np.sign(lifted_x - stance_x), np.nan)  # image tilt + = image-right end lower
+    q25, q75 = np.nanpercentile(drop, [25, 75])
+    if q75 - q25 > ctx.th[NAME, "waistline_max_spread_deg"]:
+        return None, f"the waistband did not hold steady: its tilt spread {q75 - q25:.1f} deg"
+    waist, landmarks = float(np.nanmedian(drop)), float(np.nanmedian(from_landmarks))
+    if abs(waist - landmarks) > ctx.th[NAME, "waistline_max_disagreement_deg"]:
+        return None, f"the waistband's tilt, {waist:.0f} deg, disagrees with the hip landmarks', {landmarks:.0f} deg"
+    return drop, ""
+
+
+def _other(side: str) -> str:
+    return "left" if side == "right" else "right"
+
+
 @register(NAME, exercises=("single_leg_stance",))
 def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     """Pelvic drop on the lifted side in single-leg stance, each side (deg), and the difference between sides."""
@@ -41,6 +71,7 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     drop_series = np.full(len(ctx.t), np.nan)
     findings: list[Finding] = []
     medians: dict[str, float] = {}
+    metrics: dict[str, float] = {}
     for stance_side, lifted_mask, toward_lifted in (
         ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip lower = +
         ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
@@ -49,13 +80,17 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         if not runs:
             continue
         frames = np.concatenate([np.arange(a, b) for a, b in runs])
-        drop_series[frames] = pelvic_drop_from_hip_line(ctx, toward_lifted * hip_tilt[frames])
+        lifted = _other(stance_side)
+        from_landmarks = pelvic_drop_from_hip_line(ctx, toward_lifted * hip_tilt[frames])
+        from_waist, why_not = pelvic_drop_from_waistline(ctx, frames, stance_side, from_landmarks)
+        drop_series[frames] = from_landmarks if from_waist is None else from_waist
         drop = float(np.nanmedian(drop_series[frames]))
         medians[stance_side] = drop
+        metrics[f"stance_drop_from_waistband_{stance_side}"] = float(from_waist is not None)
+        source = "the waistband's tilt" if from_waist is not None else f"the hip landmarks ({why_not})"
         if drop < drop_warn:
             continue
         severity, threshold = ("fault", drop_fault) if drop >= drop_fault else ("warning", drop_warn)
-        lifted = "left" if stance_side == "right" else "right"
         findings.append(
             Finding(
                 rule=NAME, severity=severity, side=stance_side,
@@ -65,11 +100,11 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
                     f"Standing on your {stance_side} leg, your pelvis drops {drop:.0f}° on the {lifted} side: "
                     f"the {stance_side} glute medius is not holding it level."
                 ),
-                evidence="pelvic drop toward the lifted foot during single-leg stance (front/back view)",
+                evidence=f"pelvic drop toward the lifted foot during single-leg stance (front/back view), from {source}",
                 peak_s=ctx.time_at(frames[np.nanargmax(drop_series[frames])]),
             )
         )
-    metrics = {f"stance_drop_standing_{side}_deg": value for side, value in medians.items()}
+    metrics.update({f"stance_drop_standing_{side}_deg": value for side, value in medians.items()})
     if len(medians) == 2:
         difference = medians["left"] - medians["right"]
         metrics["stance_drop_difference_deg"] = difference
