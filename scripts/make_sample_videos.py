@@ -30,6 +30,8 @@ SAMPLES: dict[str, tuple[str, dict[str, float], str, float]] = {
     "walk_front_hip_sway": ("walk", {"pelvic_drop": 10.0, "pelvic_sway": 5.0}, "front", 8.0),
     "walk_front_good": ("walk", {}, "front", 8.0),
     "squat_front_knee_valgus": ("squat", {"knee_valgus": 18.0}, "front", 10.0),
+    # the pelvis drops 9 deg on the lifted side only while standing on the left leg (drop_side 1)
+    "single_leg_stance_front_left_drop": ("single_leg_stance", {"pelvic_drop": 9.0, "drop_side": 1.0}, "front", 8.0),
 }
 
 

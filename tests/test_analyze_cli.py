@@ -132,3 +132,26 @@ def test_sample_clip_verdicts_end_to_end(name):
     report = analyze_track(clean(extract_track(clip))).report
     assert (report.exercise, report.view) == (exercise, view)
     assert {f.rule for f in report.findings if f.severity == "fault"} == faults
+
+
+@pytest.mark.slow
+def test_analyze_single_leg_stance_reads_the_waistband(tmp_path):
+    """The bundled stance (9 deg drop standing on the left only) through `formcheck analyze`, exercise and view
+    found by themselves: a fault on the left stance read from the waistband, the right stance silent, and the saved
+    track carrying the waistline."""
+    from formcheck.track import PoseTrack
+
+    clip = SAMPLE_VIDEOS / "single_leg_stance_front_left_drop.mp4"
+    if not clip.is_file():
+        pytest.skip("sample_videos/single_leg_stance_front_left_drop.mp4 missing")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(clip), "--out", str(out), "--json", "--no-video"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["exercise"], data["view"]) == ("single_leg_stance", "front")
+    drops = {f["side"]: f for f in data["findings"] if f["rule"] == "stance_asymmetry" and f["unit"] == "deg pelvic drop"}
+    assert set(drops) == {"left"} and drops["left"]["severity"] == "fault"
+    assert drops["left"]["value"] == pytest.approx(9.0, abs=1.5) and "waistband" in drops["left"]["evidence"]
+    assert data["metrics"]["stance_drop_from_waistband_left"] == 1.0
+    track = PoseTrack.load(out / "track.npz")
+    assert track.waistline is not None and track.meta["waistline"]["status"] == "measured"
