@@ -5,8 +5,9 @@ where the person stands on one leg, into PoseTrack.waistline.
     track2 = add_waistline(track, video, analysis.report)            # single-leg stance, front or back view only
     analysis = analyze_track(track2)                                 # stance_asymmetry may now read the waistband
 
-No model runs here: the frames are decoded and a small band above the hips is searched (about 1 ms a frame at
-640x360, `python benchmarks/waistline_cost.py`). Other exercises and views get the track back with
+No model runs here: the frames are decoded again and a small band above the hips is searched: 2.7-5.5 ms a frame
+with decoding, 9-18% of the pose pass's time (`python benchmarks/waistline_cost.py`: a rendered 640x360 stance and
+two real clips, 628x628 and 1280x720). Other exercises and views get the track back with
 meta["waistline"]["status"] saying why it was not measured.
 """
 from __future__ import annotations
