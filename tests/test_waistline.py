@@ -178,3 +178,15 @@ def test_key_frame_draws_the_waistband_it_read():
     assert drawn.shape == bare.shape
     changed = np.abs(drawn - bare).sum(axis=2) > 60
     assert changed[drawn.shape[0] // 3:].sum() > 200  # the line and its label, below the caption banner
+
+
+@pytest.mark.parametrize("where", ["flat", "top_edge"])
+def test_flat_or_cut_off_bands_do_not_break(where):
+    """A band of one flat colour (no gradient at all), or hips at the frame's top edge (the band cut off): no
+    exception, and nothing that passes for a clear waistband."""
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    hips = HIPS if where == "flat" else (np.array([350.0, 12.0]), np.array([290.0, 12.0]))
+    if where == "top_edge":
+        frame[:20] = (200, 40, 40)
+    edge = waistline_tilt(frame, *hips, TORSO)
+    assert not (edge.contrast >= 3 and edge.coverage >= 0.8)

@@ -120,6 +120,8 @@ def waistline_tilt(frame_rgb: np.ndarray, left_hip_px, right_hip_px, torso_px: f
     start = coarse.tilts[int(np.argmax(coarse.best))]
     fine = _line_sums(gradient, np.arange(start - COARSE_STEP_DEG, start + COARSE_STEP_DEG + 1e-6, TILT_STEP_DEG))
     k = int(np.argmax(fine.best))
+    if not fine.best[k] > 0:  # a band of one flat colour: no edge at all
+        return NOT_MEASURED
     line = int(np.argmax(fine.profiles[k]))
     baseline = float(np.median(fine.profiles[k]))
     contrast = float(fine.best[k] / baseline) if baseline > 0 else math.inf
@@ -144,12 +146,15 @@ def _refine(gradient: np.ndarray, row: int, tilt_deg: float) -> tuple[float, flo
     inside = (near >= 0) & (near < rows)
     g = np.where(inside, gradient[np.clip(near, 0, rows - 1).astype(int), np.arange(cols)[None, :]], 0.0)
     weight = g.sum(axis=0)
-    use = weight >= COVERAGE_SHARE * weight.mean()
+    use = (weight > 0) & (weight >= COVERAGE_SHARE * weight.mean())
     if use.sum() < MIN_FIT_COLUMNS:
         return tilt_deg, float(row)
     centroid = (g * near).sum(axis=0) / np.maximum(weight, 1e-9)
     for _ in range(2):
-        slope, intercept = np.polyfit(x[use], centroid[use], 1, w=np.sqrt(weight[use]))
+        try:
+            slope, intercept = np.polyfit(x[use], centroid[use], 1, w=np.sqrt(weight[use]))
+        except (np.linalg.LinAlgError, ValueError):  # degenerate columns: keep the line search's answer
+            return tilt_deg, float(row)
         kept = use & (np.abs(centroid - (intercept + slope * x)) <= REFINE_OUTLIER_PX)
         if kept.sum() < MIN_FIT_COLUMNS or kept.sum() == use.sum():
             break

@@ -1,5 +1,5 @@
-"""The waistline pass: read the video once more and measure the waistband's tilt (formcheck.waistline) on the frames
-where the person stands on one leg, into PoseTrack.waistline.
+"""The waistline pass: read the video once more and measure the waistband's tilt (formcheck.waistline) on every frame
+with both hips, into PoseTrack.waistline (stance_asymmetry reads the frames on one leg).
 
     analysis = analyze_track(track)                                  # exercise and view known
     track2 = add_waistline(track, video, analysis.report)            # single-leg stance, front or back view only
