@@ -32,7 +32,8 @@ Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 
 
-def _other(side: Side) -> Side:
+def other_side(side: Side) -> Side:
+    """The other side: "left" -> "right" and back."""
     return "right" if side == "left" else "left"
 
 
@@ -350,7 +351,7 @@ def fppa(track: PoseTrack, side: Side) -> np.ndarray:
     """
     _check_side(side)
     h, k, a = _px(track, f"{side}_hip"), _px(track, f"{side}_knee"), _px(track, f"{side}_ankle")
-    medial = _px(track, f"{_other(side)}_hip") - h
+    medial = _px(track, f"{other_side(side)}_hip") - h
     mag = 180.0 - angle_2d(h, k, a)
     ha = a - h
     hk = k - h

@@ -189,6 +189,8 @@ def _shoulder_lift(track: PoseTrack, frames: np.ndarray, use_world: bool) -> flo
 # steps/min, Perry & Burnfield 2010). Measured: walking clips 0.29-1.28 torso lengths with 0.31-0.99 of the power
 # in that band; squats and bridges <= 0.07; a single-leg stance 0.46 but 0.09 in band; pistol squats 0.38 and 0.19.
 WALK_MIN_FEET_AMPLITUDE_TORSO = 0.2
+WALK_MIN_STRIDE_BAND_SHARE = 0.25
+STRIDE_BAND_HZ = (0.5, 1.6)
 # Single-leg squats on video: MediaPipe often sets the lifted foot down beside the standing one at the bottom of a
 # rep, so the foot reads off the floor on only part of the clip. Measured (clean tracks, foot more than 0.2 torso
 # lengths above the other): rendered single-leg squats 0.00-0.37 of the frames (seeds 1-5; seed 0's shallow body
@@ -198,8 +200,6 @@ WALK_MIN_FEET_AMPLITUDE_TORSO = 0.2
 # mostly the same foot, with the hips dipping, is a single-leg squat.
 SLS_MIN_FOOT_OFF_SHARE = 0.1
 SLS_MAX_FOOT_SWITCHES_PER_S = 0.35
-WALK_MIN_STRIDE_BAND_SHARE = 0.25
-STRIDE_BAND_HZ = (0.5, 1.6)
 
 
 def feet_alternation(track: PoseTrack) -> tuple[float, float]:
@@ -292,8 +292,9 @@ def detect_exercise(
     switches_per_s = float(np.count_nonzero(np.diff(signs))) / max(track.duration_s, 1e-9)
     dips = find_reps(-hip_up, t, min_prominence=min_rise_torso, min_period_s=0.8)
     ev |= {"foot_off_share": off_share, "foot_switches_per_s": switches_per_s, "hip_dips": len(dips)}
+    lifted_foot = "left" if np.sum(signs > 0) >= np.sum(signs < 0) else "right"  # the one up most often
     if off_share >= 0.4 and switches_per_s < 0.5:
-        ev["lifted_foot"] = "left" if np.sum(signs > 0) >= np.sum(signs < 0) else "right"
+        ev["lifted_foot"] = lifted_foot
         # judged within each stretch on one leg, on that stretch's standing leg (a stance test changes legs, and
         # the hips move while the feet change over)
         flex = np.where(d > 0, kin.knee_flexion_3d(track, "right"), kin.knee_flexion_3d(track, "left"))
@@ -314,9 +315,10 @@ def detect_exercise(
 
     if dips and off_share >= SLS_MIN_FOOT_OFF_SHARE and switches_per_s <= SLS_MAX_FOOT_SWITCHES_PER_S:
         # one foot held up, but only between dips: at the bottom the pose model puts it down on the other
-        ev["lifted_foot"] = "left" if np.sum(signs > 0) >= np.sum(signs < 0) else "right"
+        ev["lifted_foot"] = lifted_foot
         conf = _conf(off_share, SLS_MIN_FOOT_OFF_SHARE, 0.1) * _conf(switches_per_s, SLS_MAX_FOOT_SWITCHES_PER_S, 0.2)
         return ExerciseGuess("single_leg_squat", round(conf, 3), ev | {"reason": "a foot held up between hip dips"})
+
     gait = find_strides(track)
     el, er = gait.leg_extent["left"], gait.leg_extent["right"]
     ok = np.isfinite(el) & np.isfinite(er)

@@ -14,7 +14,7 @@ from scipy.ndimage import median_filter
 from scipy.signal import butter, sosfiltfilt
 
 from formcheck.analysis_types import KeySeries
-from formcheck.kinematics import mid_hip_px
+from formcheck.kinematics import mid_hip_px, other_side
 from formcheck.report.schema import Finding
 from formcheck.rules.base import (
     RuleContext,
@@ -100,7 +100,7 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
     for stance_side, steps in drops.items():
         if not steps:
             continue
-        swing_side = "left" if stance_side == "right" else "right"
+        swing_side = other_side(stance_side)
         typical = float(np.median([d[0] for d in steps]))
         metrics[f"hip_sway_drop_standing_{stance_side}_deg"] = typical
         severity = severity_for(typical, th("obliquity_warn_deg"), th("obliquity_fault_deg"))

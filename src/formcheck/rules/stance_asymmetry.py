@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from formcheck.analysis_types import KeySeries
-from formcheck.kinematics import torso_length_px
+from formcheck.kinematics import other_side, torso_length_px
 from formcheck.report.schema import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over
 
@@ -43,7 +43,7 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
     if clear.mean() < ctx.th[NAME, "waistline_min_share"]:
         return None, f"no clear waistband: one was found on {clear.mean():.0%} of the stance"
     stance_x = ctx.track.xy_px(stance_side + "_hip")[frames, 0]
-    lifted_x = ctx.track.xy_px(_other(stance_side) + "_hip")[frames, 0]
+    lifted_x = ctx.track.xy_px(other_side(stance_side) + "_hip")[frames, 0]
     drop = np.where(clear, tilt * np.sign(lifted_x - stance_x), np.nan)  # image tilt + = image-right end lower
     q25, q75 = np.nanpercentile(drop, [25, 75])
     if q75 - q25 > ctx.th[NAME, "waistline_max_spread_deg"]:
@@ -52,10 +52,6 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
     if abs(waist - landmarks) > ctx.th[NAME, "waistline_max_disagreement_deg"]:
         return None, f"the waistband's tilt, {waist:.0f} deg, disagrees with the hip landmarks', {landmarks:.0f} deg"
     return drop, ""
-
-
-def _other(side: str) -> str:
-    return "left" if side == "right" else "right"
 
 
 @register(NAME, exercises=("single_leg_stance",))
@@ -80,7 +76,7 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         if not runs:
             continue
         frames = np.concatenate([np.arange(a, b) for a, b in runs])
-        lifted = _other(stance_side)
+        lifted = other_side(stance_side)
         from_landmarks = pelvic_drop_from_hip_line(ctx, toward_lifted * hip_tilt[frames])
         from_waist, why_not = pelvic_drop_from_waistline(ctx, frames, stance_side, from_landmarks)
         drop_series[frames] = from_landmarks if from_waist is None else from_waist
