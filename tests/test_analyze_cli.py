@@ -123,13 +123,11 @@ SAMPLE_VERDICTS = {  # sample clip -> (exercise, view, rules that must report a 
 @pytest.mark.parametrize("name", sorted(SAMPLE_VERDICTS))
 def test_sample_clip_verdicts_end_to_end(name):
     """Every bundled clip through MediaPipe, auto view and exercise: the verdict its truth file implies."""
-    from formcheck.analysis import analyze_track
-    from formcheck.clean import clean
-    from formcheck.pose import extract_track
+    import formcheck
 
     clip = SAMPLE_VIDEOS / f"{name}.mp4"
     exercise, view, faults = SAMPLE_VERDICTS[name]
-    report = analyze_track(clean(extract_track(clip))).report
+    report = formcheck.analyze(clip).report
     assert (report.exercise, report.view) == (exercise, view)
     assert {f.rule for f in report.findings if f.severity == "fault"} == faults
 

@@ -164,12 +164,12 @@ def track_file(tmp_path):
 
 
 def test_analyze_unwritable_out_fails_before_pose_extraction(tmp_path, tiny_video, monkeypatch):
-    import formcheck.pose
+    import formcheck.pipeline
 
     def no_extraction(*args, **kwargs):
         raise AssertionError("the pose model ran before --out was checked")
 
-    monkeypatch.setattr(formcheck.pose, "extract_track", no_extraction)
+    monkeypatch.setattr(formcheck.pipeline, "track_video", no_extraction)
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
     result = runner.invoke(app, ["analyze", str(tiny_video), "--out", str(blocker / "report")])
@@ -194,9 +194,9 @@ def test_analyze_keeps_other_files_in_an_existing_out_folder(tmp_path, track_fil
 
 
 def test_extract_unwritable_output_fails_before_pose_extraction(tmp_path, tiny_video, monkeypatch):
-    import formcheck.pose
+    import formcheck.pipeline
 
-    monkeypatch.setattr(formcheck.pose, "extract_track", lambda *a, **k: pytest.fail("pose ran first"))
+    monkeypatch.setattr(formcheck.pipeline, "track_video", lambda *a, **k: pytest.fail("pose ran first"))
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
     result = runner.invoke(app, ["extract", str(tiny_video), "-o", str(blocker / "t.npz")])

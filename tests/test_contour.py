@@ -253,23 +253,25 @@ def test_mediapipe_masks_on_rendered_hip_thrust(tmp_path):
     lumbar angle there reads within 6 deg of the commanded extension (the straight mannequin back reads ~0)."""
     import json
 
-    from formcheck.analysis import analyze_track
-    from formcheck.clean import clean
+    import formcheck
     from formcheck.contour import track_lumbar_angle
     from formcheck.contour_pass import add_dorsal_contour
-    from formcheck.pose import extract_track
+    from formcheck.frame_cache import FrameCache
+    from formcheck.pose import PoseEstimator
     from formcheck.synth import generate
 
     video, truth_path = generate("hip_thrust", {"back_butt": 25.0}, "side", 5.0, 0, tmp_path / "ht.mp4")
     truth = json.loads(truth_path.read_text())["per_frame"]
-    track = clean(extract_track(video))
-    base = analyze_track(track, exercise="hip_thrust", view="side")
-    traced = add_dorsal_contour(track, video, base.report, frames=list(range(0, len(track), 3)))
+    with PoseEstimator() as estimator:
+        analysis = formcheck.analyze(video, exercise="hip_thrust", view="side", estimator=estimator,
+                                     frame_cache=FrameCache(capacity=1000), keep_frame=lambda i: i % 3 == 0)
+        track, report = analysis.track, analysis.report
+        traced = add_dorsal_contour(track.with_dorsal_contour(None), report, frames=analysis.frames,
+                                    masks=estimator.person_mask, only=list(range(0, len(track), 3)))
     angle = track_lumbar_angle(traced)
     lift = np.array(truth["lift_fraction"])
     ext = np.array(truth["lumbar_extension"])
     top = np.isfinite(angle) & (lift > 0.95)
     assert top.sum() >= 2
     assert np.median(angle[top]) == pytest.approx(np.median(ext[top]), abs=6.0)
-    report = analyze_track(add_dorsal_contour(track, video, base.report), exercise="hip_thrust", view="side").report
     assert report.metrics["lumbar_arch_contour_reps"] >= 1

@@ -124,19 +124,42 @@ def test_stance_asymmetry_falls_back_to_the_hip_landmarks(edges, why):
 
 # --- the pass over a video ------------------------------------------------------------------------------------------
 
-def test_pass_skips_what_it_cannot_read():
-    from formcheck.waistline_pass import add_waistline, needs_waistline
+def _standing_landmarks(left_ankle_up_torso: float) -> np.ndarray:
+    """(33, 4) landmarks of a person standing upright facing the camera, one ankle raised by the given torso lengths."""
+    from formcheck.track import LANDMARK_INDEX
 
-    track = exact_track("single_leg_stance", {}, view="front", seconds=2.0)
-    stance = analyze_track(track, exercise="single_leg_stance").report
-    assert needs_waistline(stance)
-    assert add_waistline(track, None, stance).meta["waistline"]["status"].startswith("no video")
-    squat_track = exact_track("squat", {}, view="front", seconds=2.0)
-    squat = analyze_track(squat_track, exercise="squat").report
-    assert not needs_waistline(squat)
-    some_video = next((Path(__file__).parents[1] / "sample_videos").glob("*.mp4"))
-    assert add_waistline(squat_track, some_video, squat).meta["waistline"]["status"].startswith("not used for a squat")
-    assert add_waistline(squat_track, some_video, squat).waistline is None
+    lm = np.full((33, 4), np.nan)
+    points = {"left_shoulder": (0.6, 0.3), "right_shoulder": (0.4, 0.3), "left_hip": (0.57, 0.5),
+              "right_hip": (0.43, 0.5), "left_ankle": (0.57, 0.9 - 0.2 * left_ankle_up_torso),
+              "right_ankle": (0.43, 0.9)}
+    for name, (x, y) in points.items():
+        lm[LANDMARK_INDEX[name]] = (x, y, 0.0, 1.0)
+    return lm
+
+
+def _measured_frames(lifts: list[float], fps: float = 30.0, always: bool = False) -> set[int]:
+    from formcheck.video import Frame
+    from formcheck.waistline_pass import WaistlineReader
+
+    reader = WaistlineReader(fps, always=always)
+    rgb = np.full((200, 200, 3), 120, np.uint8)
+    rgb[95:, :] = 30  # a dark band below the waist
+    for i, lift in enumerate(lifts):
+        reader.observe(Frame(i, i / fps, rgb), _standing_landmarks(lift))
+    track = exact_track("single_leg_stance", {}, view="front", seconds=len(lifts) / fps + 0.5)[: len(lifts)]
+    attached = reader.attach(track)
+    return set() if attached.waistline is None else set(np.flatnonzero(np.isfinite(attached.waistline[:, 0])))
+
+
+def test_waistband_read_only_on_a_held_single_leg_stance():
+    """The search runs on frames of a foot held up >= 0.5 s (and the lift's first frames, looked back at), never on a
+    walking step's ~0.4 s swing nor on two feet down, unless the exercise is known to be a stance."""
+    held = [0.0] * 10 + [0.5] * 30 + [0.0] * 10  # 1 s on one leg at 30 fps
+    assert _measured_frames(held) == set(range(10, 40))
+    steps = ([0.5] * 11 + [0.0] * 4 + [-0.5] * 11 + [0.0] * 4) * 3  # swings of 0.37 s
+    assert _measured_frames(steps) == set()
+    assert _measured_frames([0.0] * 20) == set()
+    assert _measured_frames([0.0] * 20, always=True) == set(range(20))
 
 
 @pytest.mark.slow
@@ -146,13 +169,18 @@ def test_pass_on_a_rendered_stance_reads_the_true_drop(tmp_path):
     import json
 
     from formcheck.synth import generate
-    from formcheck.waistline_pass import add_waistline
+    from formcheck.video import VideoReader
+    from formcheck.waistline_pass import WaistlineReader
 
     faults = {"pelvic_drop": 8.0, "drop_side": 1}
     video, truth_path = generate("single_leg_stance", faults, "front", 8.0, 0, tmp_path / "stance.mp4")
     track = clean(exact_track("single_leg_stance", faults, view="front", seconds=8.0))
-    report = analyze_track(track, exercise="single_leg_stance", view="front").report
-    measured = add_waistline(track, video, report)
+    reader = WaistlineReader(track.fps)
+    with VideoReader(video) as frames:
+        for frame in frames:
+            if frame.index < len(track):
+                reader.observe(frame, track.landmarks[frame.index])
+    measured = reader.attach(track)
     assert measured.meta["waistline"]["status"] == "measured"
     truth = json.loads(truth_path.read_text())["per_frame"]
     lift_right = np.array(truth["free_leg_lift_r"]) > 0.99  # standing on the left, the right foot up

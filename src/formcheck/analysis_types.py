@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,7 @@ class Analysis:
     track: PoseTrack
     report: Report
     key_series: list[KeySeries] = field(default_factory=list)
+    frames: Any = None  # a formcheck.frame_cache.FrameCache of pictures kept from the decode (None for a track)
 
     def series(self, name: str) -> KeySeries:
         for s in self.key_series:

@@ -184,18 +184,6 @@ def _output_file(path: Path, option: str, suffix: str) -> Path:
     return path
 
 
-MIN_FRAMES = 3  # analysis needs a person in at least this many frames (formcheck.analysis)
-
-
-def _check_long_enough(track, input_path: Path) -> None:
-    if len(track) < MIN_FRAMES:
-        frames = f"{len(track)} frame" + ("" if len(track) == 1 else "s")
-        raise ValueError(
-            f"{input_path}: only {frames}, too short to judge; formcheck needs at least {MIN_FRAMES} frames "
-            "(a whole rep or a few steps, a few seconds of video)"
-        )
-
-
 @app.command()
 @user_errors
 def models(
@@ -234,24 +222,19 @@ def extract(
 ) -> None:
     """Find the person's pose in every frame of VIDEO and save it as a pose track (.npz)."""
     from formcheck.clean import clean
-    from formcheck.pose import extract_track, resolve_model
-    from formcheck.video import check_video_path, probe
+    from formcheck.pipeline import extract_track
+    from formcheck.pose import resolve_model
+    from formcheck.video import check_video_path
 
     check_video_path(video)
     if video.suffix.lower() == ".npz":
         raise ValueError(f"{video}: is a pose track (.npz), not a video; `formcheck analyze {video}` reads it as it is")
-    info = probe(video)
     _output_file(output, "--output", ".npz")
     model_info = resolve_model(model)
     with _output_folder(output.parent, "--output", output):
         started = time.perf_counter()
-        with _progress() as progress:
-            task = progress.add_task(f"pose {escape(video.name)}", total=info.frame_count or None)
-
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done)
-
-            track = extract_track(video, model_path=model_info.path, on_frame=advance, max_people=max_people)
+        with _frame_progress(video.name) as advance:
+            track = extract_track(video, model=model_info.path, max_people=max_people, progress=advance)
         seconds = time.perf_counter() - started
         for warning in track.meta.get("video_warnings", []):
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -283,6 +266,26 @@ def _progress() -> Progress:
     )
 
 
+@contextlib.contextmanager
+def _frame_progress(name: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for the pose pass, shown from the first decoded frame on (a bad input's one-line error
+    comes without a bar); yields progress(frames_done, frames_expected)."""
+    bar: dict[str, object] = {}
+
+    def advance(done: int, total: int) -> None:
+        if not bar:
+            bar["progress"] = progress = _progress()
+            progress.start()
+            bar["task"] = progress.add_task(f"pose {escape(name)}", total=total or None)
+        bar["progress"].update(bar["task"], completed=done, total=total or None)
+
+    try:
+        yield advance
+    finally:
+        if bar:
+            bar["progress"].stop()
+
+
 _SUMMARY_JOINTS = ("hip", "knee", "ankle", "shoulder")
 
 
@@ -297,7 +300,8 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
     table.add_row("person found", f"{track.detection_rate:.1%} of frames")
     several = track.meta.get("frames_with_several_people", 0)
     if several:
-        table.add_row("more than one person", f"{several} frames (followed the main subject)")
+        checks = track.meta.get("subject_checks", several)
+        table.add_row("more than one person", f"in {several} of {checks} subject checks (followed the main subject)")
     for joint in _SUMMARY_JOINTS:
         vis = np.concatenate([track.visibility(f"left_{joint}"), track.visibility(f"right_{joint}")])
         vis = vis[np.isfinite(vis)]
@@ -309,38 +313,6 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
 
 EXERCISE_CHOICES = ("auto", "bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
 VIEW_CHOICES = ("auto", "side", "front", "back", "feet", "oblique")
-
-
-def _open_input(input_path: Path):
-    """(cleaned PoseTrack, None) for a .npz track; (None, VideoInfo) for a video, checked but not yet run."""
-    from formcheck.clean import clean
-    from formcheck.track import PoseTrack
-    from formcheck.video import check_video_path, probe
-
-    if input_path.suffix.lower() == ".npz":
-        track = PoseTrack.load(input_path)
-        _check_long_enough(track, input_path)
-        return (track if "cleaning" in track.meta else clean(track)), None
-    check_video_path(input_path)
-    return None, probe(input_path)
-
-
-def _extract_cleaned(input_path: Path, info, model: Optional[Path], console: Console):
-    """A cleaned PoseTrack from a video (pose extracted with a progress bar on stderr)."""
-    from formcheck.clean import clean
-    from formcheck.pose import extract_track, resolve_model
-
-    model_info = resolve_model(model)
-    with _progress() as progress:
-        task = progress.add_task(f"pose {escape(input_path.name)}", total=info.frame_count or None)
-        track = extract_track(
-            input_path, model_path=model_info.path,
-            on_frame=lambda done, total: progress.update(task, completed=done),
-        )
-    for warning in track.meta.get("video_warnings", []):
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-    _check_long_enough(track, input_path)
-    return clean(track)
 
 
 @app.command()
@@ -376,45 +348,36 @@ def analyze(
     Writes report.json, report.html (self-contained) and annotated.mp4 into --out, and prints a summary.
     Exits 0 whenever the analysis ran, whatever it found.
     """
-    from formcheck.analysis import analyze_track
+    from formcheck.pipeline import analyze as run_pipeline
+    from formcheck.pipeline import check_choices, is_track_file
     from formcheck.report.outputs import write_outputs
     from formcheck.report.terminal import print_summary
     from formcheck.rules.thresholds import Thresholds
-    from formcheck.waistline_pass import add_waistline, needs_waistline
+    from formcheck.video import check_video_path
 
-    if exercise not in EXERCISE_CHOICES:
-        raise ValueError(f"--exercise {exercise!r}: choose one of {', '.join(EXERCISE_CHOICES)}")
-    if view not in VIEW_CHOICES:
-        raise ValueError(f"--view {view!r}: choose one of {', '.join(VIEW_CHOICES)}")
+    check_choices(exercise, view)
     limits = Thresholds.load(thresholds)
     if not input_path.exists():
         raise FileNotFoundError(f"{input_path}: no such file")
     out_dir = out_dir or Path("out") / input_path.stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
-    track, info = _open_input(input_path)  # a bad input fails here, before anything is written
-    video_path = None if info is None else input_path
+    is_video = not is_track_file(input_path)
+    if is_video:
+        check_video_path(input_path)
     with _output_folder(out_dir, "--out"):  # an unwritable --out fails before minutes of pose extraction
-        if video_path is not None:
-            track = _extract_cleaned(input_path, info, model, err)
-            track.save(out_dir / "track.npz")  # the expensive part is kept, whatever happens next
-    analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
-    if contour and analysis.report.exercise in ("bridge", "hip_thrust"):
-        from formcheck.contour_pass import add_dorsal_contour
-
-        with err.status("tracing the back's outline on the tops and bottoms of reps"):
-            track = add_dorsal_contour(track, video_path, analysis.report, model_path=model)
-        if video_path is not None:
-            track.save(out_dir / "track.npz")
-        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
-    if needs_waistline(analysis.report):
-        with err.status("reading the waistband's tilt"):
-            track = add_waistline(track, video_path, analysis.report)
-        if video_path is not None:
-            track.save(out_dir / "track.npz")
-        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=limits)
-    with err.status("writing report" + ("" if no_video or video_path is None else " and annotated video")):
-        paths = write_outputs(analysis, out_dir, video_path=video_path, make_video=not no_video)
+        with _frame_progress(input_path.name) as advance:
+            analysis = run_pipeline(
+                input_path, exercise=exercise, view=view, thresholds=limits, contour=contour, model=model,
+                progress=advance if is_video else None,
+                on_tracked=(lambda track: track.save(out_dir / "track.npz")) if is_video else None,
+            )
+        for warning in analysis.track.meta.get("video_warnings", []) if is_video else []:
+            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        if is_video:
+            analysis.track.save(out_dir / "track.npz")
+    with err.status("writing report" + ("" if no_video or not is_video else " and annotated video")):
+        paths = write_outputs(analysis, out_dir, video_path=input_path if is_video else None, make_video=not no_video)
     if json_only:
         typer.echo(analysis.report.to_json())
         return
@@ -440,13 +403,12 @@ def eval_command(
     import hashlib
     import json
 
-    from formcheck.clean import clean
     from formcheck.evaluate import evaluate, pooled_angle_errors, read_manifest, score
-    from formcheck.pose import extract_track, resolve_model
+    from formcheck.pipeline import analyze as run_pipeline
+    from formcheck.pipeline import is_track_file
+    from formcheck.pose import PoseEstimator, resolve_model
     from formcheck.rules.thresholds import Thresholds
-    from formcheck.track import PoseTrack
     from formcheck.video import check_video_path
-    from formcheck.waistline_pass import add_waistline
 
     limits = Thresholds.load(thresholds)
     rows = read_manifest(manifest)
@@ -456,31 +418,40 @@ def eval_command(
         _writable_folder(json_out.parent, "--json-out", json_out)
     if cache is not None:
         _writable_folder(cache, "--cache")
+    estimator: Optional[PoseEstimator] = None
 
-    def load_track(path: Path) -> PoseTrack:
-        if path.suffix.lower() == ".npz":
-            return clean(PoseTrack.load(path))
+    def analyze_clip(path: Path, exercise: str, view: str):
+        nonlocal estimator
+        if is_track_file(path):
+            return run_pipeline(path, exercise=exercise, view=view, thresholds=limits)
         check_video_path(path)
-        if cache is not None:
+        cached = None
+        if cache is not None:  # the cleaned track with what the decode added (waistband, back outline)
             stat = path.stat()
-            key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}".encode()).hexdigest()[:16]
+            key = hashlib.sha1(
+                f"v2|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}|{exercise}|{view}".encode()
+            ).hexdigest()[:16]
             cached = cache / f"{path.stem}-{key}.npz"
             if cached.is_file():
-                return clean(PoseTrack.load(cached))
-            track = extract_track(path, model_path=model_info.path)
-            track.save(cached)
-            return clean(track)
-        return clean(extract_track(path, model_path=model_info.path))
+                return run_pipeline(cached, exercise=exercise, view=view, thresholds=limits)
+        if estimator is None:
+            estimator = PoseEstimator(model_info)
+        analysis = run_pipeline(path, exercise=exercise, view=view, thresholds=limits, estimator=estimator)
+        if cached is not None:
+            analysis.track.save(cached)
+        return analysis
 
     table = Table(title=f"clips in {escape(str(manifest))}", title_justify="left")
     for column in ("clip", "exercise", "view", "expected", "flagged (fault)", "warned", "not judged"):
         table.add_column(column)
     with _progress() as progress:
         task = progress.add_task("clips", total=len(rows))
-        results = evaluate(manifest, thresholds=limits, load_track=load_track,
-                           second_pass=lambda track, path, report: add_waistline(
-                               track, None if path.suffix.lower() == ".npz" else path, report),
-                           on_clip=lambda r: progress.advance(task))
+        try:
+            results = evaluate(manifest, thresholds=limits, analyze_clip=analyze_clip,
+                               on_clip=lambda r: progress.advance(task))
+        finally:
+            if estimator is not None:
+                estimator.close()
     for r in results:
         if r.error:
             table.add_row(escape(r.path), r.exercise, r.view, "", f"[red]error: {escape(r.error)}[/]", "", "")

@@ -1,23 +1,25 @@
-"""The targeted second pass: person masks on a few frames -> dorsal contour points in the PoseTrack.
+"""Person masks on a few frames -> dorsal contour points in the PoseTrack, from the frames the one decode kept.
 
-    analysis = analyze_track(track)                                   # phases known
-    track2 = add_dorsal_contour(track, video, analysis.report)        # masks on tops and bottoms of reps only
-    analysis = analyze_track(track2)                                  # lumbar_arch now sees the back's outline
+    analysis = analyze_track(track)                                              # phases known
+    track2 = add_dorsal_contour(track, analysis.report, frames=cache, masks=estimator.person_mask)
+    analysis = analyze_track(track2)                                             # lumbar_arch sees the outline
 
-The main VIDEO-mode pose pass keeps masks off (its speed is unchanged). Here a separate IMAGE-mode landmarker with
-masks runs on the frames `plan_mask_frames` picks (at most `max_share` of the frames: each rep's peak and a few frames
-around it, its start and end), and formcheck.contour traces the back on them. Only side views of bridges and hip
-thrusts are traced; otherwise the track is returned with meta["dorsal_contour"]["status"] saying why not.
+The pose pass keeps masks off (a mask costs ~3x a tracked frame). Here masks are made on the frames
+`plan_mask_frames` picks (at most `max_share` of the frames: each rep's peak and a few frames around it, its start
+and end), taken from the frame cache (formcheck.frame_cache keeps the tops and bottoms of the hips' travel), and
+formcheck.contour traces the back on them. Only side views of bridges and hip thrusts are traced; otherwise the
+track is returned with meta["dorsal_contour"]["status"] saying why not.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
-from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from formcheck.contour import contour_points, dorsal_sign
+from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
 from formcheck.track import PoseTrack
 
@@ -68,25 +70,37 @@ def plan_mask_frames(track: PoseTrack, report: Report, *, max_share: float = DEF
     return sorted(chosen)
 
 
+# A planned frame may be served by a kept frame this close (seconds): the cache keeps the turning points of the raw
+# hips, the plan takes tops from the cleaned ones (a frame or two apart) and rep starts and ends where the rise
+# begins (the hips still low, a few frames from the bottom).
+MAX_FRAME_OFFSET_S = 0.25
+
+
+def needs_contour(report: Report) -> bool:
+    """Whether the analysis in `report` reads the back's outline (a bridge or hip thrust seen from the side)."""
+    return report.exercise in CONTOUR_EXERCISES and report.view in CONTOUR_VIEWS
+
+
 def add_dorsal_contour(
     track: PoseTrack,
-    video_path: str | Path | None,
     report: Report,
     *,
-    model_path: str | Path | None = None,
+    frames: FrameCache | None,
+    masks: Callable[[np.ndarray, np.ndarray | None], np.ndarray | None] | None,
     max_share: float = DEFAULT_MAX_SHARE,
-    frames: list[int] | None = None,
+    only: list[int] | None = None,
 ) -> PoseTrack:
     """The track with `dorsal_contour` points on the planned frames (see module docstring).
 
-    frames: explicit frame indices (overrides the plan, e.g. every frame for an evaluation).
-    meta["dorsal_contour"]: {status, dorsal_sign, frames_masked, frames_traced, reasons{why: count}}; status is
-    "traced", or a sentence saying why the contour was not used (not a side view, no video, ...).
+    frames: the pictures kept from the decode; masks(rgb, subject_landmarks) -> (H, W) person mask or None
+    (PoseEstimator.person_mask). only: explicit frame indices (overrides the plan, e.g. every other frame for an
+    evaluation; they must have been kept). meta["dorsal_contour"]: {status, dorsal_sign, frames_masked,
+    frames_traced, reasons{why: count}}; status is "traced", or a sentence saying why the outline was not used.
     """
     def skipped(status: str) -> PoseTrack:
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
 
-    if video_path is None or not Path(video_path).is_file():
+    if frames is None or masks is None:
         if track.dorsal_contour is not None:  # a saved track that already carries its outline
             return track
         return skipped("no video to take a body outline from (a pose track alone has no mask)")
@@ -97,19 +111,32 @@ def add_dorsal_contour(
     sign = dorsal_sign(track)
     if sign == 0:
         return skipped("could not tell the back from the front of the body")
-    wanted = plan_mask_frames(track, report, max_share=max_share) if frames is None else sorted(set(frames))
-    from formcheck.pose import masks_for_frames
-
-    masks = {i: m for i, m, _ in masks_for_frames(video_path, wanted, model_path=model_path,
-                                                 reference_landmarks=track.landmarks)}
-    points, reasons = contour_points(track, masks, sign=sign)
+    wanted = plan_mask_frames(track, report, max_share=max_share) if only is None else sorted(set(only))
+    max_offset = max(0, int(round(MAX_FRAME_OFFSET_S * track.fps)))
+    made: dict[int, np.ndarray] = {}
+    not_kept = no_person = 0
+    for index in wanted:
+        kept = frames.nearest(index, max_offset)
+        if kept is None:
+            not_kept += 1
+            continue
+        kept_index, rgb = kept
+        if kept_index in made:
+            continue
+        mask = masks(rgb, track.landmarks[kept_index])
+        if mask is None:
+            no_person += 1
+        else:
+            made[kept_index] = mask
+    points, reasons = contour_points(track, made, sign=sign)
     traced = int(np.isfinite(points[:, :, 0]).any(axis=1).sum())
     missing = Counter(reasons.values())
-    missing.update({"no person in the mask pass": len(set(wanted) - set(masks))} if set(wanted) - set(masks) else {})
+    missing.update({"no person in the mask pass": no_person} if no_person else {})
+    missing.update({"frame not kept from the decode": not_kept} if not_kept else {})
     info = {
         "status": "traced" if traced else "back outline not found on any sampled frame",
         "dorsal_sign": sign,
-        "frames_masked": len(wanted),
+        "frames_masked": len(made),
         "frames_traced": traced,
         "reasons": dict(missing),
     }

@@ -24,9 +24,7 @@ from formcheck.analysis import analyze_track
 from formcheck.analysis_types import Analysis
 from formcheck.rules import EXERCISES, RULES, VIEWS
 from formcheck.rules.thresholds import Thresholds
-from formcheck.report.schema import Report
 from formcheck.track import PoseTrack
-from formcheck.waistline_pass import needs_waistline
 
 # Synthetic fault knobs and the rule that should catch each.
 KNOB_RULES = {
@@ -225,13 +223,11 @@ def evaluate(
     manifest: str | Path,
     *,
     thresholds: Thresholds | None = None,
-    load_track: Callable[[Path], PoseTrack],
-    second_pass: Callable[[PoseTrack, Path, Report], PoseTrack] | None = None,
+    analyze_clip: Callable[[Path, str, str], Analysis],
     on_clip: Callable[[ClipResult], None] | None = None,
 ) -> list[ClipResult]:
-    """Analyse every clip of a manifest. load_track(path) -> cleaned PoseTrack (video or .npz); second_pass(track,
-    path, report) -> the track with what a look back at the video adds (formcheck.waistline_pass), run when
-    waistline_pass.needs_waistline says the analysis reads it, as `formcheck analyze` does."""
+    """Analyse every clip of a manifest. analyze_clip(path, exercise, view) -> Analysis (formcheck.pipeline.analyze
+    on a video or an .npz track, as `formcheck analyze` does)."""
     th = thresholds or Thresholds.load()
     manifest = Path(manifest)
     results = []
@@ -245,11 +241,7 @@ def evaluate(
         result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", ""), exercise),
                             set(), set(), set(), magnitude=magnitude)
         try:
-            track = load_track(path)
-            analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
-            if second_pass is not None and needs_waistline(analysis.report):
-                track = second_pass(track, path, analysis.report)
-                analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
+            analysis = analyze_clip(path, exercise, view)
             result.flagged, result.warned, result.not_judged = verdicts(analysis)
             result.detection_rate = analysis.report.detection_rate
             truth_name = row.get("truth") or ""

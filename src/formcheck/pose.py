@@ -1,4 +1,5 @@
-"""The pose model, offline: build the PoseLandmarker bundle from the mediapipe wheel, run it on a video -> PoseTrack.
+"""The pose model, offline: build the PoseLandmarker bundle from the mediapipe wheel; PoseEstimator finds the main
+subject's landmarks frame by frame (formcheck.pipeline runs it over a video).
 
 Nothing here downloads. mediapipe 0.10.21's wheel ships the BlazePose detector and the full landmark model as bare
 .tflite files; the Tasks API needs them zipped as a `.task` bundle with image-normalisation metadata
@@ -14,12 +15,10 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
-from formcheck.video import Frame, VideoReader
+from formcheck.video import Frame
 
 BUNDLE_NAME = "pose_landmarker_full.task"
 _WHEEL_FILES = {  # bundle member -> (path inside the mediapipe package, norm mean, norm std)
@@ -192,187 +191,203 @@ def quiet_native_logs():
         os.close(devnull)
 
 
-class PoseEstimator:
-    """MediaPipe PoseLandmarker in VIDEO mode; `detect(frame)` -> (33,4) image and (33,3) world landmarks or None."""
+# Subject checks: a multi-person look (IMAGE mode, up to max_people) costs ~3.3x a tracked single-pose frame
+# (50 vs 15 ms at 720p on this machine), so it runs at the first frame, then every CHECK_INTERVAL_S, and whenever
+# the tracked person's box or visibility jumps.
+CHECK_INTERVAL_S = 2.0
+# Box overlap with the previous frame's subject below which the single-pose tracker is taken to have jumped:
+# consecutive frames of one person overlap > 0.5 even in a brisk walk at 25 fps.
+BOX_JUMP_IOU = 0.3
+# Mean visibility of the body's large joints falling by more than this from one frame to the next is a jump too.
+VISIBILITY_JUMP = 0.35
+_LARGE_JOINTS = np.array([11, 12, 23, 24, 25, 26, 27, 28])  # shoulders, hips, knees, ankles
 
-    def __init__(self, model: ModelInfo, *, max_people: int = MAX_PEOPLE, min_confidence: float = 0.5):
+
+def _people(pose_landmarks) -> list[np.ndarray]:
+    """MediaPipe's landmark lists -> (33, 4) arrays: x, y, z, visibility (NaN when not given)."""
+    return [
+        np.array([[p.x, p.y, p.z, p.visibility if p.visibility is not None else np.nan] for p in person])
+        for person in pose_landmarks
+    ]
+
+
+def _world(pose_world_landmarks, index: int) -> np.ndarray:
+    return np.array([[p.x, p.y, p.z] for p in pose_world_landmarks[index]])
+
+
+class PoseEstimator:
+    """The pose model for one video at a time, reusable across videos: `reset()` between them.
+
+    `detect(frame)` -> ((33, 4) image landmarks, (33, 3) world landmarks) of the main subject, or None.
+    A single-pose VIDEO-mode landmarker tracks the subject frame to frame. A multi-person look (IMAGE mode, up to
+    `max_people`) picks the subject at the start (the largest, most central person), re-checks every
+    CHECK_INTERVAL_S, and whenever the tracked box or visibility jumps; if the tracker has moved to someone else,
+    the subject's landmarks come from the multi-person look and, for the rest of that video, from a multi-person
+    VIDEO-mode landmarker that follows the subject by box overlap (choose_subject): never a jump to a bystander.
+    `max_people=1` turns the checks off. `person_mask(rgb, box)` gives the subject's segmentation mask on demand.
+    Counters for the video: frames, checks, checks_with_several_people, contested_from_frame.
+    """
+
+    def __init__(self, model: ModelInfo | None = None, *, max_people: int = MAX_PEOPLE, min_confidence: float = 0.5,
+                 check_interval_s: float = CHECK_INTERVAL_S):
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        self.model = model or resolve_model(None)
+        self.max_people = max_people
+        self.min_confidence = min_confidence
+        self.check_interval_s = check_interval_s
+        self._tracker = self._create("VIDEO", num_poses=1)
+        self._checker = None  # IMAGE mode, max_people: created on first need
+        self._follower = None  # VIDEO mode, max_people: created when a video turns out contested
+        self._masker = None  # IMAGE mode with segmentation masks: created on first need
+        self._start_video()
+
+    def _create(self, mode: str, *, num_poses: int, masks: bool = False):
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
 
         options = PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(model.path)),
-            running_mode=RunningMode.VIDEO,
-            num_poses=max_people,
-            min_pose_detection_confidence=min_confidence,
-            min_pose_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence,
+            base_options=BaseOptions(model_asset_path=str(self.model.path)),
+            running_mode=getattr(RunningMode, mode),
+            num_poses=num_poses,
+            min_pose_detection_confidence=self.min_confidence,
+            min_pose_presence_confidence=self.min_confidence,
+            min_tracking_confidence=self.min_confidence,
+            output_segmentation_masks=masks,
         )
         try:
             with quiet_native_logs():
-                self._landmarker = PoseLandmarker.create_from_options(options)
+                return PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"{model.path}: MediaPipe could not load this model ({str(exc).splitlines()[0]})") from None
-        self.model = model
-        self._previous_box: np.ndarray | None = None
-        self._last_ms = -1
-        self._warmed_up = False
-        self.frames_with_several_people = 0
+            raise ModelError(
+                f"{self.model.path}: MediaPipe could not load this model ({str(exc).splitlines()[0]})"
+            ) from None
 
-    def detect(self, frame: Frame) -> tuple[np.ndarray, np.ndarray] | None:
+    def _start_video(self) -> None:
+        self._previous_box: np.ndarray | None = None
+        self._previous_visibility = np.nan
+        self._last_ms = -1
+        self._last_check_s = -np.inf
+        self._warmed_up = False
+        self.frames = 0
+        self.checks = 0
+        self.checks_with_several_people = 0
+        self.contested_from_frame: int | None = None
+
+    def reset(self) -> None:
+        """Forget the previous video: a fresh tracker (a VIDEO-mode landmarker carries its last region of interest
+        into the next frame, which would bias the first frames of another video)."""
+        if self.frames:
+            for name in ("_tracker", "_follower"):
+                landmarker = getattr(self, name)
+                if landmarker is not None:
+                    landmarker.close()
+                    setattr(self, name, None)
+            self._tracker = self._create("VIDEO", num_poses=1)
+        self._start_video()
+
+    def _image(self, rgb: np.ndarray):
         import mediapipe as mp
 
-        timestamp_ms = max(int(round(frame.timestamp_s * 1000)), self._last_ms + 1)
-        self._last_ms = timestamp_ms
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.rgb))
-        if not self._warmed_up:  # the first call logs native warnings
-            with quiet_native_logs():
-                result = self._landmarker.detect_for_video(image, timestamp_ms)
-            self._warmed_up = True
-        else:
-            result = self._landmarker.detect_for_video(image, timestamp_ms)
+        return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+    def _timestamp_ms(self, timestamp_s: float) -> int:
+        ms = max(int(round(timestamp_s * 1000)), self._last_ms + 1)
+        self._last_ms = ms
+        return ms
+
+    def detect(self, frame: Frame) -> tuple[np.ndarray, np.ndarray] | None:
+        """The subject's landmarks in this frame (see class docstring), or None when nobody is found."""
+        image = self._image(frame.rgb)
+        timestamp_ms = self._timestamp_ms(frame.timestamp_s)
+        self.frames += 1
+        if self.contested_from_frame is not None:
+            return self._follow(image, timestamp_ms)
+        with quiet_native_logs() if not self._warmed_up else contextlib.nullcontext():
+            result = self._tracker.detect_for_video(image, timestamp_ms)
+        self._warmed_up = True
+        tracked = None
+        if result.pose_landmarks:
+            tracked = (_people(result.pose_landmarks)[0], _world(result.pose_world_landmarks, 0))
+        if self.max_people > 1 and self._needs_check(frame.timestamp_s, tracked):
+            return self._check(image, frame, tracked)
+        return self._accept(tracked)
+
+    def _needs_check(self, timestamp_s: float, tracked) -> bool:
+        if timestamp_s - self._last_check_s >= self.check_interval_s:
+            return True
+        if tracked is None or self._previous_box is None:
+            return False
+        if _iou(_person_box(tracked[0][:, :2]), self._previous_box) < BOX_JUMP_IOU:
+            return True
+        visibility = float(np.nanmean(tracked[0][_LARGE_JOINTS, 3]))
+        return bool(self._previous_visibility - visibility > VISIBILITY_JUMP)
+
+    def _check(self, image, frame: Frame, tracked):
+        """A multi-person look: who is the subject, and is the tracker on them?"""
+        if self._checker is None:
+            self._checker = self._create("IMAGE", num_poses=self.max_people)
+        self._last_check_s = frame.timestamp_s
+        self.checks += 1
+        result = self._checker.detect(image)
         if not result.pose_landmarks:
-            return None
-        people = [
-            np.array([[p.x, p.y, p.z, p.visibility if p.visibility is not None else np.nan] for p in person])
-            for person in result.pose_landmarks
-        ]
+            return self._accept(tracked)
+        people = _people(result.pose_landmarks)
         if len(people) > 1:
-            self.frames_with_several_people += 1
+            self.checks_with_several_people += 1
         chosen = choose_subject(people, self._previous_box)
-        self._previous_box = _person_box(people[chosen][:, :2])
-        world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks[chosen]])
-        return people[chosen], world
+        if tracked is not None and _iou(_person_box(tracked[0][:, :2]), _person_box(people[chosen][:, :2])) > 0.5:
+            return self._accept(tracked)  # the tracker follows the subject: keep its (temporally smoothed) landmarks
+        if len(people) > 1 or tracked is not None:  # the tracker is on someone else: follow the subject from now on
+            self.contested_from_frame = frame.index
+        return self._accept((people[chosen], _world(result.pose_world_landmarks, chosen)))
+
+    def _follow(self, image, timestamp_ms: int):
+        """Contested video: several people tracked at once, the subject chosen by box overlap every frame."""
+        if self._follower is None:
+            self._follower = self._create("VIDEO", num_poses=self.max_people)
+        result = self._follower.detect_for_video(image, timestamp_ms)
+        if not result.pose_landmarks:
+            return self._accept(None)
+        people = _people(result.pose_landmarks)
+        chosen = choose_subject(people, self._previous_box)
+        return self._accept((people[chosen], _world(result.pose_world_landmarks, chosen)))
+
+    def _accept(self, found):
+        if found is not None:
+            self._previous_box = _person_box(found[0][:, :2])
+            self._previous_visibility = float(np.nanmean(found[0][_LARGE_JOINTS, 3]))
+        return found
+
+    def person_mask(self, rgb: np.ndarray, subject_landmarks: np.ndarray | None = None) -> np.ndarray | None:
+        """(H, W) float32 segmentation mask in [0, 1] of the subject in one frame, or None when nobody is found.
+
+        An IMAGE-mode landmarker with masks (~3x a tracked frame, so only for the few frames that need a mask).
+        subject_landmarks: the subject's (33, 4) landmarks in this frame; with several people, the one whose box
+        overlaps it most is taken (else choose_subject's rule).
+        """
+        if self._masker is None:
+            self._masker = self._create("IMAGE", num_poses=self.max_people, masks=True)
+        result = self._masker.detect(self._image(rgb))
+        if not result.pose_landmarks or not result.segmentation_masks:
+            return None
+        people = _people(result.pose_landmarks)
+        previous = None
+        if subject_landmarks is not None and np.isfinite(subject_landmarks[:, :2]).all(axis=1).sum() >= 3:
+            previous = _person_box(subject_landmarks[:, :2])
+        chosen = choose_subject(people, previous) if len(people) > 1 else 0
+        mask = result.segmentation_masks[min(chosen, len(result.segmentation_masks) - 1)].numpy_view()
+        return np.array(mask, dtype=np.float32).reshape(mask.shape[:2])
 
     def close(self) -> None:
-        self._landmarker.close()
+        for name in ("_tracker", "_checker", "_follower", "_masker"):
+            landmarker = getattr(self, name, None)
+            if landmarker is not None:
+                landmarker.close()
+                setattr(self, name, None)
 
     def __enter__(self) -> "PoseEstimator":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def extract_track(
-    video_path: str | Path,
-    *,
-    model_path: str | Path | None = None,
-    on_frame: Callable[[int, int], None] | None = None,
-    max_people: int = MAX_PEOPLE,
-) -> PoseTrack:
-    """Run the pose model on every frame of a video; raw (uncleaned) PoseTrack, NaN where nobody was found.
-
-    on_frame(frames_done, frames_expected) is called after each frame (for progress bars).
-    """
-    model = resolve_model(model_path)
-    with VideoReader(video_path) as video, PoseEstimator(model, max_people=max_people) as estimator:
-        info = video.info
-        image_rows: list[np.ndarray] = []
-        world_rows: list[np.ndarray] = []
-        times: list[float] = []
-        missing_image, missing_world = empty_arrays(1)
-        for frame in video:
-            found = estimator.detect(frame)
-            if found is None:
-                image_rows.append(missing_image[0])
-                world_rows.append(missing_world[0])
-            else:
-                image_rows.append(found[0])
-                world_rows.append(found[1])
-            times.append(frame.timestamp_s)
-            if on_frame is not None:
-                on_frame(frame.index + 1, info.frame_count)
-        warnings = list(video.warnings)
-    landmarks = np.stack(image_rows) if image_rows else np.empty((0, NUM_LANDMARKS, 4))
-    world = np.stack(world_rows) if world_rows else np.empty((0, NUM_LANDMARKS, 3))
-    return PoseTrack(
-        landmarks=landmarks,
-        world_landmarks=world,
-        timestamps_s=np.array(times),
-        fps=info.fps,
-        frame_width=info.width,
-        frame_height=info.height,
-        source=str(video_path),
-        model_name=model.name,
-        model_sha256=model.sha256,
-        meta={
-            "frames_with_several_people": estimator.frames_with_several_people,
-            "max_people_looked_for": max_people,
-            "video_warnings": warnings,
-            "rotation_deg": info.rotation_deg,
-        },
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Person masks on selected frames (the dorsal-contour pass; formcheck.contour_pass)
-
-def masks_for_frames(
-    video_path: str | Path,
-    frame_indices: Iterable[int],
-    *,
-    model_path: str | Path | None = None,
-    reference_landmarks: np.ndarray | None = None,
-    max_people: int = MAX_PEOPLE,
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(frame index, (H, W) float32 person mask in [0, 1], (33, 4) image landmarks) for the requested frames.
-
-    A separate IMAGE-mode PoseLandmarker with `output_segmentation_masks=True` runs on those frames only; the
-    video is decoded in order up to the last requested frame, and only requested frames are converted to RGB.
-    Frame indices count decoded frames from 0, as in VideoReader (so they match a PoseTrack from extract_track).
-    reference_landmarks: the track's (T, 33, 4) landmarks; when several people are found, the one whose box overlaps
-    the track's box at that frame is taken (else choose_subject's rule). Frames where nobody is found are skipped.
-    The main VIDEO-mode pass is untouched: masks cost ~25% more model time per frame, so they are only made here.
-    """
-    import av
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions
-    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
-
-    from formcheck.video import _rotate, check_video_path
-
-    wanted = sorted({int(i) for i in frame_indices if int(i) >= 0})
-    if not wanted:
-        return
-    model = resolve_model(model_path)
-    options = PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model.path)),
-        running_mode=RunningMode.IMAGE,
-        num_poses=max_people,
-        output_segmentation_masks=True,
-    )
-    path = check_video_path(video_path)
-    with quiet_native_logs():
-        landmarker = PoseLandmarker.create_from_options(options)
-    container = av.open(str(path))
-    try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        want = set(wanted)
-        last = wanted[-1]
-        for index, av_frame in enumerate(container.decode(stream)):
-            if index > last:
-                break
-            if index not in want:
-                continue
-            rgb = _rotate(av_frame.to_ndarray(format="rgb24"), int(round(av_frame.rotation or 0)) % 360)
-            result = landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb)))
-            if not result.pose_landmarks or not result.segmentation_masks:
-                continue
-            people = [
-                np.array([[p.x, p.y, p.z, p.visibility if p.visibility is not None else np.nan] for p in person])
-                for person in result.pose_landmarks
-            ]
-            previous = None
-            if reference_landmarks is not None and index < len(reference_landmarks):
-                ref = reference_landmarks[index, :, :2]
-                if np.isfinite(ref).all(axis=1).sum() >= 3:
-                    previous = _person_box(ref)
-            chosen = choose_subject(people, previous) if len(people) > 1 else 0
-            mask = result.segmentation_masks[min(chosen, len(result.segmentation_masks) - 1)].numpy_view()
-            yield index, np.array(mask, dtype=np.float32).reshape(mask.shape[:2]), people[chosen]
-    except (av.error.FFmpegError, EOFError):
-        return  # a video that breaks off: the masks made so far stand
-    finally:
-        container.close()
-        landmarker.close()

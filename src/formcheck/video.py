@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import av
 import numpy as np
@@ -72,13 +72,23 @@ class VideoReader:
     ...     for frame in video: ...
     """
 
-    def __init__(self, path: str | Path, *, threads: int = 0):
-        self.path = check_video_path(path)
+    def __init__(self, path: str | Path | BinaryIO, *, threads: int = 0, rotate_deg: int = 0):
+        """path: a video file, or a binary file-like object (an upload) that supports read and seek.
+        rotate_deg: a further clockwise turn (0, 90, 180, 270) for videos whose rotation tag was lost."""
+        if rotate_deg % 90:
+            raise VideoError(f"rotation must be 0, 90, 180 or 270 degrees, got {rotate_deg}")
+        self._extra_quarter_turns = (rotate_deg // 90) % 4
         self.warnings: list[str] = []
+        if hasattr(path, "read"):
+            self.path = Path(getattr(path, "name", None) or "<upload>")
+            opened = path
+        else:
+            self.path = check_video_path(path)
+            opened = str(self.path)
         try:
-            self._container = av.open(str(self.path), mode="r")
+            self._container = av.open(opened, mode="r")
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            cut_short = _mp4_cut_short(self.path)
+            cut_short = _mp4_cut_short(self.path) if isinstance(opened, str) else None
             if cut_short:
                 raise VideoError(f"{self.path}: {cut_short}") from None
             raise VideoError(f"{self.path}: not a readable video ({_short(exc)})") from None
@@ -124,7 +134,7 @@ class VideoReader:
         frame_count = int(stream.frames or 0)
         if not frame_count and fps and duration_s:
             frame_count = int(round(fps * duration_s))
-        rotation = int(round(self._first.rotation or 0)) % 360
+        rotation = (int(round(self._first.rotation or 0)) - 90 * self._extra_quarter_turns) % 360
         width, height = self._first.width, self._first.height
         if rotation % 180:
             width, height = height, width
@@ -147,7 +157,10 @@ class VideoReader:
             yield first
         yield from self._decoded
 
+    passes_started = 0  # decode passes begun in this process, across all readers (tests count them)
+
     def __iter__(self) -> Iterator[Frame]:
+        VideoReader.passes_started += 1
         index = 0
         last_t = -np.inf
         period = 1.0 / self.info.fps
@@ -163,8 +176,7 @@ class VideoReader:
                 if t <= last_t:  # missing or repeated pts: keep time strictly increasing
                     t = last_t + period
                 last_t = t
-                rgb = av_frame.to_ndarray(format="rgb24")
-                yield Frame(index=index, timestamp_s=t, rgb=_rotate(rgb, self.info.rotation_deg))
+                yield Frame(index=index, timestamp_s=t, rgb=_rotate(_to_rgb(av_frame), self.info.rotation_deg))
                 index += 1
                 self.frames_decoded = index
         except (av.error.FFmpegError, EOFError) as exc:
@@ -190,6 +202,16 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _to_rgb(av_frame: "av.VideoFrame") -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a decoded frame. Limited-range 4:2:0 (most phone and camera H.264) with even sides goes
+    through OpenCV's SIMD conversion (BT.601, as FFmpeg's default), ~2.5x faster than swscale's rgb24 here."""
+    if av_frame.format.name == "yuv420p" and av_frame.width % 2 == 0 and av_frame.height % 2 == 0:
+        import cv2
+
+        return cv2.cvtColor(av_frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2RGB_I420)
+    return av_frame.to_ndarray(format="rgb24")
 
 
 def _short(exc: BaseException) -> str:

@@ -1,62 +1,99 @@
-"""The waistline pass: read the video once more and measure the waistband's tilt (formcheck.waistline) on every frame
-with both hips, into PoseTrack.waistline (stance_asymmetry reads the frames on one leg).
+"""The waistband's tilt (formcheck.waistline) measured on the frames of a frontal single-leg stance while the video
+is decoded for the pose, into PoseTrack.waistline (stance_asymmetry reads the frames on one leg).
 
-    analysis = analyze_track(track)                                  # exercise and view known
-    track2 = add_waistline(track, video, analysis.report)            # single-leg stance, front or back view only
-    analysis = analyze_track(track2)                                 # stance_asymmetry may now read the waistband
+    reader = WaistlineReader(fps, always=False)
+    for frame, landmarks in ...: reader.observe(frame, landmarks)
+    track = reader.attach(track)
 
-No model runs here: the frames are decoded again and a small band above the hips is searched: 2.7-5.5 ms a frame
-with decoding, 9-18% of the pose pass's time (`python benchmarks/waistline_cost.py`: a rendered 640x360 stance and
-two real clips, 628x628 and 1280x720). Other exercises and views get the track back with
-meta["waistline"]["status"] saying why it was not measured.
+The search costs ~5 ms a 720p frame (a third of the pose model's time), so it runs only where the rule can use it:
+on frames where the person stands upright facing the camera (or away) with one foot held up for at least
+MIN_LIFT_S (a walking step's swing is shorter), and on the frames of that lift already seen (kept for
+LOOK_BACK_S). `always=True` (the exercise is known to be a single-leg stance) measures every upright frontal frame.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections import deque
 
 import numpy as np
 
-from formcheck.kinematics import torso_length_px
-from formcheck.report.schema import Report
-from formcheck.track import PoseTrack
+from formcheck.track import LANDMARK_INDEX, PoseTrack
+from formcheck.video import Frame
 from formcheck.waistline import waistline_tilt
 
-WAISTLINE_EXERCISES = ("single_leg_stance",)
-WAISTLINE_VIEWS = ("front", "back")
+MIN_LIFT_S = 0.5  # a walking step's swing lasts ~0.4 s (Perry & Burnfield, Gait Analysis, 2010: 40% of a 1 s cycle)
+LOOK_BACK_S = 0.6
+# One ankle this many torso lengths above the other: a foot off the ground. Looser than stance_asymmetry's 0.15 on
+# cleaned landmarks, so that the raw landmarks' jitter does not cut a stance short.
+LIFT_TORSO = 0.12
+MAX_TRUNK_LEAN_DEG = 35.0  # upright: the trunk within this of vertical
+MIN_HIP_WIDTH_TORSO = 0.15  # frontal: the hips this far apart in the picture (side views: ~0)
+_LH, _RH = LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]
+_LS, _RS = LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]
+_LA, _RA = LANDMARK_INDEX["left_ankle"], LANDMARK_INDEX["right_ankle"]
 
 
-def needs_waistline(report: Report) -> bool:
-    """Whether the analysis in `report` reads the waistline (a single-leg stance seen from the front or back)."""
-    return report.exercise in WAISTLINE_EXERCISES and report.view in WAISTLINE_VIEWS
+class WaistlineReader:
+    """Measures the waistband on the frames that need it as they are decoded (module docstring)."""
 
+    def __init__(self, fps: float, *, always: bool = False):
+        self.always = always
+        self._min_lift_frames = max(1, math.ceil(MIN_LIFT_S * fps))
+        self._recent: deque[tuple[Frame, np.ndarray, int]] = deque(maxlen=max(2, math.ceil(LOOK_BACK_S * fps)))
+        self._lift_run = 0  # consecutive frames with the same foot up
+        self._lift_side = 0
+        self._torso_px: deque[float] = deque(maxlen=31)
+        self._edges: dict[int, tuple[float, float, float, float]] = {}
 
-def add_waistline(track: PoseTrack, video_path: str | Path | None, report: Report) -> PoseTrack:
-    """The track with `waistline` edges on every frame where both hips are found (see module docstring).
+    def observe(self, frame: Frame, landmarks: np.ndarray | None) -> None:
+        """Look at one frame and its subject's (33, 4) landmarks (None when nobody was found)."""
+        if landmarks is None:
+            self._lift_run, self._lift_side = 0, 0
+            return
+        height, width = frame.rgb.shape[:2]
+        px = landmarks[:, :2] * (width, height)
+        hips, shoulders = (px[_LH] + px[_RH]) / 2, (px[_LS] + px[_RS]) / 2
+        trunk = shoulders - hips
+        torso = float(np.hypot(*trunk))
+        if not (np.isfinite(torso) and torso > 0 and np.isfinite(px[[_LH, _RH]]).all()):
+            self._lift_run, self._lift_side = 0, 0
+            return
+        self._torso_px.append(torso)
+        upright = trunk[1] < 0 and math.degrees(math.atan2(abs(trunk[0]), -trunk[1])) <= MAX_TRUNK_LEAN_DEG
+        frontal = abs(px[_LH, 0] - px[_RH, 0]) / torso >= MIN_HIP_WIDTH_TORSO
+        lift = (px[_RA, 1] - px[_LA, 1]) / torso  # + = left ankle higher (image y down)
+        side = 0 if not np.isfinite(lift) or abs(lift) < LIFT_TORSO else int(np.sign(lift))
+        self._lift_run = self._lift_run + 1 if side != 0 and side == self._lift_side else (1 if side else 0)
+        self._lift_side = side
+        if not (upright and frontal):
+            self._lift_run = 0
+            return
+        self._recent.append((frame, landmarks, side))
+        if self.always:
+            self._measure(frame, landmarks)
+        elif self._lift_run >= self._min_lift_frames:
+            for earlier, earlier_landmarks, earlier_side in self._recent:  # this lift's frames already seen
+                if earlier_side == side:
+                    self._measure(earlier, earlier_landmarks)
 
-    meta["waistline"]: {status, frames_measured}; status is "measured", or a sentence saying why not.
-    """
-    def skipped(status: str) -> PoseTrack:
-        return track.with_waistline(None, waistline={"status": status})
+    def _measure(self, frame: Frame, landmarks: np.ndarray) -> None:
+        if frame.index in self._edges:
+            return
+        height, width = frame.rgb.shape[:2]
+        px = landmarks[:, :2] * (width, height)
+        edge = waistline_tilt(frame.rgb, px[_LH], px[_RH], float(np.median(self._torso_px)))
+        self._edges[frame.index] = (*edge[:3], edge.centre_y_px / height)
 
-    if video_path is None or not Path(video_path).is_file():
-        if track.waistline is not None:  # a saved track that already carries its waistline
-            return track
-        return skipped("no video to read the waistband from (a pose track alone has no image)")
-    if not needs_waistline(report):
-        return skipped(f"not used for a {report.exercise} in a {report.view} view: only single-leg stances are read, "
-                       "from the front or back")
-    from formcheck.video import VideoReader
-
-    torso = torso_length_px(track)
-    left_hip, right_hip = track.xy_px("left_hip"), track.xy_px("right_hip")
-    edges = np.full((len(track), 4), np.nan)
-    with VideoReader(video_path) as video:
-        for frame in video:
-            if frame.index >= len(track):
-                break
-            if np.isfinite(left_hip[frame.index]).all() and np.isfinite(right_hip[frame.index]).all():
-                edge = waistline_tilt(frame.rgb, left_hip[frame.index], right_hip[frame.index], torso)
-                edges[frame.index] = (*edge[:3], edge.centre_y_px / track.frame_height)
-    measured = int(np.isfinite(edges[:, 0]).sum())
-    status = "measured" if measured else "no frame had both hips and a band large enough to search"
-    return track.with_waistline(edges, waistline={"status": status, "frames_measured": measured})
+    def attach(self, track: PoseTrack) -> PoseTrack:
+        """The track with `waistline` edges on the measured frames (NaN elsewhere), or without any when none was
+        measured; meta["waistline"] = {status, frames_measured}."""
+        if not self._edges:
+            status = ("not measured: no frame showed a person standing on one leg, facing the camera or away"
+                      if not self.always else "no frame had both hips and a band large enough to search")
+            return track.with_waistline(None, waistline={"status": status, "frames_measured": 0})
+        edges = np.full((len(track), 4), np.nan)
+        for index, edge in self._edges.items():
+            if index < len(track):
+                edges[index] = edge
+        measured = int(np.isfinite(edges[:, 0]).sum())
+        return track.with_waistline(edges, waistline={"status": "measured", "frames_measured": measured})

@@ -592,6 +592,10 @@ def _caption(finding: Finding) -> str:
     )
 
 
+# A key frame may show a kept picture this far (seconds) from the finding's worst moment instead of reading the video.
+KEPT_FRAME_OFFSET_S = 0.15
+
+
 def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequence[Finding]) -> list[np.ndarray]:
     """One RGB image per finding at its worst moment: skeleton, the rule's angles, and a caption banner on top.
 
@@ -600,7 +604,15 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
     """
     track = analysis.track
     idx = [nearest_frame(track, finding_time(f)) for f in findings]
-    frames = _read_frames(video_path, set(idx)) if len(track) else {}
+    frames: dict[int, np.ndarray] = {}
+    if analysis.frames is not None and len(track):  # pictures kept from the analysis's decode, a frame or so off
+        for k, i in enumerate(idx):
+            kept = analysis.frames.nearest(i, max(1, int(round(KEPT_FRAME_OFFSET_S * track.fps))))
+            if kept is not None:
+                idx[k] = kept[0]
+                frames[kept[0]] = kept[1]
+    missing = {i for i in idx if i not in frames}
+    frames.update(_read_frames(video_path, missing) if len(track) and missing else {})
     skeleton, angle = SkeletonAnnotator(), AngleAnnotator(radius_frac=0.07, font_scale=1.6)
     cue = CueAnnotator(max_cues=1, font_scale=1.8)
     images = []

@@ -1,0 +1,184 @@
+"""Pictures of a few frames, kept from the one decode of a video for what needs pixels after the analysis: the
+person masks for the back's outline at the tops of reps, and the key frames of the report.
+
+    cache = FrameCache(capacity=64)
+    picker = ExtremaPicker(cache, fps=30)
+    for frame, landmarks in ...: picker.observe(frame, landmarks)    # tops, bottoms, one frame a second
+    picker.finish()
+    cache.nearest(index, max_distance=3)                              # (index, rgb) or None
+
+The cache holds at most `capacity` frames, JPEG-compressed (quality 95: a 720p frame ~0.2 MB, ~3.5 ms to encode),
+so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
+the one closest in time to another kept frame, so what stays is spread evenly).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from formcheck.track import LANDMARK_INDEX
+from formcheck.video import Frame
+
+DEFAULT_CAPACITY = 64
+JPEG_QUALITY = 95
+# Priorities: a top or bottom of the hips' travel outranks its neighbours, which outrank the once-a-second frames.
+PRIORITY_EXTREMUM = 2.0
+PRIORITY_NEIGHBOUR = 1.5
+PRIORITY_PERIODIC = 0.1
+
+
+@dataclass
+class _Entry:
+    index: int
+    timestamp_s: float
+    priority: float
+    jpeg: bytes
+
+
+class FrameCache:
+    """At most `capacity` frames (index -> RGB picture), JPEG-compressed, kept by priority (module docstring)."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, quality: int = JPEG_QUALITY):
+        self.capacity = capacity
+        self.quality = quality
+        self._entries: dict[int, _Entry] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def indices(self) -> list[int]:
+        return sorted(self._entries)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(e.jpeg) for e in self._entries.values())
+
+    def offer(self, frame: Frame, priority: float) -> bool:
+        """Keep `frame` if there is room or it outranks the weakest kept frame; True when it is kept."""
+        kept = self._entries.get(frame.index)
+        if kept is not None:
+            kept.priority = max(kept.priority, priority)
+            return True
+        if len(self._entries) >= self.capacity:
+            weakest = self._weakest()
+            if weakest.priority > priority or (weakest.priority == priority and priority > PRIORITY_PERIODIC):
+                return False
+            del self._entries[weakest.index]
+        import cv2
+
+        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(frame.rgb[:, :, ::-1]),
+                                [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if not ok:
+            return False
+        self._entries[frame.index] = _Entry(frame.index, frame.timestamp_s, priority, jpeg.tobytes())
+        return True
+
+    def _weakest(self) -> _Entry:
+        lowest = min(e.priority for e in self._entries.values())
+        candidates = sorted((e for e in self._entries.values() if e.priority == lowest), key=lambda e: e.timestamp_s)
+        if len(candidates) <= 2:
+            return candidates[0]
+        times = np.array([e.timestamp_s for e in candidates])
+        gaps = np.minimum(np.diff(times, prepend=-np.inf), np.diff(times, append=np.inf))
+        return candidates[int(np.argmin(gaps[1:-1])) + 1]  # never the first or last: keep the span covered
+
+    def get(self, index: int) -> np.ndarray | None:
+        """The RGB picture of frame `index`, or None when it was not kept."""
+        entry = self._entries.get(index)
+        if entry is None:
+            return None
+        import cv2
+
+        bgr = cv2.imdecode(np.frombuffer(entry.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        return np.ascontiguousarray(bgr[:, :, ::-1])
+
+    def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
+        """(kept index, RGB) of the kept frame nearest to `index`, at most `max_distance` frames away, or None."""
+        if not self._entries:
+            return None
+        kept = np.array(self.indices)
+        best = int(kept[np.argmin(np.abs(kept - index))])
+        if abs(best - index) > max_distance:
+            return None
+        return best, self.get(best)
+
+
+def _hip_height_torso(landmarks: np.ndarray) -> tuple[float, float]:
+    """(mid-hip height in the picture, in torso lengths (up = +); torso length in normalised units) of one frame's
+    (33, 4) landmarks; NaN when the hips or shoulders are missing."""
+    hips = landmarks[[LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]], :2].mean(axis=0)
+    shoulders = landmarks[[LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]], :2].mean(axis=0)
+    torso = float(np.hypot(*(shoulders - hips)))
+    if not np.isfinite(torso) or torso <= 0:
+        return np.nan, np.nan
+    return float(-hips[1] / torso), torso
+
+
+class ExtremaPicker:
+    """Offers the cache the frames a later look may need, from the landmarks as they come (no look-ahead needed):
+    each top and bottom of the hips' travel (turning points at least `hysteresis_torso` torso lengths apart, a
+    zig-zag detector), the frames `spread_s` either side of each, and one frame every `period_s`."""
+
+    def __init__(self, cache: FrameCache, fps: float, *, hysteresis_torso: float = 0.05, spread_s: float = 0.12,
+                 period_s: float = 1.0):
+        self.cache = cache
+        self.hysteresis = hysteresis_torso
+        self.spread = max(1, int(round(spread_s * fps)))
+        self.period_s = period_s
+        self._recent: deque[Frame] = deque(maxlen=self.spread + 1)
+        self._direction = 0  # +1 looking for a top, -1 for a bottom, 0 not yet known
+        self._first_height = np.nan
+        # The turning point so far: its height, its frame, and the frames `spread` before and after it.
+        self._best_height = np.nan
+        self._best: list[Frame | None] = [None, None, None]
+        self._last_periodic_s = -np.inf
+
+    def observe(self, frame: Frame, landmarks: np.ndarray | None) -> None:
+        """Look at one frame and its subject's (33, 4) landmarks (None when nobody was found)."""
+        self._recent.append(frame)
+        best = self._best[1]
+        if best is not None and frame.index == best.index + self.spread:
+            self._best[2] = frame
+        if frame.timestamp_s - self._last_periodic_s >= self.period_s and self.cache.offer(frame, PRIORITY_PERIODIC):
+            self._last_periodic_s = frame.timestamp_s
+        if landmarks is None:
+            return
+        height, _ = _hip_height_torso(landmarks)
+        if not np.isfinite(height):
+            return
+        if not np.isfinite(self._first_height):
+            self._first_height = height
+            self._take(height, frame)
+            return
+        if self._direction == 0:  # the first clear move decides whether a top or a bottom comes first
+            if abs(height - self._first_height) >= self.hysteresis:
+                self._direction = 1 if height > self._first_height else -1
+                self._take(height, frame)
+            return
+        if (height - self._best_height) * self._direction > 0:
+            self._take(height, frame)
+        elif abs(self._best_height - height) >= self.hysteresis:
+            self._keep_turning_point()
+            self._direction = -self._direction
+            self._take(height, frame)
+
+    def _take(self, height: float, frame: Frame) -> None:
+        before = self._recent[0] if len(self._recent) > self.spread else None
+        self._best_height = height
+        self._best = [before, frame, None]
+
+    def _keep_turning_point(self) -> None:
+        before, frame, after = self._best
+        if frame is not None:
+            self.cache.offer(frame, PRIORITY_EXTREMUM)
+        for neighbour in (before, after):
+            if neighbour is not None:
+                self.cache.offer(neighbour, PRIORITY_NEIGHBOUR)
+
+    def finish(self) -> None:
+        """Keep the last top or bottom, which no later move confirmed."""
+        if self._direction != 0:
+            self._keep_turning_point()
