@@ -103,3 +103,45 @@ def test_undamaged_track_still_loads_and_older_tracks_without_fps_take_it_from_t
     del meta["fps"]
     np.savez(tmp_path / "no_fps.npz", **{**track_arrays, "metadata": np.array(json.dumps(meta))})
     assert PoseTrack.load(tmp_path / "no_fps.npz").fps == pytest.approx(30.0)
+
+
+# ---- 3. thresholds overrides with a warning past the fault --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bridge_track(tmp_path_factory) -> Path:
+    return exact_track("bridge", {"back_butt": 30}, view="side", seconds=6.0, noise=True).save(
+        tmp_path_factory.mktemp("bridge") / "bb.npz")
+
+
+THRESHOLD_OVERRIDES = {
+    # case: (TOML text, words of the one-line error; None: accepted and analysed)
+    "lumbar warn above fault (was: zero-size array to reduction)": (
+        "[lumbar_arch]\npast_straight_warn_deg = 30.0\n",
+        ["lumbar_arch.past_straight_warn_deg = 30 deg", "past_straight_fault_deg = 11 deg"]),
+    "fault moved below the default warning": (
+        "[hip_lockout]\nshort_of_straight_fault_deg = 5.0\n",
+        ["hip_lockout.short_of_straight_warn_deg = 10 deg", "short_of_straight_fault_deg = 5 deg"]),
+    "ratio: lower is worse, warning below the fault": (
+        "[knee_valgus]\nseparation_ratio_warn = 0.7\n",
+        ["knee_valgus.separation_ratio_warn = 0.7 ratio", "separation_ratio_fault = 0.75 ratio", "at or above"]),
+    "warning in a {value = ...} table": (
+        '[neck_flexion]\nhead_back_warn_deg = { value = 9.0, source = "mine" }\n',
+        ["neck_flexion.head_back_warn_deg = 9 deg"]),
+    "warning equal to the fault: no warning band": ("[lumbar_arch]\npast_straight_warn_deg = 11.0\n", None),
+    "both moved, still in order": ("[knee_valgus]\nfppa_warn_deg = 20.0\nfppa_fault_deg = 25.0\n", None),
+}
+
+
+@pytest.mark.parametrize("case", list(THRESHOLD_OVERRIDES))
+def test_thresholds_warning_past_fault_is_refused_naming_key_and_unit(tmp_path, bridge_track, case):
+    text, words = THRESHOLD_OVERRIDES[case]
+    toml = tmp_path / "limits.toml"
+    toml.write_text(text)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(bridge_track), "--thresholds", str(toml), "--out", str(out), "--json"])
+    if words is None:
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["exercise"] == "bridge"
+    else:
+        assert_one_line_error(result, "limits.toml", "lies past", *words)
+        assert not out.exists()
