@@ -145,3 +145,36 @@ def test_thresholds_warning_past_fault_is_refused_naming_key_and_unit(tmp_path, 
     else:
         assert_one_line_error(result, "limits.toml", "lies past", *words)
         assert not out.exists()
+
+
+# ---- 6. symlinks -------------------------------------------------------------------------------------------------------
+
+def _loop(tmp_path):
+    (tmp_path / "a.mp4").symlink_to(tmp_path / "b.mp4")
+    (tmp_path / "b.mp4").symlink_to(tmp_path / "a.mp4")
+    return tmp_path / "a.mp4"
+
+
+def _loop_in_folder(tmp_path):
+    (tmp_path / "d").symlink_to(tmp_path / "d")
+    return tmp_path / "d" / "clip.mp4"
+
+
+def _dangling(tmp_path):
+    (tmp_path / "gone.mp4").symlink_to(tmp_path / "deleted.mp4")
+    return tmp_path / "gone.mp4"
+
+
+SYMLINKS = {
+    "a symlink loop": (_loop, "is a symlink loop"),
+    "a folder in the path is a symlink loop": (_loop_in_folder, "is a symlink loop"),
+    "a symlink to a missing file": (_dangling, "no such file (a symlink to a missing file)"),
+}
+
+
+@pytest.mark.parametrize("case", list(SYMLINKS))
+def test_symlink_input_says_what_it_is(tmp_path, case):
+    make, words = SYMLINKS[case]
+    video = make(tmp_path)
+    result = runner.invoke(app, ["extract", str(video), "-o", str(tmp_path / "t.npz")])
+    assert_one_line_error(result, str(video), words)
