@@ -178,3 +178,158 @@ def test_symlink_input_says_what_it_is(tmp_path, case):
     video = make(tmp_path)
     result = runner.invoke(app, ["extract", str(video), "-o", str(tmp_path / "t.npz")])
     assert_one_line_error(result, str(video), words)
+
+
+# ---- 2. a full disk (or Ctrl-C) while saving ---------------------------------------------------------------------------
+
+class _FillingFile:
+    """A file whose writes fail once the shared byte budget is spent (what is left of it is written first)."""
+
+    def __init__(self, fh, budget: list[int], failure: BaseException):
+        self._fh, self._budget, self._failure = fh, budget, failure
+
+    def write(self, data):
+        size = len(data.encode() if isinstance(data, str) else memoryview(data).cast("B"))
+        if size > self._budget[0]:
+            self._fh.write(data[: self._budget[0]])
+            self._budget[0] = 0
+            raise self._failure
+        self._budget[0] -= size
+        return self._fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
+
+@pytest.fixture
+def filling_disk(monkeypatch):
+    """fill(folder, budget_bytes, failure): writes under folder fail with `failure` (default: OSError ENOSPC, no file
+    name, as a write(2) on a full disk gives) after budget_bytes in all."""
+    import errno
+    import io
+    import os
+
+    real_open = io.open
+
+    def fill(folder: Path, budget: int, failure: BaseException | None = None) -> None:
+        failure = failure or OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        left = [budget]
+
+        def open_(file, mode="r", *args, **kwargs):
+            fh = real_open(file, mode, *args, **kwargs)
+            writing = any(c in mode for c in "wax+") and isinstance(file, (str, os.PathLike))
+            return _FillingFile(fh, left, failure) if writing and Path(file).is_relative_to(folder) else fh
+
+        monkeypatch.setattr(io, "open", open_)
+        monkeypatch.setattr("builtins.open", open_)
+
+    return fill
+
+
+def test_track_save_on_a_full_disk_leaves_no_part_file_nor_new_folder(tmp_path, bridge_track, filling_disk):
+    track = PoseTrack.load(bridge_track)
+    target = tmp_path / "new" / "deeper" / "t.npz"
+    filling_disk(tmp_path, 1000)
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        track.save(target)
+    assert raised.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []  # no t.npz.part, and the folders made for it removed again
+
+
+FULL_DISK_CASES = {
+    # case: (bytes that fit, failure, exit code, words of the one line, files left in --out)
+    "report.json does not fit": (100, None, 1, ["report.json: No space left on device"], []),
+    "report.html does not fit": (20_000, None, 1, ["report.html: No space left on device"], ["report.json"]),
+    "Ctrl-C while writing report.html": (20_000, KeyboardInterrupt(), 130, ["interrupted"], ["report.json"]),
+    "everything fits": (10_000_000, None, 0, [], ["report.html", "report.json"]),
+}
+
+
+@pytest.mark.parametrize("case", list(FULL_DISK_CASES))
+def test_analyze_outputs_on_a_full_disk_are_whole_or_absent(tmp_path, bridge_track, filling_disk, case):
+    budget, failure, code, words, kept = FULL_DISK_CASES[case]
+    out = tmp_path / "out"
+    filling_disk(out, budget, failure)
+    result = runner.invoke(app, ["analyze", str(bridge_track), "--out", str(out), "--no-video"])
+    assert result.exit_code == code, result.output
+    if code == 1:
+        assert_one_line_error(result, str(out), *words)
+    else:
+        assert "Traceback" not in result.output and all(w in result.output for w in words)
+    assert sorted(p.name for p in out.iterdir()) == kept
+    for name in kept:
+        if name.endswith(".json"):
+            json.loads((out / name).read_text())  # whole
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 200 KiB tmpfs at tmp_path/disk (root only; skips otherwise), unmounted after the test."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Fill the tmpfs up to `leave` bytes free."""
+    import os
+
+    free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+    (disk / "filler").write_bytes(b"\0" * max(0, free - leave))
+
+
+def _run(*args: str):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_track_save_on_a_real_full_disk_says_one_thing(small_disk, bridge_track):
+    _fill(small_disk, 20_000)  # the track is ~100 kB
+    done = _run("-c", f"from formcheck.track import PoseTrack; PoseTrack.load({str(bridge_track)!r})"
+                      f".save({str(small_disk / 'sub' / 't.npz')!r})")
+    assert done.returncode == 1
+    assert "Exception ignored" not in done.stderr and "seek of closed file" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("OSError: [Errno 28] No space left on device")
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_analyze_on_a_real_full_disk_one_line_and_no_part_files(small_disk, bridge_track):
+    _fill(small_disk, 40_000)  # report.json fits, report.html (~150 kB) does not
+    out = small_disk / "out"
+    done = _run("-m", "formcheck.cli", "analyze", str(bridge_track), "--out", str(out), "--no-video")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == f"error: {out / 'report.html'}: No space left on device"
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+
+
+def test_annotated_video_on_a_real_full_disk_leaves_no_part_file(small_disk, bridge_track):
+    from conftest import SAMPLE_VIDEOS
+    from formcheck.analysis import analyze_track
+    from formcheck.report.outputs import write_outputs
+
+    analysis = analyze_track(PoseTrack.load(bridge_track))
+    _fill(small_disk, 60_000)  # report.json fits, the annotated video (~300 kB) does not
+    out = small_disk / "out"
+    with pytest.raises(OSError, match="No space left on device"):
+        write_outputs(analysis, out, video_path=SAMPLE_VIDEOS / "bridge_side_back_butt.mp4", make_video=True)
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]

@@ -19,6 +19,7 @@ Pure: this module imports neither cv2 nor mediapipe.
 """
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from formcheck.interrupts import missing_folders, partial_files
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
@@ -245,7 +248,6 @@ class PoseTrack:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         metadata = {
             "format": "formcheck.PoseTrack",
             "version": TRACK_FORMAT_VERSION,
@@ -267,10 +269,15 @@ class PoseTrack:
             arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
         if self.waistline is not None:
             arrays["waistline"] = self.waistline.astype(np.float32)
+        # Zipped in memory first: numpy's ZipFile on a disk that fills up fails half-closed ("Exception ignored in
+        # ZipFile.__del__"); then one plain write, and a rename only once it is whole.
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
         tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        tmp.replace(path)
+        with partial_files(tmp, folders=missing_folders(path.parent), target=path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(buffer.getbuffer())
+            tmp.replace(path)
         return path
 
     @classmethod
