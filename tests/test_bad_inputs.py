@@ -333,3 +333,50 @@ def test_annotated_video_on_a_real_full_disk_leaves_no_part_file(small_disk, bri
     with pytest.raises(OSError, match="No space left on device"):
         write_outputs(analysis, out, video_path=SAMPLE_VIDEOS / "bridge_side_back_butt.mp4", make_video=True)
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+
+
+# ---- 4. synth stopped by Ctrl-C or SIGTERM -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_synth_stopped_by_a_signal_leaves_no_partial_file_nor_new_folder(tmp_path, signum):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "new" / "deeper" / "clip.mp4"
+    partial = out.with_name(out.name + ".part.mp4")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "formcheck.cli", "synth", "squat", "-o", str(out), "--seconds", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell may ignore SIGINT
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not partial.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.5)  # rendering, frames going into the partial file
+        proc.send_signal(getattr(signal, signum))
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().endswith("interrupted") and "Traceback" not in stderr, stderr
+    assert list(tmp_path.iterdir()) == []  # no clip.mp4.part.mp4, no truth, and the folders made for it gone
+
+
+@pytest.mark.parametrize("error", ["disk full", "Ctrl-C"])
+def test_synth_generate_stopped_while_writing_the_truth_leaves_neither_file(tmp_path, monkeypatch, filling_disk, error):
+    """The clip and its truth appear together: a failure writing the truth (after the video) leaves neither."""
+    from formcheck.synth import generate
+
+    out = tmp_path / "clips" / "b.mp4"
+    filling_disk(tmp_path, 0, None if error == "disk full" else KeyboardInterrupt())  # Python writes: the truth only
+    with pytest.raises(OSError if error == "disk full" else KeyboardInterrupt):
+        generate("bridge", {}, "side", 1.0, 0, out, width=128, height=96)
+    assert list(tmp_path.iterdir()) == []
+
