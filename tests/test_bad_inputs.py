@@ -380,3 +380,33 @@ def test_synth_generate_stopped_while_writing_the_truth_leaves_neither_file(tmp_
         generate("bridge", {}, "side", 1.0, 0, out, width=128, height=96)
     assert list(tmp_path.iterdir()) == []
 
+
+# ---- 5. synth --seconds and empty --out / --output ---------------------------------------------------------------------
+
+BAD_OPTIONS = {
+    # case: (command line after `formcheck`, words of the one line)
+    "synth --seconds nan": (["synth", "squat", "-o", "{tmp}/s.mp4", "--seconds", "nan"],
+                            ["--seconds", "'nan' is not a number of seconds from 1 to 120"]),
+    "synth --seconds inf": (["synth", "squat", "-o", "{tmp}/s.mp4", "--seconds", "inf"], ["'inf' is not a number"]),
+    "synth --seconds a word": (["synth", "squat", "-o", "{tmp}/s.mp4", "--seconds", "ten"], ["'ten' is not a number"]),
+    "synth --seconds too short": (["synth", "squat", "-o", "{tmp}/s.mp4", "--seconds", "0.5"], ["from 1 to 120"]),
+    "synth --seconds too long": (["synth", "squat", "-o", "{tmp}/s.mp4", "--seconds", "121"], ["from 1 to 120"]),
+    "synth -o empty": (["synth", "squat", "-o", ""], ["'--output' / '-o': is empty"]),
+    "synth -o blank": (["synth", "squat", "-o", "  "], ["'--output' / '-o': is empty"]),
+    "analyze --out empty": (["analyze", "{track}", "--out", ""], ["'--out': is empty"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OPTIONS))
+def test_bad_option_values_one_line(tmp_path, bridge_track, monkeypatch, case):
+    args, words = BAD_OPTIONS[case]
+    monkeypatch.chdir(tmp_path)  # an empty --out must not write into the current folder
+    result = runner.invoke(app, [a.format(tmp=tmp_path, track=bridge_track) for a in args])
+    assert_one_line_error(result, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_seconds_in_range_still_accepted(tmp_path):
+    from formcheck.cli import _clip_seconds
+
+    assert [_clip_seconds(s) for s in ("1", "8", "120", "2.5")] == [1.0, 8.0, 120.0, 2.5]
