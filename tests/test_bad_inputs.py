@@ -410,3 +410,65 @@ def test_synth_seconds_in_range_still_accepted(tmp_path):
     from formcheck.cli import _clip_seconds
 
     assert [_clip_seconds(s) for s in ("1", "8", "120", "2.5")] == [1.0, 8.0, 120.0, 2.5]
+
+
+# ---- 7. low frame rates -------------------------------------------------------------------------------------------------
+
+def _every(track: PoseTrack, step: int) -> PoseTrack:
+    """Every step-th frame, with the fps to match (a clip filmed at fps / step)."""
+    from dataclasses import replace
+
+    return replace(track[::step], fps=track.fps / step)
+
+
+LOW_FRAME_RATES = {
+    # case: (raw track, the cutoff clean() should use in Hz)
+    "30 fps: 6 Hz as before": (lambda: exact_track("bridge", {"back_butt": 30}, "side", 8.0, noise=True), 6.0),
+    "15 fps: 6 Hz still": (lambda: _every(exact_track("bridge", {"back_butt": 30}, "side", 8.0, noise=True), 2), 6.0),
+    "12 fps rendered": (lambda: exact_track("bridge", {"back_butt": 30}, "side", 8.0, noise=True, fps=12.0), 4.8),
+    "10 fps: every third frame of 30": (
+        lambda: _every(exact_track("bridge", {"back_butt": 30}, "side", 8.0, noise=True), 3), 4.0),
+}
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("case", list(LOW_FRAME_RATES))
+def test_low_frame_rate_tracks_clean_and_analyse(case):
+    from formcheck.analysis import analyze_track
+    from formcheck.clean import clean
+
+    make, cutoff = LOW_FRAME_RATES[case]
+    cleaned = clean(make())
+    butterworth = cleaned.meta["cleaning"][-1]
+    assert butterworth["step"] == "butterworth"
+    assert butterworth["params"]["cutoff_hz"] == pytest.approx(cutoff)
+    if cutoff < 6.0:
+        assert butterworth["requested_cutoff_hz"] == 6.0 and "Nyquist" in butterworth["cutoff_lowered_because"]
+    else:
+        assert "requested_cutoff_hz" not in butterworth
+    report = analyze_track(cleaned).report
+    assert (report.exercise, report.view, len(report.reps)) == ("bridge", "side", 2)
+    assert [(f.rule, f.severity) for f in report.findings] == [("lumbar_arch", "fault")] * 2
+
+
+@pytest.mark.parametrize("fps", [7.5, 5.0, 1.0])
+def test_too_low_a_frame_rate_is_refused_in_one_line(tmp_path, fps):
+    raw = exact_track("squat", {}, "front", 10.0, fps=fps)
+    path = raw.save(tmp_path / "slow.npz")  # not cleaned: analyze cleans it
+    result = runner.invoke(app, ["analyze", str(path), "--out", str(tmp_path / "out")])
+    assert_one_line_error(result, f"{fps:g} frames a second is too few", "at least 8")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_real_10_fps_clip_analyses(tmp_path):
+    from conftest import shared_video
+
+    video = shared_video("squat/vishalpatill_prisoner_squat_front_possible_valgus.mp4")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(video), "--out", str(out), "--json", "--no-video"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["fps"] == pytest.approx(10.0) and report["view"] == "front" and len(report["reps"]) >= 2
+    butterworth = PoseTrack.load(out / "track.npz").meta["cleaning"][-1]
+    assert butterworth["params"]["cutoff_hz"] == pytest.approx(4.0) and butterworth["requested_cutoff_hz"] == 6.0
