@@ -472,3 +472,42 @@ def test_real_10_fps_clip_analyses(tmp_path):
     assert report["fps"] == pytest.approx(10.0) and report["view"] == "front" and len(report["reps"]) >= 2
     butterworth = PoseTrack.load(out / "track.npz").meta["cleaning"][-1]
     assert butterworth["params"]["cutoff_hz"] == pytest.approx(4.0) and butterworth["requested_cutoff_hz"] == 6.0
+
+
+# ---- formcheck.interrupts itself ---------------------------------------------------------------------------------------
+
+def test_partial_files_removes_partials_and_only_empty_new_folders(tmp_path):
+    import os
+    import signal
+
+    from formcheck.interrupts import Terminated, missing_folders, partial_files
+
+    target = tmp_path / "a" / "b" / "clip.mp4"
+    created = missing_folders(target.parent)
+    assert created == [tmp_path / "a" / "b", tmp_path / "a"]
+    part = target.with_name("clip.part.mp4")
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):  # SIGTERM inside the block: an exception, so the clean-up runs
+        with partial_files(part, folders=created, target=target):
+            target.parent.mkdir(parents=True)
+            part.write_bytes(b"half")
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert list(tmp_path.iterdir()) == [] and signal.getsignal(signal.SIGTERM) is before
+    assert issubclass(Terminated, KeyboardInterrupt)
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mine.txt").write_text("a file of the user's")
+    created = missing_folders(target.parent)
+    with pytest.raises(OSError) as raised:
+        with partial_files(part, folders=created, target=target):
+            target.parent.mkdir(parents=True)
+            part.write_bytes(b"half")
+            raise OSError(28, "No space left on device")
+    assert raised.value.filename == str(target)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["mine.txt"]  # b removed, a and its file kept
+
+    with partial_files(part, folders=missing_folders(target.parent)):  # finished: nothing removed
+        target.parent.mkdir(parents=True)
+        part.write_bytes(b"whole")
+        part.replace(target)
+    assert target.read_bytes() == b"whole"
