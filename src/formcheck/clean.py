@@ -542,6 +542,14 @@ def one_euro(track: PoseTrack, *, min_cutoff_hz: float = DEFAULT_MIN_CUTOFF_HZ, 
 
 # ---- the default chain ----------------------------------------------------------------------
 
+# clean() refuses tracks sampled more slowly: below 8 frames a second a walking step (about 0.5 s) spans fewer than 4
+# frames, and the smoothing would have to cut below 3.2 Hz, where gross movement still has power (Winter 2009, ch. 3:
+# up to about 6 Hz), so reps, steps and their angles could no longer be timed or measured.
+MIN_SAMPLE_RATE_HZ = 8.0
+# clean()'s Butterworth cutoff is at most this share of the sample rate (0.8 of its Nyquist frequency, where a cutoff
+# must lie below): 6 Hz from 15 frames a second up, 4 Hz at 10.
+MAX_CUTOFF_SHARE_OF_RATE = 0.4
+
 
 def clean(track: PoseTrack, *, offline: bool = True,
           min_visibility: float = DEFAULT_MIN_VISIBILITY,
@@ -561,14 +569,31 @@ def clean(track: PoseTrack, *, offline: bool = True,
         gate_visibility -> repair_swaps(causal=True) -> one_euro
         (no Hampel or gap filling: both need future samples).
 
-    Parameters are those of the individual steps (units: see each function).
+    Parameters are those of the individual steps (units: see each function), except that the Butterworth cutoff
+    is lowered to MAX_CUTOFF_SHARE_OF_RATE x the sample rate when it lies above (low frame rates; the butterworth
+    entry of meta["cleaning"] then records the requested cutoff and why). ValueError (one line) for a track sampled
+    at fewer than MIN_SAMPLE_RATE_HZ frames a second (the reason is at the constant).
     """
+    rate = _sample_rate_hz(track)
+    if len(track) > 1 and not rate >= MIN_SAMPLE_RATE_HZ * (1.0 - 1e-6):  # tolerance: rate from float timestamps
+        raise ValueError(
+            f"{track.source or 'this track'}: {rate:.3g} frames a second is too few; formcheck needs at least "
+            f"{MIN_SAMPLE_RATE_HZ:g} (below that a walking step spans under 4 frames and smoothing would cut into "
+            "the movement); film at 24 frames a second or more"
+        )
     out = gate_visibility(track, min_visibility=min_visibility)
     if offline:
         out = repair_swaps(out)
         out = hampel(out, window_s=hampel_window_s, n_sigmas=hampel_n_sigmas)
         out = fill_gaps(out, max_gap_s=max_gap_s)
-        out = butterworth(out, cutoff_hz=cutoff_hz, order=order)
+        low_pass_hz = min(float(cutoff_hz), MAX_CUTOFF_SHARE_OF_RATE * rate)
+        out = butterworth(out, cutoff_hz=low_pass_hz, order=order)
+        if low_pass_hz < cutoff_hz:
+            history = [dict(entry) for entry in out.meta["cleaning"]]
+            history[-1].update(requested_cutoff_hz=float(cutoff_hz), cutoff_lowered_because=(
+                f"{MAX_CUTOFF_SHARE_OF_RATE:g} x the {rate:.3g} Hz sample rate: a cutoff must lie below the Nyquist "
+                f"frequency ({rate / 2:.3g} Hz)"))
+            out = out.with_arrays(cleaning=history)
     else:
         out = repair_swaps(out, causal=True)
         out = one_euro(out, min_cutoff_hz=min_cutoff_hz, beta=beta, d_cutoff_hz=d_cutoff_hz)

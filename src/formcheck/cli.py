@@ -177,6 +177,24 @@ def _output_folder(folder: Path, option: str, target: Optional[Path] = None) -> 
         raise
 
 
+def _path_given(text: str) -> Path:
+    """A path option's value as typed; one line for an empty one (Path("") would quietly be the current folder)."""
+    if not str(text).strip():
+        raise typer.BadParameter("is empty; give a path")
+    return Path(text)
+
+
+def _clip_seconds(text: str) -> float:
+    """synth's --seconds: a number from 1 to 120; one line for anything else (nan, inf, words)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 1.0 <= seconds <= 120.0:
+        raise typer.BadParameter(f"{str(text)!r} is not a number of seconds from 1 to 120")
+    return seconds
+
+
 def _output_file(path: Path, option: str, suffix: str) -> Path:
     """One-line error when an output file name is a folder."""
     if path.is_dir():
@@ -326,7 +344,7 @@ def analyze(
     ] = "auto",
     view: Annotated[str, typer.Option("--view", help="Camera view: auto, side, front, back, feet, oblique.")] = "auto",
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Folder for report.json, report.html, annotated.mp4 (default: out/NAME).")
+        Optional[Path], typer.Option("--out", parser=_path_given, help="Folder for report.json, report.html, annotated.mp4 (default: out/NAME).")
     ] = None,
     json_only: Annotated[bool, typer.Option("--json", help="Print only the report JSON on stdout (progress on stderr).")] = False,
     thresholds: Annotated[
@@ -512,13 +530,13 @@ def _parse_faults(faults: list[str]) -> dict[str, float]:
 @user_errors
 def synth(
     motion: Annotated[str, typer.Argument(help="bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance, ...")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Video to write (.mp4); OUT.truth.json goes beside it.")],
+    output: Annotated[Path, typer.Option("--output", "-o", parser=_path_given, help="Video to write (.mp4); OUT.truth.json goes beside it.")],
     fault: Annotated[
         Optional[list[str]],
         typer.Option("--fault", help="A fault and its size in real units, NAME=VALUE (repeatable), e.g. back_butt=20."),
     ] = None,
     view: Annotated[str, typer.Option("--view", help="Camera: side, side_left, side_right, front, back, feet, oblique.")] = "side",
-    seconds: Annotated[float, typer.Option("--seconds", min=1.0, max=120.0, help="Clip length in seconds.")] = 8.0,
+    seconds: Annotated[float, typer.Option("--seconds", parser=_clip_seconds, help="Clip length in seconds, 1 to 120.")] = 8.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same clip.")] = 0,
 ) -> None:
     """Render the synthetic mannequin doing MOTION with known faults; writes the video and OUT.truth.json."""

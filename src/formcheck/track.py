@@ -19,6 +19,7 @@ Pure: this module imports neither cv2 nor mediapipe.
 """
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from formcheck.interrupts import missing_folders, partial_files
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
@@ -121,10 +124,18 @@ class PoseTrack:
             raise ValueError(f"world_landmarks must be ({T}, 33, 3), got {wl.shape}")
         if ts.shape != (T,):
             raise ValueError(f"timestamps_s must be ({T},), got {ts.shape}")
+        if not np.isfinite(ts).all():
+            bad = int(np.flatnonzero(~np.isfinite(ts))[0])
+            raise ValueError(f"timestamps_s must be finite seconds, got {ts[bad]} at frame {bad}")
         if T > 1 and np.any(np.diff(ts) <= 0):
             raise ValueError("timestamps_s must be strictly increasing")
-        if not (self.fps > 0):
-            raise ValueError(f"fps must be positive, got {self.fps}")
+        if not (self.fps > 0 and np.isfinite(self.fps)):
+            raise ValueError(f"fps must be a positive finite number, got {self.fps}")
+        for name, arr in (("landmarks", lm), ("world_landmarks", wl)):  # NaN means "no person"; inf means damage
+            infinite = int(np.isinf(arr).sum())
+            if infinite:
+                raise ValueError(f"{name} must be finite numbers or NaN (no person), "
+                                 f"got {infinite} infinite value{'s' if infinite > 1 else ''}")
         for name, arr in (("landmarks", lm), ("world_landmarks", wl), ("timestamps_s", ts)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
@@ -237,7 +248,6 @@ class PoseTrack:
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         metadata = {
             "format": "formcheck.PoseTrack",
             "version": TRACK_FORMAT_VERSION,
@@ -259,10 +269,15 @@ class PoseTrack:
             arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
         if self.waistline is not None:
             arrays["waistline"] = self.waistline.astype(np.float32)
+        # Zipped in memory first: numpy's ZipFile on a disk that fills up fails half-closed ("Exception ignored in
+        # ZipFile.__del__"); then one plain write, and a rename only once it is whole.
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
         tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        tmp.replace(path)
+        with partial_files(tmp, folders=missing_folders(path.parent), target=path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(buffer.getbuffer())
+            tmp.replace(path)
         return path
 
     @classmethod
@@ -282,7 +297,12 @@ class PoseTrack:
                     raise TrackFileError(
                         f"{path}: not a formcheck pose track (missing arrays: {', '.join(sorted(missing))})"
                     )
-                metadata = json.loads(str(data["metadata"])) if "metadata" in data.files else {}
+                if "metadata" not in data.files:
+                    raise TrackFileError(
+                        f"{path}: not a formcheck pose track (no `metadata`: frame size and fps unknown; "
+                        "`formcheck extract` makes one)"
+                    )
+                metadata = _check_metadata(path, json.loads(str(data["metadata"])))
                 arrays = {k: np.array(data[k], dtype=np.float64) for k in ("landmarks", "world_landmarks", "timestamps_s")}
                 for optional in ("dorsal_contour", "waistline"):
                     if optional in data.files:
@@ -292,13 +312,16 @@ class PoseTrack:
         except Exception as exc:  # zip/npy/json damage: say which file
             raise TrackFileError(f"{path}: not a formcheck pose track ({exc.__class__.__name__}: {exc})") from None
         ts = arrays["timestamps_s"]
-        fps = metadata.get("fps") or (1.0 / float(np.median(np.diff(ts))) if len(ts) > 1 else 30.0)
+        fps = metadata.get("fps")
+        if fps is None:  # older tracks: from the timestamps' median spacing
+            spacing = float(np.median(np.diff(ts))) if len(ts) > 1 else 1.0 / 30.0
+            fps = 1.0 / spacing if spacing > 0 else float("nan")  # NaN: refused below, with the timestamps
         try:
             return cls(
                 **arrays,
                 fps=float(fps),
-                frame_width=int(metadata.get("frame_width", 0)),
-                frame_height=int(metadata.get("frame_height", 0)),
+                frame_width=int(metadata["frame_width"]),
+                frame_height=int(metadata["frame_height"]),
                 source=str(metadata.get("source", "")),
                 model_name=str(metadata.get("model_name", "")),
                 model_sha256=str(metadata.get("model_sha256", "")),
@@ -306,6 +329,31 @@ class PoseTrack:
             )
         except ValueError as exc:
             raise TrackFileError(f"{path}: not a valid pose track ({exc})") from None
+
+
+def _check_metadata(path: Path, metadata: Any) -> dict[str, Any]:
+    """The track's JSON metadata as a dict, or TrackFileError (one line) naming what is missing or mistyped:
+    a frame size of positive whole pixels, a positive finite fps when given, an object `meta`."""
+    if not isinstance(metadata, dict):
+        raise TrackFileError(
+            f"{path}: not a formcheck pose track (`metadata` is a JSON {type(metadata).__name__}, not an object)"
+        )
+    size = [metadata.get("frame_width"), metadata.get("frame_height")]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 1 or v != int(v) for v in size):
+        shown = "x".join("?" if v is None else str(v) for v in size)
+        raise TrackFileError(
+            f"{path}: not a usable pose track (`metadata` has no frame size: frame_width x frame_height = {shown}, "
+            "need positive whole pixels)"
+        )
+    fps = metadata.get("fps")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps < float("inf")):
+        raise TrackFileError(f"{path}: not a usable pose track (`metadata` fps must be a positive number, got {fps!r})")
+    if not isinstance(metadata.get("meta", {}), dict):
+        raise TrackFileError(
+            f"{path}: not a usable pose track (`metadata` key 'meta' must be a JSON object, "
+            f"got {type(metadata['meta']).__name__})"
+        )
+    return metadata
 
 
 def empty_arrays(num_frames: int) -> tuple[np.ndarray, np.ndarray]:

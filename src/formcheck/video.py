@@ -6,6 +6,7 @@ records a warning in `VideoReader.warnings`.
 """
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
@@ -49,7 +50,12 @@ def check_video_path(path: str | Path) -> Path:
     """Fail early with one line for paths that cannot be a video: missing, a directory, empty."""
     path = Path(path)
     if not path.exists():
-        raise VideoError(f"{path}: no such file")
+        try:
+            path.stat()
+        except OSError as exc:  # exists() hides why: ELOOP is a loop of links, not a missing file
+            if exc.errno == errno.ELOOP:
+                raise VideoError(f"{path}: is a symlink loop (links leading back to themselves), not a video") from None
+        raise VideoError(f"{path}: no such file" + (" (a symlink to a missing file)" if path.is_symlink() else ""))
     if path.is_dir():
         raise VideoError(f"{path}: is a directory; give a video file")
     if path.stat().st_size == 0:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Callable
 
 from formcheck.analysis_types import Analysis
+from formcheck.interrupts import partial_files
 from formcheck.report.annotate import write_annotated_video
 from formcheck.report.html import write_html
 
@@ -25,17 +27,24 @@ def write_outputs(analysis: Analysis, out_dir: str | Path, *, video_path: str | 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {"json": analysis.report.save(out_dir / JSON_NAME)}
+    paths: dict[str, Path] = {"json": _whole(out_dir / JSON_NAME, analysis.report.save)}
     video = Path(video_path) if video_path is not None and Path(video_path).is_file() else None
     if make_video and video is not None:
         try:
-            paths["video"] = write_annotated_video(video, analysis, out_dir / VIDEO_NAME)
+            paths["video"] = _whole(out_dir / VIDEO_NAME, lambda part: write_annotated_video(video, analysis, part))
         except VideoError as exc:
             log.warning("annotated video not written: %s", exc)
-    paths["html"] = write_html(
+    paths["html"] = _whole(out_dir / HTML_NAME, lambda part: write_html(
         analysis,
-        out_dir / HTML_NAME,
+        part,
         video_path=video,
         annotated_video_name=VIDEO_NAME if "video" in paths else None,
-    )
+    ))
     return paths
+
+
+def _whole(path: Path, write: Callable[[Path], Path]) -> Path:
+    """write(partial name), renamed to path once whole: stopped early (a full disk, Ctrl-C) it leaves no partial file."""
+    part = path.with_name(f"{path.stem}.part{path.suffix}")  # suffix kept: the video writer picks its format by it
+    with partial_files(part, part.with_name(part.name + ".part"), target=path):
+        return write(part).replace(path)

@@ -63,11 +63,13 @@ def _parse(path: Path, data: Mapping[str, Any]) -> dict[str, dict[str, Threshold
 
 def _apply_override(table: dict[str, dict[str, Threshold]], path: Path) -> None:
     """Replace matching entries of table with the values of a user's TOML file; ValueError (one line) on anything
-    that is not a known rule's known threshold with a finite number (not negative when the default is not)."""
+    that is not a known rule's known threshold with a finite number (not negative when the default is not), or
+    that puts a warning limit past its fault limit."""
     if not path.exists():
         raise ValueError(f"{path}: no such thresholds file")
     if not path.is_file():
         raise ValueError(f"{path}: is a directory; give a thresholds .toml file")
+    defaults = {rule: dict(entries) for rule, entries in table.items()}
     try:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -96,3 +98,24 @@ def _apply_override(table: dict[str, dict[str, Threshold]], path: Path) -> None:
                 raise ValueError(f"{path}: {rule}.{name} cannot be negative ({base.unit}), got {value!r}")
             source = raw.get("source") if isinstance(raw, dict) else None
             table[rule][name] = Threshold(float(value), base.unit, str(source or f"user override ({path.name})"))
+    _check_warn_before_fault(table, defaults, path)
+
+
+def _check_warn_before_fault(table: dict[str, dict[str, Threshold]], defaults: dict[str, dict[str, Threshold]],
+                             path: Path) -> None:
+    """ValueError (one line) when a warning limit lies past its fault limit (NAME_warn* and NAME_fault* of one
+    rule): a value must reach the warning before the fault. The defaults say which way is worse (a separation
+    ratio warns at 0.85 and faults at 0.75, lower being worse); equal limits are allowed (no warning band)."""
+    for rule, entries in table.items():
+        for warn_name, warn in entries.items():
+            fault_name = warn_name.replace("_warn", "_fault", 1)
+            if "_warn" not in warn_name or fault_name not in entries:
+                continue
+            fault = entries[fault_name]
+            higher_is_worse = defaults[rule][fault_name].value >= defaults[rule][warn_name].value
+            if (warn.value > fault.value) if higher_is_worse else (warn.value < fault.value):
+                raise ValueError(
+                    f"{path}: {rule}.{warn_name} = {warn.value:g} {warn.unit} lies past "
+                    f"{rule}.{fault_name} = {fault.value:g} {fault.unit}; the warning must come "
+                    f"{'at or below' if higher_is_worse else 'at or above'} the fault"
+                )

@@ -11,6 +11,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from formcheck.interrupts import missing_folders, partial_files
 from formcheck.track import EXACT_PROJECTION_MODEL, LANDMARK_INDEX, MIRROR_INDEX, PoseTrack
 
 from .body import BodyFrames, hip_height_above_line, measured_joint_angles, shoulder_hip_knee_angle
@@ -286,12 +287,17 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     rend = Renderer(cam)
     boxes = [Box(np.array(p["lo"], float), np.array(p["hi"], float), BENCH) for p in m.props]
     tmp = out.with_name(out.name + ".part.mp4")
-    with H264Writer(tmp, width, height, fps, crf=crf) as w:
-        for i in range(len(m.t)):
-            w.write(rend.render(body_ellipsoids(body, i), boxes))
-    tmp.replace(out)
     truth_path = out.with_name(out.stem + ".truth.json")
-    truth_path.write_text(json.dumps(truth, separators=(",", ":")))
+    truth_tmp = truth_path.with_name(truth_path.name + ".part")
+    # Ctrl-C, SIGTERM or a full disk: the partial files and the folders made for them go; the clip and its truth
+    # appear together, each whole.
+    with partial_files(tmp, truth_tmp, folders=missing_folders(out.parent), target=out):
+        with H264Writer(tmp, width, height, fps, crf=crf) as w:
+            for i in range(len(m.t)):
+                w.write(rend.render(body_ellipsoids(body, i), boxes))
+        truth_tmp.write_text(json.dumps(truth, separators=(",", ":")))
+        tmp.replace(out)
+        truth_tmp.replace(truth_path)
     if track_out:
         track.save(out.with_name(out.stem + ".truth.npz"))
     return out, truth_path
