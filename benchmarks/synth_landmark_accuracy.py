@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from formcheck.pose import extract_track
+from formcheck.pipeline import extract_track
 from formcheck.synth import build, exact_track, generate
 
 CASES = [

@@ -5,7 +5,7 @@
                                     [--param NAME=VALUE ...]   (e.g. --param arms=1: a bridge with the arms raised)
 
 Renders side-view back_butt clips (formcheck.synth, new continuous torso) into OUT_DIR (kept: re-runs reuse them),
-runs MediaPipe on the video, then
+runs formcheck.analyze on the video (the one pipeline), then
 - error: masks on every 2nd frame; lumbar angle minus the truth's commanded lumbar_extension, over frames with a
   traced outline (all, and the tops: lift_fraction > 0.95); median and p95 of |error|. Also the angle relative to
   the clip's bottom frames (lift_fraction < 0.05; "offset" = the bottom reading);
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+import formcheck
 from formcheck.analysis import analyze_track
-from formcheck.clean import clean
 from formcheck.contour import track_lumbar_angle
 from formcheck.contour_pass import add_dorsal_contour
-from formcheck.pose import extract_track
+from formcheck.frame_cache import FrameCache
+from formcheck.pose import PoseEstimator
 from formcheck.synth import generate
-from formcheck.track import PoseTrack
 
 
 def verdict(report) -> tuple[str, float, str]:
@@ -51,18 +51,19 @@ def main() -> None:
     suffix = "".join(f"_{k}{v:g}" for k, v in params.items())
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
+    estimator = PoseEstimator()
     for motion in args.motions:
         for mag in args.magnitudes:
             video = args.out / f"{motion}_{mag:g}{suffix}.mp4"
             if not video.exists():
                 generate(motion, {**params, **({"back_butt": mag} if mag else {})}, "side", args.seconds, 0, video)
             truth = json.loads(video.with_name(video.stem + ".truth.json").read_text())["per_frame"]
-            cached = video.with_suffix(".track.npz")
-            track = clean(PoseTrack.load(cached) if cached.exists() else extract_track(video))
-            if not cached.exists():
-                track.save(cached)
+            every_other = formcheck.analyze(video, exercise=motion, view="side", estimator=estimator,
+                                            frame_cache=FrameCache(capacity=100_000), keep_frame=lambda i: i % 2 == 0)
+            track = every_other.track.with_dorsal_contour(None)
             base = analyze_track(track, exercise=motion, view="side")
-            dense = add_dorsal_contour(track, video, base.report, frames=list(range(0, len(track), 2)))
+            dense = add_dorsal_contour(track, base.report, frames=every_other.frames, masks=estimator.person_mask,
+                                       only=list(range(0, len(track), 2)))
             angle = track_lumbar_angle(dense)
             ext = np.array(truth["lumbar_extension"])
             lift = np.array(truth["lift_fraction"])
@@ -72,8 +73,7 @@ def main() -> None:
             err = angle - ext
             ok = np.isfinite(err)
             top = ok & (lift > 0.95)
-            sampled = add_dorsal_contour(track, video, base.report)
-            with_contour = analyze_track(sampled, exercise=motion, view="side")
+            with_contour = formcheck.analyze(video, exercise=motion, view="side", estimator=estimator)
             row = {
                 "motion": motion, "magnitude": mag, "params": params,
                 "traced_share": float(np.isfinite(angle).sum() / max(1, len(range(0, len(track), 2)))),
@@ -100,6 +100,7 @@ def main() -> None:
                   f"(past straight {row['past_straight_deg']:5.1f}) | with contour {row['with_contour'][0]:7s} "
                   f"{row['with_contour'][1]:5.1f} [{row['with_contour'][2]}] reps {row['contour_reps']:.0f} "
                   f"gain {row['gain_median_deg']:5.1f}", flush=True)
+    estimator.close()
     (args.out / "contour_sweep.json").write_text(json.dumps(rows, indent=1, default=str))
 
 

@@ -338,35 +338,46 @@ def test_annotated_video_on_a_real_full_disk_leaves_no_part_file(small_disk, bri
 # ---- 4. synth stopped by Ctrl-C or SIGTERM -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
-def test_synth_stopped_by_a_signal_leaves_no_partial_file_nor_new_folder(tmp_path, signum):
+@pytest.mark.parametrize("command", ["synth", "analyze"])
+def test_command_stopped_by_a_signal_leaves_no_partial_file_nor_new_folder(tmp_path, command, signum):
+    """synth stopped while rendering, analyze stopped in its pose pass: exit 130 (Ctrl-C) or 143 (SIGTERM), the word
+    "interrupted", and nothing left: no partial file, and the folders made for the output removed."""
     import os
     import signal
     import subprocess
     import sys
     import time
 
-    out = tmp_path / "new" / "deeper" / "clip.mp4"
-    partial = out.with_name(out.name + ".part.mp4")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    repo = Path(__file__).resolve().parents[1]
+    if command == "synth":
+        out = tmp_path / "new" / "deeper" / "clip.mp4"
+        started = out.with_name(out.name + ".part.mp4")  # frames are going into the partial file
+        argv = ["synth", "squat", "-o", str(out), "--seconds", "60"]
+    else:
+        clip = repo / "sample_videos" / "walk_front_good.mp4"
+        out = tmp_path / "new" / "report"
+        started = out  # the output folder is checked (made) just before the pose pass starts
+        argv = ["analyze", str(clip), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(repo / "src")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "formcheck.cli", "synth", "squat", "-o", str(out), "--seconds", "60"],
+        [sys.executable, "-m", "formcheck.cli", *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background shell may ignore SIGINT
     )
     try:
         deadline = time.monotonic() + 120
-        while not partial.exists():
+        while not started.exists():
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
-        time.sleep(0.5)  # rendering, frames going into the partial file
+        time.sleep(1.0)  # well inside the rendering or the pose pass
         proc.send_signal(getattr(signal, signum))
         stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == (130 if signum == "SIGINT" else 143), stderr
     assert stderr.strip().endswith("interrupted") and "Traceback" not in stderr, stderr
-    assert list(tmp_path.iterdir()) == []  # no clip.mp4.part.mp4, no truth, and the folders made for it gone
+    assert list(tmp_path.iterdir()) == []  # no partial file, no truth, and the folders made for it gone
 
 
 @pytest.mark.parametrize("error", ["disk full", "Ctrl-C"])

@@ -107,16 +107,19 @@ def user_errors(command: Callable) -> Callable:
     from formcheck.track import TrackFileError
     from formcheck.video import VideoError
 
+    from formcheck.interrupts import Terminated, sigterm_as_interrupt
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with sigterm_as_interrupt():  # SIGTERM runs the same clean-up as Ctrl-C
+                return command(*args, **kwargs)
         except (VideoError, ModelError, TrackFileError, ValueError, OSError) as exc:  # OSError: permission, disk full...
             err.print(f"[bold red]error:[/] {escape(_one_line(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             err.print("[yellow]interrupted[/]")
-            raise typer.Exit(code=130) from None
+            raise typer.Exit(code=128 + exc.signum if isinstance(exc, Terminated) else 130) from None
 
     return wrapper
 
@@ -375,14 +378,14 @@ def analyze(
 
     check_choices(exercise, view)
     limits = Thresholds.load(thresholds)
-    if not input_path.exists():
+    is_video = not is_track_file(input_path)
+    if is_video:
+        check_video_path(input_path)  # missing, a folder, empty, a symlink loop: one line before anything is written
+    elif not input_path.exists():
         raise FileNotFoundError(f"{input_path}: no such file")
     out_dir = out_dir or Path("out") / input_path.stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
-    is_video = not is_track_file(input_path)
-    if is_video:
-        check_video_path(input_path)
     with _output_folder(out_dir, "--out"):  # an unwritable --out fails before minutes of pose extraction
         with _frame_progress(input_path.name) as advance:
             analysis = run_pipeline(

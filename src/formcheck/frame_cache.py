@@ -1,9 +1,9 @@
 """Pictures of a few frames, kept from the one decode of a video for what needs pixels after the analysis: the
 person masks for the back's outline at the tops of reps, and the key frames of the report.
 
-    cache = FrameCache(capacity=64)
+    cache = FrameCache()
     picker = ExtremaPicker(cache, fps=30)
-    for frame, landmarks in ...: picker.observe(frame, landmarks)    # tops, bottoms, one frame a second
+    for frame, landmarks in ...: picker.observe(frame, landmarks)    # tops, bottoms, a frame every 0.25 s
     picker.finish()
     cache.nearest(index, max_distance=3)                              # (index, rgb) or None
 
@@ -21,7 +21,10 @@ import numpy as np
 from formcheck.track import LANDMARK_INDEX
 from formcheck.video import Frame
 
-DEFAULT_CAPACITY = 64
+DEFAULT_CAPACITY = 160  # 40 s at PERIOD_S: ~30 MB of 720p JPEGs, ~65 MB at 1080p
+# One frame every PERIOD_S besides the turning points: a key frame then shows a picture at most 0.125 s from the worst
+# moment of a finding (rules' worst moments need not be a top or bottom); 4 JPEGs a second cost ~2% of the pose pass.
+PERIOD_S = 0.25
 JPEG_QUALITY = 95
 # Priorities: a top or bottom of the hips' travel outranks its neighbours, which outrank the once-a-second frames.
 PRIORITY_EXTREMUM = 2.0
@@ -123,7 +126,7 @@ class ExtremaPicker:
     zig-zag detector), the frames `spread_s` either side of each, and one frame every `period_s`."""
 
     def __init__(self, cache: FrameCache, fps: float, *, hysteresis_torso: float = 0.05, spread_s: float = 0.12,
-                 period_s: float = 1.0):
+                 period_s: float = PERIOD_S):
         self.cache = cache
         self.hysteresis = hysteresis_torso
         self.spread = max(1, int(round(spread_s * fps)))

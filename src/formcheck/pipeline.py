@@ -10,7 +10,7 @@
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
 the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
 (waistline_pass.WaistlineReader, on the frames that need it), and a bounded cache of a few frames (frame_cache:
-the tops and bottoms of the hips' travel, one frame a second) from which the back's outline is traced after the
+the tops and bottoms of the hips' travel, a frame every 0.25 s) from which the back's outline is traced after the
 reps are known (contour_pass) and the report's key frames are drawn. Memory does not grow with the video's length:
 the track is a few hundred bytes a frame, and the cache holds at most its capacity.
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 from formcheck.analysis import analyze_track
 from formcheck.analysis_types import Analysis
-from formcheck.clean import clean
+from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
@@ -133,6 +133,9 @@ def track_video(
     estimator.reset()
     with open_source(source, rotate_deg=rotate_deg) as video:
         info = video.info
+        if not is_camera(source) and info.fps < MIN_SAMPLE_RATE_HZ:
+            raise ValueError(f"{info.path}: {info.fps:.3g} frames a second is too few; formcheck needs at least "
+                             f"{MIN_SAMPLE_RATE_HZ:g} (see formcheck.clean.MIN_SAMPLE_RATE_HZ); film at 24 or more")
         cache = frame_cache if frame_cache is not None else FrameCache(DEFAULT_CAPACITY)
         picker = ExtremaPicker(cache, info.fps)
         waistline = WaistlineReader(info.fps, always=waistline_always)

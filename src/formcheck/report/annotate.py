@@ -593,7 +593,7 @@ def _caption(finding: Finding) -> str:
 
 
 # A key frame may show a kept picture this far (seconds) from the finding's worst moment instead of reading the video.
-KEPT_FRAME_OFFSET_S = 0.15
+KEPT_FRAME_OFFSET_S = 0.2
 
 
 def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequence[Finding]) -> list[np.ndarray]:

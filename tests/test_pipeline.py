@@ -1,0 +1,148 @@
+"""The one pipeline: one decode per analysis, frame sources, a reusable estimator, the bounded frame cache."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from formcheck.frame_cache import ExtremaPicker, FrameCache
+from formcheck.sources import CameraReader, decoded_ahead, is_camera, open_source
+from formcheck.track import LANDMARK_INDEX
+from formcheck.video import Frame, VideoReader
+
+SAMPLE_VIDEOS = Path(__file__).resolve().parents[1] / "sample_videos"
+
+
+def _frame(index: int, fps: float = 30.0, value: int = 0) -> Frame:
+    return Frame(index=index, timestamp_s=index / fps, rgb=np.full((48, 64, 3), value % 256, np.uint8))
+
+
+def _hips_at(height: float) -> np.ndarray:
+    """(33, 4) landmarks with shoulders 0.2 above the hips and the hips at image y = 0.6 - height * 0.2."""
+    lm = np.full((33, 4), np.nan)
+    y = 0.6 - 0.2 * height
+    for name, (x, dy) in {"left_hip": (0.45, 0.0), "right_hip": (0.55, 0.0),
+                          "left_shoulder": (0.45, -0.2), "right_shoulder": (0.55, -0.2)}.items():
+        lm[LANDMARK_INDEX[name]] = (x, y + dy, 0.0, 1.0)
+    return lm
+
+
+def test_cache_keeps_at_most_its_capacity_by_priority():
+    cache = FrameCache(capacity=3)
+    for i in range(10):
+        cache.offer(_frame(i), 0.1)
+    assert len(cache) == 3 and cache.indices[0] == 0 and cache.indices[-1] == 9  # spread over the span kept
+    assert cache.offer(_frame(20, value=200), 2.0)
+    assert 20 in cache.indices and len(cache) == 3
+    assert not cache.offer(_frame(21), 0.05)  # below everything kept
+    index, rgb = cache.nearest(19, max_distance=2)
+    assert index == 20 and abs(int(rgb.mean()) - 200) <= 2  # JPEG round trip
+    assert cache.nearest(30, max_distance=2) is None
+
+
+def test_picker_keeps_the_tops_and_bottoms_of_the_hips_travel():
+    """Three reps of a hip rise (a sine, 1 torso length high, 2 s each at 30 fps): its tops and bottoms are kept, with
+    the frames 0.12 s either side of each."""
+    cache = FrameCache(capacity=64)
+    picker = ExtremaPicker(cache, fps=30.0, period_s=100.0)
+    t = np.arange(180) / 30.0
+    height = 0.5 - 0.5 * np.cos(2 * np.pi * t / 2.0)  # bottoms at 0, 2, 4 s; tops at 1, 3, 5 s
+    for i in range(len(t)):
+        picker.observe(_frame(i), _hips_at(height[i]))
+    picker.finish()
+    kept = set(cache.indices)
+    for top in (30, 90, 150):
+        assert {top - 4, top, top + 4} <= kept, sorted(kept)
+    for bottom in (60, 120):
+        assert bottom in kept
+
+
+def test_decoded_ahead_gives_every_frame_in_order_and_raises_the_decoders_error():
+    frames = [_frame(i) for i in range(50)]
+    assert [f.index for f in decoded_ahead(iter(frames), depth=3)] == list(range(50))
+
+    def broken():
+        yield _frame(0)
+        raise ValueError("damaged")
+
+    got = []
+    with pytest.raises(ValueError, match="damaged"):
+        for frame in decoded_ahead(broken()):
+            got.append(frame.index)
+    assert got == [0]
+    ahead = decoded_ahead(iter(frames))  # stopping early ends the worker
+    assert next(ahead).index == 0
+    ahead.close()
+
+
+def test_sources_tell_cameras_from_files():
+    assert is_camera(0) and is_camera("1") and is_camera("/dev/video0") and is_camera("rtsp://cam.local/stream")
+    assert not is_camera("clip.mp4") and not is_camera(Path("1.mp4")) and not is_camera(io.BytesIO(b""))
+
+
+def test_file_object_and_path_give_the_same_frames():
+    clip = SAMPLE_VIDEOS / "walk_front_good.mp4"
+    with open(clip, "rb") as fh, open_source(fh) as from_upload, open_source(clip) as from_path:
+        a = [(f.timestamp_s, f.rgb[::40, ::40].copy()) for f in from_upload]
+        b = [(f.timestamp_s, f.rgb[::40, ::40].copy()) for f in from_path]
+    assert len(a) == len(b) > 10
+    assert all(ta == tb and np.array_equal(ra, rb) for (ta, ra), (tb, rb) in zip(a, b))
+
+
+def test_camera_reader_stamps_frames_with_the_clock():
+    """OpenCV's capture (what a camera index or stream URL opens), here on a file: frames in order, time rising."""
+    clip = SAMPLE_VIDEOS / "walk_front_good.mp4"
+    with CameraReader(str(clip)) as camera:
+        frames = [f for _, f in zip(range(10), camera)]
+    assert [f.index for f in frames] == list(range(10))
+    assert all(np.diff([f.timestamp_s for f in frames]) > 0)
+    assert frames[0].rgb.shape == (camera.info.height, camera.info.width, 3)
+
+
+def test_camera_that_does_not_exist_is_one_line():
+    from formcheck.video import VideoError
+
+    with pytest.raises(VideoError, match="cannot open this camera"):
+        open_source(97)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, exercise", [("bridge_side_back_butt", "auto"),
+                                            ("single_leg_stance_front_left_drop", "auto"),
+                                            ("squat_front_knee_valgus", "auto")])
+def test_one_decode_per_analysis(tmp_path, monkeypatch, name, exercise):
+    """formcheck.analyze opens and decodes the video once, whatever it adds (the back's outline of a bridge, the
+    waistband of a stance), and `formcheck analyze --no-video` (report.html's key frames included) does too."""
+    import av
+
+    import formcheck
+    from formcheck.report.outputs import write_outputs
+
+    opened = []
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    clip = SAMPLE_VIDEOS / f"{name}.mp4"
+    passes = VideoReader.passes_started
+    analysis = formcheck.analyze(clip)
+    write_outputs(analysis, tmp_path, video_path=clip, make_video=False)
+    assert VideoReader.passes_started - passes == 1
+    assert len(opened) == 1
+    if name.startswith("bridge"):
+        assert analysis.track.meta["dorsal_contour"]["frames_masked"] >= 2
+    if name.startswith("single_leg_stance"):
+        assert analysis.track.meta["waistline"]["status"] == "measured"
+
+
+@pytest.mark.slow
+def test_one_estimator_serves_many_videos_as_a_fresh_one_would():
+    from formcheck.pipeline import extract_track
+    from formcheck.pose import PoseEstimator
+
+    first, second = SAMPLE_VIDEOS / "walk_front_good.mp4", SAMPLE_VIDEOS / "bridge_side_good.mp4"
+    with PoseEstimator() as estimator:
+        extract_track(first, estimator=estimator)
+        reused = extract_track(second, estimator=estimator)
+    fresh = extract_track(second)
+    assert np.array_equal(reused.landmarks, fresh.landmarks, equal_nan=True)
