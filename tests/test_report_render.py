@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from formcheck.analysis_types import Analysis, KeySeries
-from formcheck.report.schema import Finding, HoldSpan, NotJudged, Report, RepSpan
+from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.track import LANDMARK_INDEX, NUM_LANDMARKS, PoseTrack
 
 FPS = 30.0

@@ -9,9 +9,8 @@ from typing import Sequence
 import numpy as np
 
 from formcheck import kinematics
-from formcheck.analysis_types import Analysis, KeySeries
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
-from formcheck.report.schema import EXERCISE_WORDS, Finding, HoldSpan, NotJudged, Report, RepSpan
+from formcheck.results import EXERCISE_WORDS, Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack

@@ -18,8 +18,7 @@ from typing import Iterable, Iterator, Sequence
 import cv2
 import numpy as np
 
-from formcheck.analysis_types import Analysis, KeySeries
-from formcheck.report.schema import Finding
+from formcheck.results import Analysis, Finding, KeySeries
 from formcheck.track import LANDMARK_INDEX, SKELETON_EDGES, PoseTrack
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from formcheck.analysis_types import Analysis
 from formcheck.report.annotate import finding_time, key_frames
 from formcheck.report.plots import plot_series
-from formcheck.report.schema import Finding, Report
 from formcheck.report.terminal import (
     SEVERITY_WORD,
     exercise_words,
@@ -27,6 +25,7 @@ from formcheck.report.terminal import (
     view_words,
     when_words,
 )
+from formcheck.results import Analysis, Finding, Report
 
 CSS = """
 :root { --fault:#c62828; --warn:#b07d00; --info:#0b7a95; --ink:#1d2330; --muted:#5b6473; --line:#e3e6eb;

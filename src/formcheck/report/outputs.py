@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from formcheck.analysis_types import Analysis
 from formcheck.report.annotate import write_annotated_video
 from formcheck.report.html import write_html
+from formcheck.results import Analysis
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Sequence
 from rich.console import Console
 from rich.text import Text
 
-from formcheck.report.schema import EXERCISE_WORDS, Finding, Report, RepSpan
+from formcheck.results import EXERCISE_WORDS, Finding, Report, RepSpan
 
 VIEW_WORDS = {
     "side": "side view",

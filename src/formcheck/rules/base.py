@@ -13,10 +13,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
-from formcheck.report.schema import Finding, NotJudged
+from formcheck.results import Finding, KeySeries, NotJudged
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
 

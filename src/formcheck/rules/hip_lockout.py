@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.report.schema import Finding
+from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register, severity_for
 from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
 

@@ -13,9 +13,8 @@ import numpy as np
 from scipy.ndimage import median_filter
 from scipy.signal import butter, sosfiltfilt
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import mid_hip_px, other_side
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import (
     RuleContext,
     RuleOutcome,

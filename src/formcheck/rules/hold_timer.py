@@ -5,7 +5,7 @@ holds themselves come from the phases step (see analysis.find_phases); this rule
 """
 from __future__ import annotations
 
-from formcheck.report.schema import Finding
+from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, register
 
 NAME = "hold_timer"

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import median_filter
 
-from formcheck.analysis_types import KeySeries
-from formcheck.report.schema import NotJudged
+from formcheck.results import KeySeries, NotJudged
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
 
 NAME = "knee_valgus"

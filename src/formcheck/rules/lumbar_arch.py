@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.contour import track_apex_depth, track_lumbar_angle
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops, trunk_thigh_near
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px, signed_distance_above_line
+from formcheck.results import KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import other_side, torso_length_px
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over
 
 NAME = "stance_asymmetry"
