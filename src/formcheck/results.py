@@ -101,6 +101,8 @@ class KeySeries:
 
     warn_above/fault_above (or warn_below/fault_below) are thresholds in the series' unit; None where unused.
     angle_points names the three landmarks whose angle this is (drawn on key frames), or () if not an angle.
+    waistband_sides names the sides (left, right) whose findings' values were read from the waistband's edge
+    (PoseTrack.waistline) rather than from landmarks: key frames of those findings draw the waistband.
     """
 
     name: str
@@ -113,6 +115,7 @@ class KeySeries:
     warn_below: float | None = None
     fault_below: float | None = None
     angle_points: tuple[str, ...] = ()
+    waistband_sides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

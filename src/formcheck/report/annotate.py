@@ -635,19 +635,18 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
 
 def _waistline_in_crop(analysis: Analysis, finding: Finding, i: int, box: tuple[int, int, int, int],
                        frame_height: int) -> tuple[np.ndarray, str, RGB] | None:
-    """(edge row with its height re-normalised to the crop box, label, colour) when stance_asymmetry read this
-    finding's drop from the waistband and frame i has one; else None."""
+    """(edge row with its height re-normalised to the crop box, label, colour) when the finding's rule read its side's
+    value from the waistband (KeySeries.waistband_sides) and frame i has one; else None."""
     edges = analysis.track.waistline
-    if (finding.rule != "stance_asymmetry" or edges is None or i >= len(edges)
-            or analysis.report.metrics.get(f"stance_drop_from_waistband_{finding.side}") != 1.0):
+    series = [s for s in analysis.series_for_rule(finding.rule) if finding.side in s.waistband_sides]
+    if edges is None or i >= len(edges) or not series:
         return None
     edge = edges[i].copy()
     edge[3] = (edge[3] * frame_height - box[1]) / (box[3] - box[1])
-    series = analysis.series("stance_pelvic_drop")
-    v = float(series.values[i])
+    v = float(series[0].values[i])
     if not np.isfinite(v):  # a frame outside the stances (the left-right comparison's time)
         return None
-    return edge, f"waistband {format_number(v, series.unit)}", band_colour(series, v)
+    return edge, f"waistband {format_number(v, series[0].unit)}", band_colour(series[0], v)
 
 
 def key_frame(video_path: str | Path | None, analysis: Analysis, finding: Finding) -> np.ndarray:

@@ -67,6 +67,7 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     findings: list[Finding] = []
     medians: dict[str, float] = {}
     metrics: dict[str, float] = {}
+    waistband_sides: list[str] = []
     for stance_side, lifted_mask, toward_lifted in (
         ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip lower = +
         ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
@@ -82,6 +83,8 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         drop = float(np.nanmedian(drop_series[frames]))
         medians[stance_side] = drop
         metrics[f"stance_drop_from_waistband_{stance_side}"] = float(from_waist is not None)
+        if from_waist is not None:
+            waistband_sides.append(stance_side)
         source = "the waistband's tilt" if from_waist is not None else f"the hip landmarks ({why_not})"
         if drop < drop_warn:
             continue
@@ -130,6 +133,6 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     series = KeySeries(
         name="stance_pelvic_drop", label="Pelvic drop, lifted side", unit="deg",
         values=drop_series, rules=(NAME,), warn_above=drop_warn, fault_above=drop_fault,
-        angle_points=("left_hip", "right_hip"),
+        angle_points=("left_hip", "right_hip"), waistband_sides=tuple(waistband_sides),
     )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
