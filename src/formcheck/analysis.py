@@ -9,9 +9,10 @@ from typing import Sequence
 import numpy as np
 
 from formcheck import kinematics
+from formcheck.exercises import EXERCISE_WORDS, EXERCISES, MIN_FRAMES, check_exercise, check_view
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
-from formcheck.results import EXERCISE_WORDS, Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
-from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
+from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
+from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
@@ -28,20 +29,16 @@ HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this 
 def choose_view(track: PoseTrack, view: str) -> tuple[str, str, str]:
     """(view, posture, 'auto'|'user'); ValueError for an unknown view name."""
     guess = detect_view(track)
-    if view == "auto":
+    if check_view(view) == "auto":
         return guess.view, guess.posture, "auto"
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}")
     return view, guess.posture, "user"
 
 
 def choose_exercise(track: PoseTrack, exercise: str, view: str, posture: str) -> tuple[str, str]:
-    if exercise == "auto":
+    if check_exercise(exercise) == "auto":
         from formcheck.views import ViewGuess
 
         return detect_exercise(track, ViewGuess(view, posture, 1.0)).exercise, "auto"
-    if exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
     return exercise, "user"
 
 
@@ -81,21 +78,19 @@ def analyze_track(
 ) -> Analysis:
     """Judge one cleaned track: view, exercise, phases, every applicable rule -> Analysis (report + key series)."""
     th = thresholds or Thresholds.load()
-    if exercise != "auto" and exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
-    if view != "auto" and view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}")
+    check_exercise(exercise)
+    check_view(view)
     base = dict(
         source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
         detection_rate=track.detection_rate,
     )
-    if track.detected.sum() < 3:
+    if track.detected.sum() < MIN_FRAMES:
         return Analysis(track=track, report=Report(
             exercise=exercise if exercise != "auto" else "unknown", exercise_source="user" if exercise != "auto" else "auto",
             view=view if view != "auto" else "unknown", view_source="user" if view != "auto" else "auto",
             posture="unknown", **base,
-            summary="No person was found in the video (or in fewer than 3 frames), so nothing could be judged. "
-                    "Film the whole body, well lit, from the side (bridges) or the front (walking, squats).",
+            summary=f"No person was found in the video (or in fewer than {MIN_FRAMES} frames), so nothing could be "
+                    "judged. Film the whole body, well lit, from the side (bridges) or the front (walking, squats).",
         ))
     chosen_view, posture, view_source = choose_view(track, view)
     chosen_exercise, exercise_source = choose_exercise(track, exercise, chosen_view, posture)
@@ -105,7 +100,7 @@ def analyze_track(
             exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
             posture=posture, **base,
             summary=f"Could not tell which exercise this is ({posture}, {chosen_view} view). "
-                    "Say it with --exercise (bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance).",
+                    f"Say it with --exercise ({', '.join(EXERCISES)}).",
         ))
     reps, holds, gait = find_phases(track, kin, chosen_exercise, chosen_view, th)
     ctx = RuleContext(track=track, kin=kin, exercise=chosen_exercise, view=chosen_view, posture=posture,

@@ -31,6 +31,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from formcheck import __version__
+from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
 
 try:  # typer >= 0.16 vendors click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -184,9 +185,6 @@ def _output_file(path: Path, option: str, suffix: str) -> Path:
     return path
 
 
-MIN_FRAMES = 3  # analysis needs a person in at least this many frames (formcheck.analysis)
-
-
 def _check_long_enough(track, input_path: Path) -> None:
     if len(track) < MIN_FRAMES:
         frames = f"{len(track)} frame" + ("" if len(track) == 1 else "s")
@@ -307,10 +305,6 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
     out.print(table)
 
 
-EXERCISE_CHOICES = ("auto", "bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
-VIEW_CHOICES = ("auto", "side", "front", "back", "feet", "oblique")
-
-
 def _open_input(input_path: Path):
     """(cleaned PoseTrack, None) for a .npz track; (None, VideoInfo) for a video, checked but not yet run."""
     from formcheck.clean import clean
@@ -382,10 +376,8 @@ def analyze(
     from formcheck.rules.thresholds import Thresholds
     from formcheck.waistline_pass import add_waistline, needs_waistline
 
-    if exercise not in EXERCISE_CHOICES:
-        raise ValueError(f"--exercise {exercise!r}: choose one of {', '.join(EXERCISE_CHOICES)}")
-    if view not in VIEW_CHOICES:
-        raise ValueError(f"--view {view!r}: choose one of {', '.join(VIEW_CHOICES)}")
+    check_exercise(exercise, label="--exercise")
+    check_view(view, label="--view")
     limits = Thresholds.load(thresholds)
     if not input_path.exists():
         raise FileNotFoundError(f"{input_path}: no such file")

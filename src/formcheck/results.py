@@ -38,15 +38,6 @@ REPORT_SCHEMA_VERSION = 1
 
 Severity = Literal["info", "warning", "fault"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "fault")
-# Exercise names in plain words, for summaries.
-EXERCISE_WORDS = {
-    "bridge": "glute bridge",
-    "hip_thrust": "hip thrust",
-    "squat": "squat",
-    "single_leg_squat": "single-leg squat",
-    "walk": "walk",
-    "single_leg_stance": "single-leg stance",
-}
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,9 @@ from typing import Sequence
 from rich.console import Console
 from rich.text import Text
 
-from formcheck.results import EXERCISE_WORDS, Finding, Report, RepSpan
+from formcheck.exercises import EXERCISE_WORDS, VIEW_WORDS
+from formcheck.results import Finding, Report, RepSpan
 
-VIEW_WORDS = {
-    "side": "side view",
-    "front": "front view",
-    "back": "back view",
-    "feet": "feet view",
-    "oblique": "oblique (three-quarter) view",
-}
 SEVERITY_WORD = {"fault": "FAULT", "warning": "WARNING", "info": "NOTE"}
 SEVERITY_STYLE = {"fault": "bold red", "warning": "yellow", "info": "cyan"}
 SEVERITY_ORDER = {"fault": 0, "warning": 1, "info": 2}

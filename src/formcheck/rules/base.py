@@ -13,15 +13,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from formcheck.exercises import EXERCISES, VIEWS
 from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
 from formcheck.results import Finding, KeySeries, NotJudged
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
-
-EXERCISES: tuple[str, ...] = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
-VIEWS: tuple[str, ...] = ("side", "front", "back", "feet", "oblique")
-
 
 @dataclass(frozen=True)
 class RuleContext:
