@@ -123,7 +123,7 @@ def test_terminal_colours_by_severity(analysis):
 
 
 def test_verdict_words():
-    from formcheck.report.terminal import rep_words, verdict
+    from formcheck.report.words import rep_words, verdict
 
     assert rep_words([2, 3, 4]) == "reps 2–4"
     assert rep_words([1, 3]) == "reps 1, 3"

@@ -4,20 +4,20 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from formcheck import kinematics
-from formcheck.exercises import EXERCISE_WORDS, EXERCISES, MIN_FRAMES, check_exercise, check_view
+from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
+from formcheck.report.words import summarise
 from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
 
-LYING = ("bridge", "hip_thrust")
 NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
@@ -127,61 +127,7 @@ def analyze_track(
         reps=[RepSpan(r.start_s, r.peak_s, r.end_s) for r in reps],
         holds=[HoldSpan(h.start_s, h.end_s, h.duration_s) for h in holds],
         findings=findings, not_judged=not_judged, judged=judged, metrics=metrics,
-        summary=summarise(chosen_exercise, chosen_view, reps, holds, findings, not_judged, judged,
-                          track.detection_rate),
     )
+    report = replace(report, summary=summarise(report))
     return Analysis(track=track, report=report, key_series=key_series)
 
-
-RULE_WORDS = {
-    "lumbar_arch": "lower back arching to lift the hips (\"back butt\")",
-    "hip_lockout": "hips stopping short of full extension",
-    "knee_valgus": "knees caving in",
-    "hip_sway": "pelvis dropping or swaying sideways",
-    "neck_flexion": "head thrown back",
-    "stance_asymmetry": "pelvis dropping in single-leg stance",
-    "hold_timer": "bridge hold time",
-}
-
-
-def summarise(
-    exercise: str,
-    view: str,
-    reps: Sequence[Rep],
-    holds: Sequence[Hold],
-    findings: Sequence[Finding],
-    not_judged: Sequence[NotJudged],
-    judged: Sequence[str],
-    detection_rate: float,
-) -> str:
-    """A plain-words paragraph: what was seen, the verdicts, and what could not be judged."""
-    parts = [f"{EXERCISE_WORDS.get(exercise, 'unrecognised movement').capitalize()}, filmed from the {view}."]
-    if reps:
-        parts.append(f"{len(reps)} rep{'s' if len(reps) != 1 else ''} found.")
-    if holds:
-        parts.append(f"Longest hold {max(h.duration_s for h in holds):.1f} s.")
-    if detection_rate < 0.8:
-        parts.append(f"The person was found in only {detection_rate:.0%} of frames, so these results are less sure.")
-    problems = [f for f in findings if f.severity in ("fault", "warning")]
-    by_rule: dict[str, list[Finding]] = {}
-    for finding in problems:
-        by_rule.setdefault(finding.rule, []).append(finding)
-    for rule, items in by_rule.items():
-        worst = max(items, key=lambda f: (f.severity == "fault", abs(f.value)))
-        label = "Fault" if any(f.severity == "fault" for f in items) else "Watch"
-        times = sum(f.unit == worst.unit for f in items)  # a rule's other measures (a side difference) apart
-        parts.append(
-            f"{label}: {RULE_WORDS.get(rule, rule)}, {times} time{'s' if times != 1 else ''} "
-            f"(worst {worst.value:.2f} {worst.unit} at {worst.peak_s if worst.peak_s is not None else worst.start_s:.1f} s)."
-        )
-    if not judged:
-        parts.append("No part of the form could be judged from this clip.")
-    elif not problems:
-        checked = ", ".join(RULE_WORDS.get(rule, rule) for rule in judged)
-        parts.append(f"No form faults seen in what this clip could judge ({checked})."
-                     + (" The glutes look like they do the work." if exercise in LYING and
-                        {"lumbar_arch", "hip_lockout"} & set(judged) else ""))
-    for item in not_judged:
-        better = f" Film from the {item.better_view} to check it." if item.better_view else ""
-        parts.append(f"Not judged: {RULE_WORDS.get(item.rule, item.rule)} ({item.reason}).{better}")
-    return " ".join(parts)

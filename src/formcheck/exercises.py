@@ -6,6 +6,7 @@ from __future__ import annotations
 EXERCISES: tuple[str, ...] = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
 VIEWS: tuple[str, ...] = ("side", "front", "back", "feet", "oblique")
 AUTO = "auto"  # detect it from the track
+LYING: tuple[str, ...] = ("bridge", "hip_thrust")  # done lying on the back
 
 # Names in plain words, for summaries.
 EXERCISE_WORDS: dict[str, str] = {

@@ -18,6 +18,8 @@ from typing import Iterable, Iterator, Sequence
 import cv2
 import numpy as np
 
+from formcheck.formats import format_value
+from formcheck.report.words import SEVERITY_WORD, sorted_findings
 from formcheck.results import Analysis, Finding, KeySeries
 from formcheck.track import LANDMARK_INDEX, SKELETON_EDGES, PoseTrack
 
@@ -26,7 +28,6 @@ log = logging.getLogger(__name__)
 RGB = tuple[int, int, int]
 
 SEVERITY_RGB: dict[str, RGB] = {"fault": (230, 57, 53), "warning": (245, 190, 30), "info": (60, 190, 220)}
-SEVERITY_WORD: dict[str, str] = {"fault": "FAULT", "warning": "WARNING", "info": "NOTE"}
 LEFT_RGB: RGB = (255, 150, 50)  # the person's left side: orange
 RIGHT_RGB: RGB = (70, 160, 255)  # the person's right side: blue
 CENTRE_RGB: RGB = (235, 235, 235)
@@ -44,6 +45,12 @@ def ascii_text(text: str) -> str:
     out = "".join(_ASCII.get(ch, ch) for ch in text)
     out = out.replace("  deg", " deg").replace(" deg deg", " deg")
     return out.encode("ascii", "ignore").decode("ascii")
+
+
+def format_number(value: float | None, unit: str) -> str:
+    """A value as frames show it: whole degrees, '--' when missing (formats.format_value; drawn through ascii_text,
+    so '14°' reads '14 deg')."""
+    return format_value(value, unit, degree_digits=0, missing="--")
 
 
 def _scale_for(frame: np.ndarray) -> float:
@@ -395,25 +402,9 @@ def band_colour(series: KeySeries, value: float) -> RGB:
     return OK_RGB
 
 
-def format_number(value: float, unit: str) -> str:
-    """'14.2 deg', '0.85', '1.2 s' (ASCII, for frames)."""
-    if value is None or not np.isfinite(value):
-        return "--"
-    u = unit.strip().lower()
-    if u in ("deg", "°", "degrees"):
-        return f"{value:.0f} deg"
-    if u in ("ratio", "", "-"):
-        return f"{value:.2f}"
-    if u == "s":
-        return f"{value:.1f} s"
-    return f"{value:.2f} {unit}"
-
-
 def active_findings(findings: Sequence[Finding], t: float, *, slack_s: float = 0.0) -> list[Finding]:
     """Findings whose span holds time t (seconds), faults first."""
-    order = {"fault": 0, "warning": 1, "info": 2}
-    hits = [f for f in findings if f.start_s - slack_s <= t <= f.end_s + slack_s]
-    return sorted(hits, key=lambda f: (order.get(f.severity, 3), f.start_s))
+    return sorted_findings([f for f in findings if f.start_s - slack_s <= t <= f.end_s + slack_s])
 
 
 def nearest_frame(track: PoseTrack, t: float) -> int:
@@ -467,7 +458,7 @@ class FrameOverlay:
             for s in analysis.key_series:
                 v = float(s.values[index]) if index < len(s.values) else float("nan")
                 lines.append((f"{s.label}: {format_number(v, s.unit)}", band_colour(s, v)))
-            img = self.readout.annotate(img, lines, title=f"t = {t:.1f} s")
+            img = self.readout.annotate(img, lines, title=f"t = {format_value(t, 's')}")
         cues = [(f.severity, _finding_text(f)) for f in active_findings(analysis.report.findings, t)]
         return self.cue.annotate(img, cues)
 
@@ -587,7 +578,7 @@ def _caption(finding: Finding) -> str:
     side = f" ({finding.side})" if finding.side else ""
     return (
         f"{format_number(finding.value, finding.unit)} (limit {format_number(finding.threshold, finding.unit)})"
-        f"  {finding.rule}{side}, {finding_time(finding):.1f} s"
+        f"  {finding.rule}{side}, {format_value(finding_time(finding), 's')}"
     )
 
 

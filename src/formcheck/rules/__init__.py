@@ -1,6 +1,6 @@
 """Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome.
 
-A new rule is one new file whose function is decorated with `@register(name, exercises=...)` (from
+A new rule is one new file whose function is decorated with `@register(name, exercises=..., words=...)` (from
 formcheck.rules.base) plus its name in RULE_MODULES below.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from formcheck.rules.base import (
     RuleOutcome,
     RuleSpec,
     register,
+    rule_words,
     rules_for,
     run_rules,
 )
@@ -33,4 +34,5 @@ for _module in RULE_MODULES:
 
 
 
-__all__ = ["EXERCISES", "RULES", "VIEWS", "RuleContext", "RuleOutcome", "RuleSpec", "register", "rules_for", "run_rules"]
+__all__ = ["EXERCISES", "RULES", "VIEWS", "RuleContext", "RuleOutcome", "RuleSpec", "register", "rule_words",
+           "rules_for", "run_rules"]

@@ -2,9 +2,9 @@
 
 Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome, registered here.
 
-A new rule is one new file with a function decorated by `@register(name, exercises=...)` plus its import in
-RULE_MODULES below. A rule that the camera view cannot judge returns `RuleOutcome.cannot_judge(...)` naming the
-view that would.
+A new rule is one new file with a function decorated by `@register(name, exercises=..., words=..., thresholds=...)`
+plus its name in RULE_MODULES (rules/__init__.py). A rule that the camera view cannot judge returns
+`RuleOutcome.cannot_judge(...)` naming the view that would.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from formcheck.exercises import EXERCISES, VIEWS
+from formcheck.formats import format_span
 from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
 from formcheck.results import Finding, KeySeries, NotJudged
@@ -67,22 +68,33 @@ class RuleSpec:
     func: RuleFunc
     exercises: tuple[str, ...]
     description: str
+    words: str  # what it checks in plain words, for summaries: "knees caving in"
+    thresholds: tuple[str, ...]  # the "section.key" entries of thresholds.toml it reads
 
 
 RULES: dict[str, RuleSpec] = {}
 
 
-def register(name: str, *, exercises: Sequence[str]) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a rule under `name` for the exercises it applies to."""
+def register(name: str, *, exercises: Sequence[str], words: str,
+             thresholds: Sequence[str] = ()) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule under `name` for the exercises it applies to, with its plain words and the thresholds.toml
+    entries ("section.key") it reads."""
     unknown = set(exercises) - set(EXERCISES)
     if unknown:
         raise ValueError(f"rule {name}: unknown exercises {sorted(unknown)}; valid: {', '.join(EXERCISES)}")
 
     def decorate(func: RuleFunc) -> RuleFunc:
-        RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0])
+        RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0], words,
+                               tuple(thresholds))
         return func
 
     return decorate
+
+
+def rule_words(name: str) -> str:
+    """A rule's words ("knees caving in"); the name itself for a rule not registered."""
+    spec = RULES.get(name)
+    return spec.words if spec else name
 
 
 def rules_for(exercise: str) -> list[RuleSpec]:
@@ -189,10 +201,6 @@ def rep_top_frames(rep: Rep, signal: np.ndarray, *, top_share: float = 0.25) -> 
     return idx[finite & (values >= high - top_share * (high - low))]
 
 
-def fmt_times(start_s: float, end_s: float) -> str:
-    return f"{start_s:.1f}–{end_s:.1f} s"
-
-
 def findings_from_series(
     ctx: RuleContext,
     *,
@@ -231,7 +239,7 @@ def findings_from_series(
                 value=value,
                 threshold=fault if severity == "fault" else warn,
                 unit=unit,
-                cue=cue(value, fmt_times(start_s, end_s)),
+                cue=cue(value, format_span(start_s, end_s, instant_s=0)),
                 evidence=evidence,
                 peak_s=ctx.time_at(worst),
             )

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 from scipy.signal import butter, sosfiltfilt
 
+from formcheck.formats import format_span
 from formcheck.kinematics import mid_hip_px, other_side
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import (
@@ -68,7 +69,14 @@ def lateral_sway_hipw(ctx: RuleContext, *, window_s: float = 2.0) -> np.ndarray:
         return (x - _running_median(x, frames)) / _running_median(hip_width, frames)
 
 
-@register(NAME, exercises=("walk",))
+WORDS = "pelvis dropping or swaying sideways"
+THRESHOLDS = (*(f"hip_sway.{key}" for key in (
+    "obliquity_warn_deg", "obliquity_fault_deg", "sway_warn_hipw", "sway_fault_hipw", "landmark_drop_gain",
+    "landmark_sway_gain", "max_landmark_jitter",
+)), "pelvis.landmark_obliquity_gain")
+
+
+@register(NAME, exercises=("walk",), words=WORDS, thresholds=THRESHOLDS)
 def hip_sway(ctx: RuleContext) -> RuleOutcome:
     """Pelvis dropping on the swing side or swaying side to side while walking."""
     if ctx.view not in FRONTAL_VIEWS:
@@ -156,8 +164,9 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
                     unit="hip widths side to side per stride",
                     cue=(
                         f"Your hips swing {median_value:.2f} hip widths side to side each stride (largest at "
-                        f"{ctx.time_at(start):.1f}–{ctx.end_time_at(end - 1):.1f} s). Walk with the pelvis steady over "
-                        "your feet; strengthen the glute medius (side-lying leg raises, band walks)."
+                        f"{format_span(ctx.time_at(start), ctx.end_time_at(end - 1), instant_s=0)}). "
+                        "Walk with the pelvis steady over your feet; strengthen the glute medius (side-lying leg raises, "
+                        "band walks)."
                     ),
                     evidence="lateral pelvic displacement per stride (front/back view)",
                     peak_s=ctx.time_at(start + int(np.nanargmax(np.abs(sway[start:end])))),

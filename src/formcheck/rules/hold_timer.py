@@ -11,7 +11,11 @@ from formcheck.rules.base import RuleContext, RuleOutcome, register
 NAME = "hold_timer"
 
 
-@register(NAME, exercises=("bridge", "hip_thrust"))
+WORDS = "bridge hold time"
+THRESHOLDS = ("hold.within_straight_deg", "hold.baseline_s")
+
+
+@register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def hold_timer(ctx: RuleContext) -> RuleOutcome:
     """Bridge hold timer: time held at the top with a straight body line."""
     tolerance = ctx.th["hold", "within_straight_deg"]

@@ -73,7 +73,14 @@ def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
     return ok
 
 
-@register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"))
+WORDS = "knees caving in"
+THRESHOLDS = tuple(f"knee_valgus.{key}" for key in (
+    "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "separation_ratio_warn", "separation_ratio_fault",
+    "wide_knees_ratio", "min_duration_s", "min_judged_share", "max_landmark_jitter",
+))
+
+
+@register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"), words=WORDS, thresholds=THRESHOLDS)
 def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     """Knees caving in: FPPA in shallow knee bends, knee/ankle separation in deep ones."""
     if ctx.view not in FRONTAL_VIEWS:

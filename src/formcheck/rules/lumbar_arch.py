@@ -39,7 +39,13 @@ def _contour_note(ctx: RuleContext) -> str:
     return "the back's outline was hidden at this rep's top or bottom"
 
 
-@register(NAME, exercises=("bridge", "hip_thrust"))
+WORDS = "lower back arching to lift the hips (\"back butt\")"
+THRESHOLDS = tuple(f"lumbar_arch.{key}" for key in (
+    "past_straight_warn_deg", "past_straight_fault_deg", "lumbar_top_warn_deg", "lumbar_top_fault_deg",
+))
+
+
+@register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     """Hips pushed up by the lower back: lumbar angle at the top (back outline) or hips past straight (landmarks)."""
     if ctx.view not in SIDE_VIEWS:

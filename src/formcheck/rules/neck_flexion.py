@@ -41,7 +41,11 @@ def _rep_baselines(ctx: RuleContext, angle: np.ndarray) -> list[float]:
     return baselines
 
 
-@register(NAME, exercises=("hip_thrust",))
+WORDS = "head thrown back"
+THRESHOLDS = ("neck_flexion.head_back_warn_deg", "neck_flexion.head_back_fault_deg")
+
+
+@register(NAME, exercises=("hip_thrust",), words=WORDS, thresholds=THRESHOLDS)
 def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
     if ctx.view not in SIDE_VIEWS:

@@ -53,7 +53,15 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
     return drop, ""
 
 
-@register(NAME, exercises=("single_leg_stance",))
+WORDS = "pelvis dropping in single-leg stance"
+THRESHOLDS = tuple(f"stance_asymmetry.{key}" for key in (
+    "drop_warn_deg", "drop_fault_deg", "side_difference_warn_deg", "landmark_drop_offset_deg", "landmark_drop_gain",
+    "waistline_min_contrast", "waistline_min_coverage", "waistline_min_share", "waistline_max_spread_deg",
+    "waistline_max_disagreement_deg",
+))
+
+
+@register(NAME, exercises=("single_leg_stance",), words=WORDS, thresholds=THRESHOLDS)
 def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     """Pelvic drop on the lifted side in single-leg stance, each side (deg), and the difference between sides."""
     if ctx.view not in FRONTAL_VIEWS:
