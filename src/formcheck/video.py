@@ -244,8 +244,14 @@ def probe(path: str | Path) -> VideoInfo:
         return video.info
 
 
-def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *, crf: int = 23) -> Path:
-    """Encode RGB frames to a browser-playable H.264 mp4 (yuv420p) with PyAV; returns the path."""
+def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *, crf: int = 23,
+               preset: str = "veryfast", bitexact: bool = False) -> Path:
+    """Encode RGB frames to a browser-playable H.264 mp4 (yuv420p) with PyAV; returns the path.
+
+    Odd frame sizes lose their last row or column. bitexact: one encoder thread and FFmpeg's bit-exact flags, so the
+    same frames give a byte-identical file on every run (synthetic clips); otherwise the index goes first in the file
+    (faststart) for playback while downloading.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     container = None
@@ -254,12 +260,17 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
         for rgb in frames_rgb:
             if container is None:
                 height, width = rgb.shape[:2]
-                container = av.open(str(path), mode="w")
+                container = av.open(str(path), mode="w", options={"fflags": "+bitexact"} if bitexact else {})
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.width = width - width % 2
                 stream.height = height - height % 2
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast", "movflags": "+faststart"}
+                if bitexact:
+                    stream.thread_count = 1
+                    stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "flags": "+bitexact",
+                                      "x264-params": "threads=1:lookahead-threads=1"}
+                else:
+                    stream.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
             rgb = rgb[: stream.height, : stream.width]
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             for packet in stream.encode(frame):

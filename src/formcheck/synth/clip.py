@@ -273,7 +273,9 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     truth and drives ``add_noise`` for noisy exact tracks; the rendered body itself has no randomness.
     Returns (video path, truth path).  ValueError (one line, listing valid choices) on bad input.
     """
-    from .render import BENCH, Box, H264Writer, Renderer, body_ellipsoids
+    from formcheck.video import write_h264
+
+    from .render import BENCH, Box, Renderer, body_ellipsoids
 
     out = Path(out)
     if out.suffix.lower() != ".mp4":
@@ -286,9 +288,8 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     rend = Renderer(cam)
     boxes = [Box(np.array(p["lo"], float), np.array(p["hi"], float), BENCH) for p in m.props]
     tmp = out.with_name(out.name + ".part.mp4")
-    with H264Writer(tmp, width, height, fps, crf=crf) as w:
-        for i in range(len(m.t)):
-            w.write(rend.render(body_ellipsoids(body, i), boxes))
+    frames = (rend.render(body_ellipsoids(body, i), boxes) for i in range(len(m.t)))
+    write_h264(tmp, frames, fps, crf=crf, preset="slow", bitexact=True)
     tmp.replace(out)
     truth_path = out.with_name(out.stem + ".truth.json")
     truth_path.write_text(json.dumps(truth, separators=(",", ":")))
