@@ -150,7 +150,7 @@ def test_plots_are_pngs_one_per_series(analysis):
 
 
 def test_key_frame_without_video_draws_skeleton_on_canvas(analysis, tmp_path):
-    from formcheck.report.annotate import blank_canvas, key_frame, person_crop
+    from formcheck.report.key_frames import blank_canvas, key_frame, person_crop
 
     fault = analysis.report.faults[0]
     i = int(np.argmin(np.abs(analysis.track.timestamps_s - fault.peak_s)))
@@ -262,7 +262,7 @@ def test_write_outputs_without_video(analysis, tmp_path):
 
 
 def test_annotated_video_scaled_to_720(analysis, tmp_path):
-    from formcheck.report.annotate import write_annotated_video
+    from formcheck.report.overlay import write_annotated_video
     from formcheck.video import VideoReader, write_h264
 
     frames = (np.full((1080, 1440, 3), 90, np.uint8) for _ in range(3))
@@ -274,7 +274,8 @@ def test_annotated_video_scaled_to_720(analysis, tmp_path):
 
 def test_renders_a_clip_with_nothing_found(tmp_path):
     """No person in half the frames, no findings, no series, unknown frame size: everything still renders."""
-    from formcheck.report.annotate import FrameOverlay, key_frame
+    from formcheck.report.key_frames import key_frame
+    from formcheck.report.overlay import FrameOverlay
     from formcheck.report.html import write_html
     from formcheck.report.plots import plot_series
     from formcheck.report.terminal import print_summary

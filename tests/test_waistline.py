@@ -168,7 +168,7 @@ def test_pass_on_a_rendered_stance_reads_the_true_drop(tmp_path):
 
 
 def test_key_frame_draws_the_waistband_it_read():
-    from formcheck.report.annotate import key_frames
+    from formcheck.report.key_frames import key_frames
 
     track = stance_on_the_left_dropping(8.0)
     edges = waistband_reading(track, 2.0)

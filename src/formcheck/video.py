@@ -282,3 +282,32 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
         if container is not None:
             container.close()
     return path
+
+
+# ---- reading chosen frames, re-encoding a video (the report's key frames and annotated video) ------------------------
+
+from collections.abc import Callable  # noqa: E402  (kept beside the functions below that use it)
+
+
+def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
+    """The frames at `indices` (RGB uint8, upright) by index, read in one pass that stops after the last of them;
+    indices past the video's end are absent. VideoError when the video cannot be read."""
+    found: dict[int, np.ndarray] = {}
+    if not indices:
+        return found
+    last = max(indices)
+    with VideoReader(path) as video:
+        for frame in video:
+            if frame.index in indices:
+                found[frame.index] = frame.rgb
+            if frame.index >= last:
+                break
+    return found
+
+
+def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray]) -> Path:
+    """Re-encode a video frame by frame: each decoded frame through draw(frame, info) -> an RGB image (any even
+    size), written by write_h264 at the source's frame rate. Returns out_path; VideoError when the video cannot be
+    read."""
+    with VideoReader(path) as video:
+        return write_h264(out_path, (draw(frame, video.info) for frame in video), video.info.fps)

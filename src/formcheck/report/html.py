@@ -12,7 +12,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from formcheck.report.annotate import finding_time, key_frames
+from formcheck.report.key_frames import key_frames
+from formcheck.report.lookups import finding_time
 from formcheck.formats import format_value
 from formcheck.report.plots import plot_series
 from formcheck.report.words import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from formcheck.report.annotate import write_annotated_video
+from formcheck.report.overlay import write_annotated_video
 from formcheck.report.html import write_html
 from formcheck.results import Analysis
 

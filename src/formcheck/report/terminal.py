@@ -14,7 +14,6 @@ from formcheck.report.words import (
     exercise_words,
     sorted_findings,
     verdict,
-    verdict_parts,
     view_words,
     when_words,
 )

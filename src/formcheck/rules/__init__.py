@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import importlib
 
+from formcheck.exercises import EXERCISES, VIEWS
 from formcheck.rules.base import (
-    EXERCISES,
     RULES,
-    VIEWS,
     RuleContext,
     RuleOutcome,
     RuleSpec,

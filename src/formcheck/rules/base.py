@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from formcheck.exercises import EXERCISES, VIEWS
+from formcheck.exercises import EXERCISES
 from formcheck.formats import format_span
 from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
