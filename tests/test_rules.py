@@ -285,3 +285,16 @@ def test_every_rule_registers_its_words_and_thresholds_that_exist():
         for key in spec.thresholds:
             th[tuple(key.split("."))]  # KeyError names an entry missing from thresholds.toml
     assert rule_words("not_a_rule") == "not_a_rule"
+
+
+def test_registry_rejects_a_second_rule_of_the_same_name():
+    from formcheck.rules import register
+
+    before = dict(RULES)
+    with pytest.raises(ValueError, match="rule knee_valgus is registered twice: by formcheck.rules.knee_valgus.knee_valgus"):
+
+        @register("knee_valgus", exercises=("squat",), words="knees")
+        def impostor(ctx):
+            """An impostor."""
+
+    assert RULES == before and RULES["knee_valgus"].func.__module__ == "formcheck.rules.knee_valgus"

@@ -78,12 +78,16 @@ RULES: dict[str, RuleSpec] = {}
 def register(name: str, *, exercises: Sequence[str], words: str,
              thresholds: Sequence[str] = ()) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule under `name` for the exercises it applies to, with its plain words and the thresholds.toml
-    entries ("section.key") it reads."""
+    entries ("section.key") it reads. ValueError for an unknown exercise or a name already registered."""
     unknown = set(exercises) - set(EXERCISES)
     if unknown:
         raise ValueError(f"rule {name}: unknown exercises {sorted(unknown)}; valid: {', '.join(EXERCISES)}")
 
     def decorate(func: RuleFunc) -> RuleFunc:
+        if name in RULES:
+            other = RULES[name].func
+            raise ValueError(f"rule {name} is registered twice: by {other.__module__}.{other.__qualname__} and by "
+                             f"{func.__module__}.{func.__qualname__}; give each rule its own name")
         RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0], words,
                                tuple(thresholds))
         return func
