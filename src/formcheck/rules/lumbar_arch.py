@@ -33,7 +33,7 @@ def _contour_note(ctx: RuleContext) -> str:
         return status or "no body outline in this track (analysed without the video)"
     if ctx.exercise == "bridge":
         # scripts/contour_sweep.py: rendered floor bridges trace 0 % of rep tops with the arms on the floor (the near
-        # arm merges with the back in the mask) and 100 % with them raised (issue 6 note, 2026-11-23)
+        # arm merges with the back in the mask) and 100 % with them raised
         return ("the back's outline was hidden at this rep's top or bottom (in a floor bridge an arm lying on the "
                 "floor usually hides it; with the arms raised to the ceiling it stays in view)")
     return "the back's outline was hidden at this rep's top or bottom"
