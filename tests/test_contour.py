@@ -190,7 +190,7 @@ def test_dorsal_contour_shape_checked():
 
 def test_plan_mask_frames_budget():
     from formcheck.contour_pass import plan_mask_frames
-    from formcheck.report.schema import Report, RepSpan
+    from formcheck.results import Report, RepSpan
 
     tr = exact_track("bridge", view="side", seconds=10.0)
     reps = [RepSpan(1.0, 2.0, 3.0), RepSpan(3.5, 4.5, 5.5), RepSpan(6.0, 7.0, 8.0)]

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from formcheck.analysis_types import Analysis, KeySeries
-from formcheck.report.schema import Finding, HoldSpan, NotJudged, Report, RepSpan
+from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.track import LANDMARK_INDEX, NUM_LANDMARKS, PoseTrack
 
 FPS = 30.0
@@ -124,7 +123,7 @@ def test_terminal_colours_by_severity(analysis):
 
 
 def test_verdict_words():
-    from formcheck.report.terminal import rep_words, verdict
+    from formcheck.report.words import rep_words, verdict
 
     assert rep_words([2, 3, 4]) == "reps 2–4"
     assert rep_words([1, 3]) == "reps 1, 3"
@@ -151,7 +150,7 @@ def test_plots_are_pngs_one_per_series(analysis):
 
 
 def test_key_frame_without_video_draws_skeleton_on_canvas(analysis, tmp_path):
-    from formcheck.report.annotate import blank_canvas, key_frame, person_crop
+    from formcheck.report.key_frames import blank_canvas, key_frame, person_crop
 
     fault = analysis.report.faults[0]
     i = int(np.argmin(np.abs(analysis.track.timestamps_s - fault.peak_s)))
@@ -263,7 +262,7 @@ def test_write_outputs_without_video(analysis, tmp_path):
 
 
 def test_annotated_video_scaled_to_720(analysis, tmp_path):
-    from formcheck.report.annotate import write_annotated_video
+    from formcheck.report.overlay import write_annotated_video
     from formcheck.video import VideoReader, write_h264
 
     frames = (np.full((1080, 1440, 3), 90, np.uint8) for _ in range(3))
@@ -275,7 +274,8 @@ def test_annotated_video_scaled_to_720(analysis, tmp_path):
 
 def test_renders_a_clip_with_nothing_found(tmp_path):
     """No person in half the frames, no findings, no series, unknown frame size: everything still renders."""
-    from formcheck.report.annotate import FrameOverlay, key_frame
+    from formcheck.report.key_frames import key_frame
+    from formcheck.report.overlay import FrameOverlay
     from formcheck.report.html import write_html
     from formcheck.report.plots import plot_series
     from formcheck.report.terminal import print_summary

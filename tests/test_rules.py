@@ -235,7 +235,7 @@ def test_report_json_schema():
 
 def test_nothing_judged_is_not_called_good_form():
     """Every form rule not judged (a feet view with unsteady knees): no 'the glutes do the work' claim."""
-    from formcheck.report.terminal import verdict_parts
+    from formcheck.report.words import verdict_parts
 
     track = clean(exact_track("bridge", {"knee_valgus": 15}, view="feet", seconds=8.0))
     legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
@@ -272,3 +272,29 @@ def test_knee_valgus_not_judged_when_the_knees_were_readable_too_little(tmp_path
     assert "could be read on only" in reason and "%" in reason
     caving = analyse("single_leg_squat", {"knee_valgus": 20}, "front", exercise="single_leg_squat", thresholds=th)
     assert "knee_valgus" in faults_of(caving) and "knee_valgus" not in {n.rule for n in caving.not_judged}
+
+
+def test_every_rule_registers_its_words_and_thresholds_that_exist():
+    from formcheck.rules import rule_words
+    from formcheck.rules.thresholds import Thresholds
+
+    th = Thresholds.load()
+    for spec in RULES.values():
+        assert spec.words and rule_words(spec.name) == spec.words
+        assert spec.thresholds, spec.name
+        for key in spec.thresholds:
+            th[tuple(key.split("."))]  # KeyError names an entry missing from thresholds.toml
+    assert rule_words("not_a_rule") == "not_a_rule"
+
+
+def test_registry_rejects_a_second_rule_of_the_same_name():
+    from formcheck.rules import register
+
+    before = dict(RULES)
+    with pytest.raises(ValueError, match="rule knee_valgus is registered twice: by formcheck.rules.knee_valgus.knee_valgus"):
+
+        @register("knee_valgus", exercises=("squat",), words="knees")
+        def impostor(ctx):
+            """An impostor."""
+
+    assert RULES == before and RULES["knee_valgus"].func.__module__ == "formcheck.rules.knee_valgus"

@@ -99,10 +99,12 @@ def test_stance_asymmetry_reads_a_clear_waistband_and_says_so():
     landmarks_only = left_stance_drop(analyze_track(track, exercise="single_leg_stance").report)
     assert landmarks_only.value == pytest.approx(8.0, abs=0.3) and "hip landmarks" in landmarks_only.evidence
     # the waistband reads 2 deg more than the landmarks (within the agreement limit): its reading is the one used
-    report = analyze_track(track.with_waistline(waistband_reading(track, 2.0)), exercise="single_leg_stance").report
+    analysis = analyze_track(track.with_waistline(waistband_reading(track, 2.0)), exercise="single_leg_stance")
+    report = analysis.report
     finding = left_stance_drop(report)
     assert finding.value == pytest.approx(10.0, abs=0.3) and finding.severity == "fault"
     assert "waistband" in finding.evidence and report.metrics["stance_drop_from_waistband_left"] == 1.0
+    assert "left" in analysis.series("stance_pelvic_drop").waistband_sides  # what the key frame reads
 
 
 @pytest.mark.parametrize(
@@ -115,11 +117,13 @@ def test_stance_asymmetry_reads_a_clear_waistband_and_says_so():
 )
 def test_stance_asymmetry_falls_back_to_the_hip_landmarks(edges, why):
     track = stance_on_the_left_dropping(8.0)
-    report = analyze_track(track.with_waistline(waistband_reading(track, **edges)), exercise="single_leg_stance").report
+    analysis = analyze_track(track.with_waistline(waistband_reading(track, **edges)), exercise="single_leg_stance")
+    report = analysis.report
     landmarks_only = analyze_track(track, exercise="single_leg_stance").report
     assert left_stance_drop(report).value == pytest.approx(left_stance_drop(landmarks_only).value)
     assert why in left_stance_drop(report).evidence
     assert report.metrics["stance_drop_from_waistband_left"] == 0.0
+    assert "left" not in analysis.series("stance_pelvic_drop").waistband_sides
 
 
 # --- the pass over a video ------------------------------------------------------------------------------------------
@@ -192,7 +196,7 @@ def test_pass_on_a_rendered_stance_reads_the_true_drop(tmp_path):
 
 
 def test_key_frame_draws_the_waistband_it_read():
-    from formcheck.report.annotate import key_frames
+    from formcheck.report.key_frames import key_frames
 
     track = stance_on_the_left_dropping(8.0)
     edges = waistband_reading(track, 2.0)

@@ -4,20 +4,20 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from formcheck import kinematics
-from formcheck.analysis_types import Analysis, KeySeries
+from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
-from formcheck.report.schema import EXERCISE_WORDS, Finding, HoldSpan, NotJudged, Report, RepSpan
-from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
+from formcheck.report.words import summarise
+from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
+from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
 
-LYING = ("bridge", "hip_thrust")
 NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
@@ -29,20 +29,16 @@ HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this 
 def choose_view(track: PoseTrack, view: str) -> tuple[str, str, str]:
     """(view, posture, 'auto'|'user'); ValueError for an unknown view name."""
     guess = detect_view(track)
-    if view == "auto":
+    if check_view(view) == "auto":
         return guess.view, guess.posture, "auto"
-    if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}")
     return view, guess.posture, "user"
 
 
 def choose_exercise(track: PoseTrack, exercise: str, view: str, posture: str) -> tuple[str, str]:
-    if exercise == "auto":
+    if check_exercise(exercise) == "auto":
         from formcheck.views import ViewGuess
 
         return detect_exercise(track, ViewGuess(view, posture, 1.0)).exercise, "auto"
-    if exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
     return exercise, "user"
 
 
@@ -82,21 +78,19 @@ def analyze_track(
 ) -> Analysis:
     """Judge one cleaned track: view, exercise, phases, every applicable rule -> Analysis (report + key series)."""
     th = thresholds or Thresholds.load()
-    if exercise != "auto" and exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
-    if view != "auto" and view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}")
+    check_exercise(exercise)
+    check_view(view)
     base = dict(
         source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
         detection_rate=track.detection_rate,
     )
-    if track.detected.sum() < 3:
+    if track.detected.sum() < MIN_FRAMES:
         return Analysis(track=track, report=Report(
             exercise=exercise if exercise != "auto" else "unknown", exercise_source="user" if exercise != "auto" else "auto",
             view=view if view != "auto" else "unknown", view_source="user" if view != "auto" else "auto",
             posture="unknown", **base,
-            summary="No person was found in the video (or in fewer than 3 frames), so nothing could be judged. "
-                    "Film the whole body, well lit, from the side (bridges) or the front (walking, squats).",
+            summary=f"No person was found in the video (or in fewer than {MIN_FRAMES} frames), so nothing could be "
+                    "judged. Film the whole body, well lit, from the side (bridges) or the front (walking, squats).",
         ))
     chosen_view, posture, view_source = choose_view(track, view)
     chosen_exercise, exercise_source = choose_exercise(track, exercise, chosen_view, posture)
@@ -106,7 +100,7 @@ def analyze_track(
             exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
             posture=posture, **base,
             summary=f"Could not tell which exercise this is ({posture}, {chosen_view} view). "
-                    "Say it with --exercise (bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance).",
+                    f"Say it with --exercise ({', '.join(EXERCISES)}).",
         ))
     reps, holds, gait = find_phases(track, kin, chosen_exercise, chosen_view, th)
     ctx = RuleContext(track=track, kin=kin, exercise=chosen_exercise, view=chosen_view, posture=posture,
@@ -133,61 +127,7 @@ def analyze_track(
         reps=[RepSpan(r.start_s, r.peak_s, r.end_s) for r in reps],
         holds=[HoldSpan(h.start_s, h.end_s, h.duration_s) for h in holds],
         findings=findings, not_judged=not_judged, judged=judged, metrics=metrics,
-        summary=summarise(chosen_exercise, chosen_view, reps, holds, findings, not_judged, judged,
-                          track.detection_rate),
     )
+    report = replace(report, summary=summarise(report))
     return Analysis(track=track, report=report, key_series=key_series)
 
-
-RULE_WORDS = {
-    "lumbar_arch": "lower back arching to lift the hips (\"back butt\")",
-    "hip_lockout": "hips stopping short of full extension",
-    "knee_valgus": "knees caving in",
-    "hip_sway": "pelvis dropping or swaying sideways",
-    "neck_flexion": "head thrown back",
-    "stance_asymmetry": "pelvis dropping in single-leg stance",
-    "hold_timer": "bridge hold time",
-}
-
-
-def summarise(
-    exercise: str,
-    view: str,
-    reps: Sequence[Rep],
-    holds: Sequence[Hold],
-    findings: Sequence[Finding],
-    not_judged: Sequence[NotJudged],
-    judged: Sequence[str],
-    detection_rate: float,
-) -> str:
-    """A plain-words paragraph: what was seen, the verdicts, and what could not be judged."""
-    parts = [f"{EXERCISE_WORDS.get(exercise, 'unrecognised movement').capitalize()}, filmed from the {view}."]
-    if reps:
-        parts.append(f"{len(reps)} rep{'s' if len(reps) != 1 else ''} found.")
-    if holds:
-        parts.append(f"Longest hold {max(h.duration_s for h in holds):.1f} s.")
-    if detection_rate < 0.8:
-        parts.append(f"The person was found in only {detection_rate:.0%} of frames, so these results are less sure.")
-    problems = [f for f in findings if f.severity in ("fault", "warning")]
-    by_rule: dict[str, list[Finding]] = {}
-    for finding in problems:
-        by_rule.setdefault(finding.rule, []).append(finding)
-    for rule, items in by_rule.items():
-        worst = max(items, key=lambda f: (f.severity == "fault", abs(f.value)))
-        label = "Fault" if any(f.severity == "fault" for f in items) else "Watch"
-        times = sum(f.unit == worst.unit for f in items)  # a rule's other measures (a side difference) apart
-        parts.append(
-            f"{label}: {RULE_WORDS.get(rule, rule)}, {times} time{'s' if times != 1 else ''} "
-            f"(worst {worst.value:.2f} {worst.unit} at {worst.peak_s if worst.peak_s is not None else worst.start_s:.1f} s)."
-        )
-    if not judged:
-        parts.append("No part of the form could be judged from this clip.")
-    elif not problems:
-        checked = ", ".join(RULE_WORDS.get(rule, rule) for rule in judged)
-        parts.append(f"No form faults seen in what this clip could judge ({checked})."
-                     + (" The glutes look like they do the work." if exercise in LYING and
-                        {"lumbar_arch", "hip_lockout"} & set(judged) else ""))
-    for item in not_judged:
-        better = f" Film from the {item.better_view} to check it." if item.better_view else ""
-        parts.append(f"Not judged: {RULE_WORDS.get(item.rule, item.rule)} ({item.reason}).{better}")
-    return " ".join(parts)

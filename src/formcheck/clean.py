@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 from scipy.interpolate import CubicSpline
-from scipy.signal import butter, sosfiltfilt
 
 from formcheck.phases import true_runs
+from formcheck.signal_filters import butterworth as lowpass, butterworth_padlen
 from formcheck.track import LANDMARK_INDEX, MIRROR_INDEX, NUM_LANDMARKS, PoseTrack
 
 __all__ = [
@@ -418,14 +418,13 @@ def butterworth(track: PoseTrack, *, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
         )
     if int(order) != order or order < 1:
         raise ValueError(f"order must be a positive integer, got {order}")
-    sos = butter(int(order), cutoff_hz, btype="low", fs=rate, output="sos")
-    padlen = 3 * (2 * len(sos) + 1)
+    padlen = butterworth_padlen(order)
     series = _coords(track)
     filtered_samples = 0
     for finite, cols in _group_columns_by_mask(np.isfinite(series)):
         for start, stop in true_runs(finite):
             if stop - start > padlen:
-                series[start:stop, cols] = sosfiltfilt(sos, series[start:stop, cols], axis=0, padlen=padlen)
+                series[start:stop, cols] = lowpass(series[start:stop, cols], fs=rate, cutoff_hz=cutoff_hz, order=order)
                 filtered_samples += (stop - start) * len(cols)
     return _with_coords(track, series, "butterworth",
                         {"cutoff_hz": float(cutoff_hz), "order": int(order), "zero_phase": True},

@@ -31,6 +31,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from formcheck import __version__
+from formcheck.exercises import check_exercise, check_view
 
 try:  # typer >= 0.16 vendors click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -332,8 +333,6 @@ def _print_track_summary(track, seconds: float, path: Path) -> None:
     out.print(table)
 
 
-EXERCISE_CHOICES = ("auto", "bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
-VIEW_CHOICES = ("auto", "side", "front", "back", "feet", "oblique")
 
 
 @app.command()
@@ -370,13 +369,14 @@ def analyze(
     Exits 0 whenever the analysis ran, whatever it found.
     """
     from formcheck.pipeline import analyze as run_pipeline
-    from formcheck.pipeline import check_choices, is_track_file
+    from formcheck.pipeline import is_track_file
     from formcheck.report.outputs import write_outputs
     from formcheck.report.terminal import print_summary
     from formcheck.rules.thresholds import Thresholds
     from formcheck.video import check_video_path
 
-    check_choices(exercise, view)
+    check_exercise(exercise, label="--exercise")
+    check_view(view, label="--view")
     limits = Thresholds.load(thresholds)
     is_video = not is_track_file(input_path)
     if is_video:

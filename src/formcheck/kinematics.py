@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Literal, Mapping, NamedTuple
 
 import numpy as np
 
+from formcheck.signal_filters import running_median
 from formcheck.track import PoseTrack
 
 Side = Literal["left", "right"]
@@ -390,7 +391,7 @@ def pelvic_obliquity(track: PoseTrack) -> np.ndarray:
 def pelvic_displacement(track: PoseTrack, *, window_s: float | None = None) -> np.ndarray:
     """(T,) hip widths, signed: lateral (image x) position of the mid-hip relative to a reference.
 
-    Reference = the track median of mid-hip x (``window_s=None``) or a centred running median over
+    Reference = the track median of mid-hip x (``window_s=None``) or a centred running median (signal_filters) over
     ``window_s`` seconds (removes walking across the frame). + = displaced toward the person's LEFT
     (direction taken from the track's usual left/right hip order, so front and back views agree).
     Divided by ``hip_width_px`` (track median). 2D, pixels; front/back views.
@@ -399,10 +400,7 @@ def pelvic_displacement(track: PoseTrack, *, window_s: float | None = None) -> n
     if window_s is None:
         ref = _nanmedian(x)
     else:
-        half = max(0, int(round(window_s * track.fps / 2)))
-        ref = np.full_like(x, np.nan)
-        for i in range(len(x)):
-            ref[i] = _nanmedian(x[max(0, i - half): i + half + 1])
+        ref = running_median(x, 2 * max(0, int(round(window_s * track.fps / 2))) + 1)
     return _person_left_sign(track) * (x - ref) / hip_width_px(track)
 
 

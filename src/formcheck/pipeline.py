@@ -23,29 +23,18 @@ from typing import BinaryIO, Callable, Union
 import numpy as np
 
 from formcheck.analysis import analyze_track
-from formcheck.analysis_types import Analysis
+from formcheck.results import Analysis
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
-from formcheck.rules import EXERCISES, VIEWS
+from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
 from formcheck.rules.thresholds import Thresholds
 from formcheck.sources import decoded_ahead, is_camera, open_source
 from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
 
 Source = Union[str, Path, int, BinaryIO, PoseTrack]
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
-
-MIN_FRAMES = 3  # analysis needs a person in at least this many frames
-
-
-def check_choices(exercise: str, view: str) -> None:
-    """ValueError for an exercise or view name formcheck does not know (before any slow work)."""
-    if exercise != "auto" and exercise not in EXERCISES:
-        raise ValueError(f"--exercise {exercise!r}: choose one of auto, {', '.join(EXERCISES)}")
-    if view != "auto" and view not in VIEWS:
-        raise ValueError(f"--view {view!r}: choose one of auto, {', '.join(VIEWS)}")
-
 
 def check_long_enough(track: PoseTrack, name: str) -> None:
     """ValueError when a track has too few frames to judge anything."""
@@ -86,7 +75,8 @@ def analyze(
     on_tracked(track): called with the cleaned track as soon as the pose pass is done (to save the costly part first).
     Returns the Analysis: the cleaned track, report, key series and the kept frames.
     """
-    check_choices(exercise, view)
+    check_exercise(exercise, label="--exercise")
+    check_view(view, label="--view")
     th = thresholds or Thresholds.load()
     if isinstance(source, PoseTrack) or is_track_file(source):
         track = source if isinstance(source, PoseTrack) else PoseTrack.load(source)

@@ -272,8 +272,14 @@ def probe(path: str | Path) -> VideoInfo:
         return video.info
 
 
-def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *, crf: int = 23) -> Path:
-    """Encode RGB frames to a browser-playable H.264 mp4 (yuv420p) with PyAV; returns the path."""
+def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *, crf: int = 23,
+               preset: str = "veryfast", bitexact: bool = False) -> Path:
+    """Encode RGB frames to a browser-playable H.264 mp4 (yuv420p) with PyAV; returns the path.
+
+    Odd frame sizes lose their last row or column. bitexact: one encoder thread and FFmpeg's bit-exact flags, so the
+    same frames give a byte-identical file on every run (synthetic clips); otherwise the index goes first in the file
+    (faststart) for playback while downloading.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     container = None
@@ -282,12 +288,17 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
         for rgb in frames_rgb:
             if container is None:
                 height, width = rgb.shape[:2]
-                container = av.open(str(path), mode="w")
+                container = av.open(str(path), mode="w", options={"fflags": "+bitexact"} if bitexact else {})
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
                 stream.width = width - width % 2
                 stream.height = height - height % 2
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "veryfast", "movflags": "+faststart"}
+                if bitexact:
+                    stream.thread_count = 1
+                    stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "flags": "+bitexact",
+                                      "x264-params": "threads=1:lookahead-threads=1"}
+                else:
+                    stream.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
             rgb = rgb[: stream.height, : stream.width]
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
             for packet in stream.encode(frame):
@@ -299,3 +310,32 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
         if container is not None:
             container.close()
     return path
+
+
+# ---- reading chosen frames, re-encoding a video (the report's key frames and annotated video) ------------------------
+
+from collections.abc import Callable  # noqa: E402  (kept beside the functions below that use it)
+
+
+def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
+    """The frames at `indices` (RGB uint8, upright) by index, read in one pass that stops after the last of them;
+    indices past the video's end are absent. VideoError when the video cannot be read."""
+    found: dict[int, np.ndarray] = {}
+    if not indices:
+        return found
+    last = max(indices)
+    with VideoReader(path) as video:
+        for frame in video:
+            if frame.index in indices:
+                found[frame.index] = frame.rgb
+            if frame.index >= last:
+                break
+    return found
+
+
+def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray]) -> Path:
+    """Re-encode a video frame by frame: each decoded frame through draw(frame, info) -> an RGB image (any even
+    size), written by write_h264 at the source's frame rate. Returns out_path; VideoError when the video cannot be
+    read."""
+    with VideoReader(path) as video:
+        return write_h264(out_path, (draw(frame, video.info) for frame in video), video.info.fps)

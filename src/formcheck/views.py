@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from formcheck import exercises
 from formcheck import kinematics as kin
 from formcheck.phases import find_reps, find_strides, true_runs
 from formcheck.track import PoseTrack
 
-VIEWS = ("side", "front", "back", "feet", "oblique", "unknown")
+VIEWS = (*exercises.VIEWS, "unknown")
 POSTURES = ("lying", "standing", "unknown")
-EXERCISES = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance", "unknown")
+EXERCISES = (*exercises.EXERCISES, "unknown")
 
 
 @dataclass(frozen=True)

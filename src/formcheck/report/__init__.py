@@ -1,4 +1,4 @@
-"""Report: the data (schema) and its renderings (terminal, HTML, annotated video) at the edge."""
-from formcheck.report.schema import REPORT_SCHEMA_VERSION, Finding, HoldSpan, NotJudged, Report, RepSpan
+"""Report: renderings of an analysis (terminal, HTML, annotated video) at the edge; the data is formcheck.results."""
+from formcheck.results import REPORT_SCHEMA_VERSION, Finding, HoldSpan, NotJudged, Report, RepSpan
 
 __all__ = ["REPORT_SCHEMA_VERSION", "Finding", "HoldSpan", "NotJudged", "Report", "RepSpan"]

@@ -12,21 +12,20 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from formcheck.analysis_types import Analysis
-from formcheck.report.annotate import finding_time, key_frames
+from formcheck.report.key_frames import key_frames
+from formcheck.report.lookups import finding_time
+from formcheck.formats import format_value
 from formcheck.report.plots import plot_series
-from formcheck.report.schema import Finding, Report
-from formcheck.report.terminal import (
+from formcheck.report.words import (
     SEVERITY_WORD,
     exercise_words,
-    format_metric,
-    format_value,
     metric_label,
     sorted_findings,
     verdict_parts,
     view_words,
     when_words,
 )
+from formcheck.results import Analysis, Finding, Report
 
 CSS = """
 :root { --fault:#c62828; --warn:#b07d00; --info:#0b7a95; --ink:#1d2330; --muted:#5b6473; --line:#e3e6eb;
@@ -107,7 +106,7 @@ def _header(report: Report) -> str:
         f"<li><b>{_e(view_words(report.view))}</b> ({view_note})</li>",
         f"<li><b>{len(report.reps)}</b> rep{'s' if len(report.reps) != 1 else ''}</li>",
         f"<li><b>{len(report.holds)}</b> hold{'s' if len(report.holds) != 1 else ''}</li>",
-        f"<li><b>{report.duration_s:.1f} s</b> at {report.fps:.0f} fps</li>",
+        f"<li><b>{format_value(report.duration_s, 's')}</b> at {report.fps:.0f} fps</li>",
         f"<li>person found in <b>{report.detection_rate:.0%}</b> of frames</li>",
     ]
     summary = f'<p class="summary">{_e(report.summary)}</p>' if report.summary else ""
@@ -158,13 +157,15 @@ def _reps_holds(report: Report) -> str:
     if not report.reps and not report.holds:
         return '<section><h2>Reps and holds</h2><p class="empty">No reps or holds were found.</p></section>'
     rows = [
-        f"<tr><td>Rep {i}</td><td class=\"num\">{r.start_s:.1f} s</td><td class=\"num\">{r.peak_s:.1f} s</td>"
-        f"<td class=\"num\">{r.end_s:.1f} s</td><td class=\"num\">{r.end_s - r.start_s:.1f} s</td></tr>"
+        f"<tr><td>Rep {i}</td><td class=\"num\">{format_value(r.start_s, 's')}</td>"
+        f"<td class=\"num\">{format_value(r.peak_s, 's')}</td><td class=\"num\">{format_value(r.end_s, 's')}</td>"
+        f"<td class=\"num\">{format_value(r.end_s - r.start_s, 's')}</td></tr>"
         for i, r in enumerate(report.reps, 1)
     ]
     rows += [
-        f"<tr><td>Hold {i}</td><td class=\"num\">{h.start_s:.1f} s</td><td>–</td>"
-        f"<td class=\"num\">{h.end_s:.1f} s</td><td class=\"num\">{h.duration_s:.1f} s</td></tr>"
+        f"<tr><td>Hold {i}</td><td class=\"num\">{format_value(h.start_s, 's')}</td><td>–</td>"
+        f"<td class=\"num\">{format_value(h.end_s, 's')}</td>"
+        f"<td class=\"num\">{format_value(h.duration_s, 's')}</td></tr>"
         for i, h in enumerate(report.holds, 1)
     ]
     head = "".join(f"<th>{h}</th>" for h in ("", "Start", "Top", "End", "Duration"))
@@ -197,9 +198,9 @@ def _key_frames(analysis: Analysis, video_path: str | Path | None) -> str:
     figures = []
     for f, img in zip(findings, images):
         figures.append(
-            f'<figure><img alt="{_e(f.rule)} at {finding_time(f):.1f} s" src="{rgb_data_uri(img)}">'
+            f'<figure><img alt="{_e(f.rule)} at {format_value(finding_time(f), "s")}" src="{rgb_data_uri(img)}">'
             f'<figcaption><span class="sev {_e(f.severity)}">{_e(SEVERITY_WORD.get(f.severity, f.severity))}</span> '
-            f"{_e(f.cue)} <span class=\"when\">— {finding_time(f):.1f} s, "
+            f"{_e(f.cue)} <span class=\"when\">— {format_value(finding_time(f), 's')}, "
             f"{_e(format_value(f.value, f.unit))} vs {_e(format_value(f.threshold, f.unit))}</span></figcaption></figure>"
         )
     no_video = "" if video_path and Path(video_path).is_file() else (
@@ -227,7 +228,8 @@ def _metrics(report: Report) -> str:
     rows = []
     for name, value in report.metrics.items():
         label, unit = metric_label(name)
-        rows.append(f"<tr><td>{_e(label)}</td><td class=\"num\">{_e(format_metric(value, unit))}</td><td><code>{_e(name)}</code></td></tr>")
+        value_text = format_value(value, unit, significant=3)
+        rows.append(f"<tr><td>{_e(label)}</td><td class=\"num\">{_e(value_text)}</td><td><code>{_e(name)}</code></td></tr>")
     head = "<th>Measure</th><th>Value</th><th>Key in report.json</th>"
     return (
         f'<section><h2>Metrics</h2><div class="scroll"><table><thead><tr>{head}</tr></thead>'

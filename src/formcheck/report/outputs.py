@@ -5,10 +5,10 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from formcheck.analysis_types import Analysis
 from formcheck.interrupts import partial_files
-from formcheck.report.annotate import write_annotated_video
+from formcheck.report.overlay import write_annotated_video
 from formcheck.report.html import write_html
+from formcheck.results import Analysis
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from formcheck.analysis_types import Analysis, KeySeries
-from formcheck.report.schema import Finding
+from formcheck.results import Analysis, Finding, KeySeries
 
 WARN_COLOUR = "#f5be1e"
 FAULT_COLOUR = "#e63935"

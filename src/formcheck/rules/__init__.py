@@ -1,20 +1,20 @@
 """Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome.
 
-A new rule is one new file whose function is decorated with `@register(name, exercises=...)` (from
+A new rule is one new file whose function is decorated with `@register(name, exercises=..., words=...)` (from
 formcheck.rules.base) plus its name in RULE_MODULES below.
 """
 from __future__ import annotations
 
 import importlib
 
+from formcheck.exercises import EXERCISES, VIEWS
 from formcheck.rules.base import (
-    EXERCISES,
     RULES,
-    VIEWS,
     RuleContext,
     RuleOutcome,
     RuleSpec,
     register,
+    rule_words,
     rules_for,
     run_rules,
 )
@@ -33,4 +33,5 @@ for _module in RULE_MODULES:
 
 
 
-__all__ = ["EXERCISES", "RULES", "VIEWS", "RuleContext", "RuleOutcome", "RuleSpec", "register", "rules_for", "run_rules"]
+__all__ = ["EXERCISES", "RULES", "VIEWS", "RuleContext", "RuleOutcome", "RuleSpec", "register", "rule_words",
+           "rules_for", "run_rules"]

@@ -5,7 +5,7 @@ import numpy as np
 
 from typing import Callable
 
-from formcheck.report.schema import Finding
+from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, rep_top_frames, severity_for
 
 SIDE_VIEWS = ("side",)

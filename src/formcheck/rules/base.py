@@ -2,9 +2,9 @@
 
 Form rules: one small module per fault, each a pure function (RuleContext) -> RuleOutcome, registered here.
 
-A new rule is one new file with a function decorated by `@register(name, exercises=...)` plus its import in
-RULE_MODULES below. A rule that the camera view cannot judge returns `RuleOutcome.cannot_judge(...)` naming the
-view that would.
+A new rule is one new file with a function decorated by `@register(name, exercises=..., words=..., thresholds=...)`
+plus its name in RULE_MODULES (rules/__init__.py). A rule that the camera view cannot judge returns
+`RuleOutcome.cannot_judge(...)` naming the view that would.
 """
 from __future__ import annotations
 
@@ -13,16 +13,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
+from formcheck.exercises import EXERCISES
+from formcheck.formats import format_span
 from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
-from formcheck.report.schema import Finding, NotJudged
+from formcheck.results import Finding, KeySeries, NotJudged
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
-
-EXERCISES: tuple[str, ...] = ("bridge", "hip_thrust", "squat", "single_leg_squat", "walk", "single_leg_stance")
-VIEWS: tuple[str, ...] = ("side", "front", "back", "feet", "oblique")
-
 
 @dataclass(frozen=True)
 class RuleContext:
@@ -71,22 +68,37 @@ class RuleSpec:
     func: RuleFunc
     exercises: tuple[str, ...]
     description: str
+    words: str  # what it checks in plain words, for summaries: "knees caving in"
+    thresholds: tuple[str, ...]  # the "section.key" entries of thresholds.toml it reads
 
 
 RULES: dict[str, RuleSpec] = {}
 
 
-def register(name: str, *, exercises: Sequence[str]) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a rule under `name` for the exercises it applies to."""
+def register(name: str, *, exercises: Sequence[str], words: str,
+             thresholds: Sequence[str] = ()) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a rule under `name` for the exercises it applies to, with its plain words and the thresholds.toml
+    entries ("section.key") it reads. ValueError for an unknown exercise or a name already registered."""
     unknown = set(exercises) - set(EXERCISES)
     if unknown:
         raise ValueError(f"rule {name}: unknown exercises {sorted(unknown)}; valid: {', '.join(EXERCISES)}")
 
     def decorate(func: RuleFunc) -> RuleFunc:
-        RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0])
+        if name in RULES:
+            other = RULES[name].func
+            raise ValueError(f"rule {name} is registered twice: by {other.__module__}.{other.__qualname__} and by "
+                             f"{func.__module__}.{func.__qualname__}; give each rule its own name")
+        RULES[name] = RuleSpec(name, func, tuple(exercises), (func.__doc__ or "").strip().splitlines()[0], words,
+                               tuple(thresholds))
         return func
 
     return decorate
+
+
+def rule_words(name: str) -> str:
+    """A rule's words ("knees caving in"); the name itself for a rule not registered."""
+    spec = RULES.get(name)
+    return spec.words if spec else name
 
 
 def rules_for(exercise: str) -> list[RuleSpec]:
@@ -193,10 +205,6 @@ def rep_top_frames(rep: Rep, signal: np.ndarray, *, top_share: float = 0.25) -> 
     return idx[finite & (values >= high - top_share * (high - low))]
 
 
-def fmt_times(start_s: float, end_s: float) -> str:
-    return f"{start_s:.1f}–{end_s:.1f} s"
-
-
 def findings_from_series(
     ctx: RuleContext,
     *,
@@ -235,7 +243,7 @@ def findings_from_series(
                 value=value,
                 threshold=fault if severity == "fault" else warn,
                 unit=unit,
-                cue=cue(value, fmt_times(start_s, end_s)),
+                cue=cue(value, format_span(start_s, end_s, instant_s=0)),
                 evidence=evidence,
                 peak_s=ctx.time_at(worst),
             )

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.report.schema import Finding
+from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register, severity_for
 from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
 
 NAME = "hip_lockout"
 
 
-@register(NAME, exercises=("bridge", "hip_thrust"))
+WORDS = "hips stopping short of full extension"
+THRESHOLDS = ("hip_lockout.short_of_straight_warn_deg", "hip_lockout.short_of_straight_fault_deg")
+
+
+@register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def hip_lockout(ctx: RuleContext) -> RuleOutcome:
     """Hips short of a straight shoulder-hip-knee line at the top: incomplete hip extension."""
     if ctx.view not in SIDE_VIEWS:

@@ -10,12 +10,10 @@ exact synthetic projection. Thresholds: thresholds.toml [hip_sway].
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
-from scipy.signal import butter, sosfiltfilt
 
-from formcheck.analysis_types import KeySeries
+from formcheck.formats import format_span
 from formcheck.kinematics import mid_hip_px, other_side
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import (
     RuleContext,
     RuleOutcome,
@@ -27,20 +25,11 @@ from formcheck.rules.base import (
     severity_for,
     unsteady_landmarks,
 )
+from formcheck.signal_filters import butterworth_bridging_gaps, running_median
 
 NAME = "hip_sway"
 HIP_POINTS = ("left_hip", "right_hip")  # the landmarks whose steadiness decides whether it is judged
 FRONTAL_VIEWS = ("front", "back")
-
-
-def _running_median(values: np.ndarray, width: int) -> np.ndarray:
-    """NaN-tolerant centred running median over `width` frames (NaN gaps bridged by interpolation first)."""
-    x = np.asarray(values, float)
-    finite = np.isfinite(x)
-    if finite.sum() < 2:
-        return np.full_like(x, np.nan)
-    filled = np.interp(np.arange(len(x)), np.flatnonzero(finite), x[finite])
-    return np.where(finite, median_filter(filled, size=max(1, width) | 1, mode="nearest"), np.nan)
 
 
 # Pelvic obliquity in gait moves at the step frequency (~1-2 Hz); landmark jitter on a hip line a few dozen pixels
@@ -49,27 +38,23 @@ def _running_median(values: np.ndarray, width: int) -> np.ndarray:
 OBLIQUITY_CUTOFF_HZ = 3.0
 
 
-def lowpass(values: np.ndarray, fps: float, cutoff_hz: float) -> np.ndarray:
-    """Zero-phase 2nd-order Butterworth low-pass of a series (NaN bridged for filtering, kept NaN)."""
-    x = np.asarray(values, float)
-    finite = np.isfinite(x)
-    if finite.sum() < 13 or cutoff_hz >= fps / 2:
-        return x
-    filled = np.interp(np.arange(len(x)), np.flatnonzero(finite), x[finite])
-    sos = butter(2, cutoff_hz, fs=fps, output="sos")
-    return np.where(finite, sosfiltfilt(sos, filled), np.nan)
-
-
 def lateral_sway_hipw(ctx: RuleContext, *, window_s: float = 2.0) -> np.ndarray:
     """(T,) hip widths: mid-hip image x minus its running median over window_s seconds, / running hip width."""
     frames = max(3, int(round(window_s * ctx.track.fps)))
     x = mid_hip_px(ctx.track)[:, 0]
     hip_width = np.linalg.norm(ctx.track.xy_px("left_hip") - ctx.track.xy_px("right_hip"), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (x - _running_median(x, frames)) / _running_median(hip_width, frames)
+        return (x - running_median(x, frames)) / running_median(hip_width, frames)
 
 
-@register(NAME, exercises=("walk",))
+WORDS = "pelvis dropping or swaying sideways"
+THRESHOLDS = (*(f"hip_sway.{key}" for key in (
+    "obliquity_warn_deg", "obliquity_fault_deg", "sway_warn_hipw", "sway_fault_hipw", "landmark_drop_gain",
+    "landmark_sway_gain", "max_landmark_jitter",
+)), "pelvis.landmark_obliquity_gain")
+
+
+@register(NAME, exercises=("walk",), words=WORDS, thresholds=THRESHOLDS)
 def hip_sway(ctx: RuleContext) -> RuleOutcome:
     """Pelvis dropping on the swing side or swaying side to side while walking."""
     if ctx.view not in FRONTAL_VIEWS:
@@ -81,7 +66,8 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
         return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     gain = pelvic_obliquity_gain(ctx) * landmark_gain(ctx, NAME, "landmark_drop_gain")
-    obliquity = lowpass(ctx.kin["pelvic_obliquity"], ctx.track.fps, OBLIQUITY_CUTOFF_HZ) / gain
+    obliquity = butterworth_bridging_gaps(ctx.kin["pelvic_obliquity"], fs=ctx.track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ)
+    obliquity = obliquity / gain
     obliquity = obliquity - np.nanmedian(obliquity) if np.isfinite(obliquity).any() else obliquity
     sway = lateral_sway_hipw(ctx) / landmark_gain(ctx, NAME, "landmark_sway_gain")
     findings: list[Finding] = []
@@ -157,8 +143,9 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
                     unit="hip widths side to side per stride",
                     cue=(
                         f"Your hips swing {median_value:.2f} hip widths side to side each stride (largest at "
-                        f"{ctx.time_at(start):.1f}–{ctx.end_time_at(end - 1):.1f} s). Walk with the pelvis steady over "
-                        "your feet; strengthen the glute medius (side-lying leg raises, band walks)."
+                        f"{format_span(ctx.time_at(start), ctx.end_time_at(end - 1), instant_s=0)}). "
+                        "Walk with the pelvis steady over your feet; strengthen the glute medius (side-lying leg raises, "
+                        "band walks)."
                     ),
                     evidence="lateral pelvic displacement per stride (front/back view)",
                     peak_s=ctx.time_at(start + int(np.nanargmax(np.abs(sway[start:end])))),

@@ -5,13 +5,17 @@ holds themselves come from the phases step (see analysis.find_phases); this rule
 """
 from __future__ import annotations
 
-from formcheck.report.schema import Finding
+from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, register
 
 NAME = "hold_timer"
 
 
-@register(NAME, exercises=("bridge", "hip_thrust"))
+WORDS = "bridge hold time"
+THRESHOLDS = ("hold.within_straight_deg", "hold.baseline_s")
+
+
+@register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def hold_timer(ctx: RuleContext) -> RuleOutcome:
     """Bridge hold timer: time held at the top with a straight body line."""
     tolerance = ctx.th["hold", "within_straight_deg"]

@@ -13,11 +13,10 @@ valgus. Thresholds: thresholds.toml [knee_valgus].
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
 
-from formcheck.analysis_types import KeySeries
-from formcheck.report.schema import NotJudged
+from formcheck.results import KeySeries, NotJudged
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
+from formcheck.signal_filters import running_median
 
 NAME = "knee_valgus"
 FRONTAL_VIEWS = ("front", "back", "feet")
@@ -50,12 +49,9 @@ def _hips_level_in_depth(ctx: RuleContext) -> np.ndarray:
     track = ctx.track
     gap = np.abs(track.joint("left_hip")[:, 2] - track.joint("right_hip")[:, 2]) * track.frame_width
     gap = gap / ctx.kin.torso_length_px
-    finite = np.isfinite(gap)
-    if finite.sum() < 2:
-        return np.zeros(len(track), bool)
-    filled = np.interp(np.arange(len(gap)), np.flatnonzero(finite), gap[finite])
-    width = max(1, int(round(HIP_DEPTH_WINDOW_S * track.fps))) | 1
-    return median_filter(filled, size=width, mode="nearest") < MAX_HIP_DEPTH_GAP_TORSO
+    width = max(1, int(round(HIP_DEPTH_WINDOW_S * track.fps)))
+    with np.errstate(invalid="ignore"):  # all NaN (fewer than 2 depths): not facing the camera
+        return running_median(gap, width, keep_nan=False) < MAX_HIP_DEPTH_GAP_TORSO
 
 
 def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
@@ -74,7 +70,14 @@ def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
     return ok
 
 
-@register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"))
+WORDS = "knees caving in"
+THRESHOLDS = tuple(f"knee_valgus.{key}" for key in (
+    "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "separation_ratio_warn", "separation_ratio_fault",
+    "wide_knees_ratio", "min_duration_s", "min_judged_share", "max_landmark_jitter",
+))
+
+
+@register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"), words=WORDS, thresholds=THRESHOLDS)
 def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     """Knees caving in: FPPA in shallow knee bends, knee/ankle separation in deep ones."""
     if ctx.view not in FRONTAL_VIEWS:

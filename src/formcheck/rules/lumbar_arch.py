@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.contour import track_apex_depth, track_lumbar_angle
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops, trunk_thigh_near
 
@@ -34,13 +33,19 @@ def _contour_note(ctx: RuleContext) -> str:
         return status or "no body outline in this track (analysed without the video)"
     if ctx.exercise == "bridge":
         # scripts/contour_sweep.py: rendered floor bridges trace 0 % of rep tops with the arms on the floor (the near
-        # arm merges with the back in the mask) and 100 % with them raised (issue 6 note, 2026-11-23)
+        # arm merges with the back in the mask) and 100 % with them raised
         return ("the back's outline was hidden at this rep's top or bottom (in a floor bridge an arm lying on the "
                 "floor usually hides it; with the arms raised to the ceiling it stays in view)")
     return "the back's outline was hidden at this rep's top or bottom"
 
 
-@register(NAME, exercises=("bridge", "hip_thrust"))
+WORDS = "lower back arching to lift the hips (\"back butt\")"
+THRESHOLDS = tuple(f"lumbar_arch.{key}" for key in (
+    "past_straight_warn_deg", "past_straight_fault_deg", "lumbar_top_warn_deg", "lumbar_top_fault_deg",
+))
+
+
+@register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     """Hips pushed up by the lower back: lumbar angle at the top (back outline) or hips past straight (landmarks)."""
     if ctx.view not in SIDE_VIEWS:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px, signed_distance_above_line
+from formcheck.results import KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops
 
@@ -41,7 +41,11 @@ def _rep_baselines(ctx: RuleContext, angle: np.ndarray) -> list[float]:
     return baselines
 
 
-@register(NAME, exercises=("hip_thrust",))
+WORDS = "head thrown back"
+THRESHOLDS = ("neck_flexion.head_back_warn_deg", "neck_flexion.head_back_fault_deg")
+
+
+@register(NAME, exercises=("hip_thrust",), words=WORDS, thresholds=THRESHOLDS)
 def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
     if ctx.view not in SIDE_VIEWS:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.analysis_types import KeySeries
 from formcheck.kinematics import other_side, torso_length_px
-from formcheck.report.schema import Finding
+from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over
 
 NAME = "stance_asymmetry"
@@ -54,7 +53,15 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
     return drop, ""
 
 
-@register(NAME, exercises=("single_leg_stance",))
+WORDS = "pelvis dropping in single-leg stance"
+THRESHOLDS = tuple(f"stance_asymmetry.{key}" for key in (
+    "drop_warn_deg", "drop_fault_deg", "side_difference_warn_deg", "landmark_drop_offset_deg", "landmark_drop_gain",
+    "waistline_min_contrast", "waistline_min_coverage", "waistline_min_share", "waistline_max_spread_deg",
+    "waistline_max_disagreement_deg",
+))
+
+
+@register(NAME, exercises=("single_leg_stance",), words=WORDS, thresholds=THRESHOLDS)
 def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     """Pelvic drop on the lifted side in single-leg stance, each side (deg), and the difference between sides."""
     if ctx.view not in FRONTAL_VIEWS:
@@ -68,6 +75,7 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     findings: list[Finding] = []
     medians: dict[str, float] = {}
     metrics: dict[str, float] = {}
+    waistband_sides: list[str] = []
     for stance_side, lifted_mask, toward_lifted in (
         ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip lower = +
         ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
@@ -83,6 +91,8 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         drop = float(np.nanmedian(drop_series[frames]))
         medians[stance_side] = drop
         metrics[f"stance_drop_from_waistband_{stance_side}"] = float(from_waist is not None)
+        if from_waist is not None:
+            waistband_sides.append(stance_side)
         source = "the waistband's tilt" if from_waist is not None else f"the hip landmarks ({why_not})"
         if drop < drop_warn:
             continue
@@ -131,6 +141,6 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     series = KeySeries(
         name="stance_pelvic_drop", label="Pelvic drop, lifted side", unit="deg",
         values=drop_series, rules=(NAME,), warn_above=drop_warn, fault_above=drop_fault,
-        angle_points=("left_hip", "right_hip"),
+        angle_points=("left_hip", "right_hip"), waistband_sides=tuple(waistband_sides),
     )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])

@@ -23,12 +23,12 @@ DEFAULT_SIZE = (640, 360)
 DEFAULT_FPS = 30.0
 # Cameras at either end of a lying body: view -> (horizontal distance from the body's centre m, height m, vertical
 # fov deg). On the floor only a steep view down the body (a helper standing at the feet, phone at head height)
-# shows the thighs apart from the trunk: from the old 2.6 m / 1.3 m feet camera MediaPipe's knees sat half a torso
-# length off, sliding along the shins (median 53 % torso); from 1.2 m / 2.0 m they are within 2.5-4 % (median; p95
-# 4.5-9) on rendered bridges at 34-55 deg vfov; the farther front camera went from 42 % to 3 % (issue 4 note,
-# 2026-11-23). On a bench the trunk is inclined, so a steep camera makes a hip thrust look like a person standing
-# (MediaPipe and the view detector both read "front, standing"); the lower cameras at the feet read well already.
-# Behind the bench (head end) the old 2.4 m / 2.1 m camera found the person on 85 % of frames, 1.6 m / 2.4 m on 100 %.
+# shows the thighs apart from the trunk: on rendered bridges at 34-55 deg vfov MediaPipe's knees sit within 2.5-4 %
+# of a torso length (median; p95 4.5-9) from 1.2 m / 2.0 m, but half a torso length off, sliding along the shins
+# (median 53 %), from a low 2.6 m / 1.3 m feet camera; the front camera below reads 3 % (42 % from farther away).
+# On a bench the trunk is inclined, so a steep camera makes a hip thrust look like a person standing (MediaPipe and
+# the view detector both read "front, standing"); lower cameras at the feet read well. Behind the bench (head end)
+# a camera at 1.6 m / 2.4 m finds the person on 100 % of frames (2.4 m / 2.1 m: 85 %).
 FLOOR_END_CAMERAS = {"feet": (1.2, 2.0, 44.0), "front": (2.0, 2.8, 36.0), "back": (1.2, 2.0, 44.0)}
 BENCH_END_CAMERAS = {"feet": (2.6, 1.5, 32.0), "front": (3.0, 2.3, 28.0), "back": (1.6, 2.4, 44.0)}
 
@@ -274,7 +274,9 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     truth and drives ``add_noise`` for noisy exact tracks; the rendered body itself has no randomness.
     Returns (video path, truth path).  ValueError (one line, listing valid choices) on bad input.
     """
-    from .render import BENCH, Box, H264Writer, Renderer, body_ellipsoids
+    from formcheck.video import write_h264
+
+    from .render import BENCH, Box, Renderer, body_ellipsoids
 
     out = Path(out)
     if out.suffix.lower() != ".mp4":
@@ -292,9 +294,8 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     # Ctrl-C, SIGTERM or a full disk: the partial files and the folders made for them go; the clip and its truth
     # appear together, each whole.
     with partial_files(tmp, truth_tmp, folders=missing_folders(out.parent), target=out):
-        with H264Writer(tmp, width, height, fps, crf=crf) as w:
-            for i in range(len(m.t)):
-                w.write(rend.render(body_ellipsoids(body, i), boxes))
+        frames = (rend.render(body_ellipsoids(body, i), boxes) for i in range(len(m.t)))
+        write_h264(tmp, frames, fps, crf=crf, preset="slow", bitexact=True)
         truth_tmp.write_text(json.dumps(truth, separators=(",", ":")))
         tmp.replace(out)
         truth_tmp.replace(truth_path)

@@ -1,4 +1,4 @@
-"""Software renderer for the synthetic body, and the H.264 writer (the only synth module that imports cv2/av).
+"""Software renderer for the synthetic body (the only synth module that imports cv2; video.write_h264 encodes it).
 
 Every body part is an ellipsoid (limbs, a continuous three-piece torso, head and face, hair, shoes), ray-cast
 exactly per pixel with a depth buffer (a per-pixel painter's algorithm), Lambert-shaded by a key light and a
@@ -8,7 +8,6 @@ red shorts, skin-coloured limbs, white shoes, dark hair, dark eyes and mouth.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -371,41 +370,3 @@ class Renderer:
         if self.ss > 1:
             img = cv2.resize(img, (cam.width, cam.height), interpolation=cv2.INTER_AREA)
         return img
-
-
-class H264Writer:
-    """Writes RGB frames to an H.264 (libx264, yuv420p) mp4 with PyAV; single-threaded for byte-identical output."""
-
-    def __init__(self, path: Path, width: int, height: int, fps: float, crf: int = 28, preset: str = "slow"):
-        import av
-        from fractions import Fraction
-
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.container = av.open(str(self.path), mode="w", options={"fflags": "+bitexact"})
-        rate = Fraction(fps).limit_denominator(1001)
-        self.stream = self.container.add_stream("libx264", rate=rate)
-        self.stream.width = width
-        self.stream.height = height
-        self.stream.pix_fmt = "yuv420p"
-        self.stream.thread_count = 1
-        self.stream.options = {"crf": str(crf), "preset": preset, "threads": "1", "flags": "+bitexact",
-                               "x264-params": "threads=1:lookahead-threads=1"}
-
-    def write(self, rgb: np.ndarray) -> None:
-        import av
-
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-
-    def close(self) -> None:
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

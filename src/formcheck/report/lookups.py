@@ -1,0 +1,86 @@
+"""What belongs on frame i: look-ups into a finished Analysis (no measuring), shared by the overlay and the key
+frames: the traced back outline near a frame, a value's colour against its series' bands, the findings active at a
+time, the angle series worth drawing.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from formcheck.report.draw import OK_RGB, RGB, SEVERITY_RGB, format_number
+from formcheck.report.words import sorted_findings
+from formcheck.results import Analysis, Finding, KeySeries
+from formcheck.track import PoseTrack
+
+
+def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[int, np.ndarray] | None:
+    """(frame, (K, 3) points) of the traced back outline at `index`, or at the nearest traced frame within hold_s
+    seconds (the outline is only traced on some frames); None when there is none."""
+    dc = track.dorsal_contour
+    if dc is None or not 0 <= index < len(track):
+        return None
+    traced = np.flatnonzero(np.isfinite(dc[:, :, :2]).all(axis=(1, 2)))
+    if traced.size == 0:
+        return None
+    j = int(traced[np.argmin(np.abs(traced - index))])
+    if abs(track.timestamps_s[j] - track.timestamps_s[index]) > hold_s:
+        return None
+    return j, dc[j]
+
+
+def lumbar_text(analysis: Analysis, j: int) -> tuple[str, RGB]:
+    try:
+        s = analysis.series("lumbar_angle")
+    except KeyError:
+        return "", OK_RGB
+    v = float(s.values[j]) if j < len(s.values) else float("nan")
+    return (f"lumbar {format_number(v, 'deg')}" if np.isfinite(v) else ""), (60, 230, 120)
+
+
+def band_colour(series: KeySeries, value: float) -> RGB:
+    """Colour of a value against the series' own thresholds: red in the fault band, yellow in the warning band."""
+    if not np.isfinite(value):
+        return (150, 150, 150)
+    if (series.fault_above is not None and value >= series.fault_above) or (
+        series.fault_below is not None and value <= series.fault_below
+    ):
+        return SEVERITY_RGB["fault"]
+    if (series.warn_above is not None and value >= series.warn_above) or (
+        series.warn_below is not None and value <= series.warn_below
+    ):
+        return SEVERITY_RGB["warning"]
+    return OK_RGB
+
+
+def active_findings(findings: Sequence[Finding], t: float, *, slack_s: float = 0.0) -> list[Finding]:
+    """Findings whose span holds time t (seconds), faults first."""
+    return sorted_findings([f for f in findings if f.start_s - slack_s <= t <= f.end_s + slack_s])
+
+
+def nearest_frame(track: PoseTrack, t: float) -> int:
+    """Index of the track frame nearest to time t (seconds); 0 for an empty track."""
+    if len(track) == 0:
+        return 0
+    return int(np.argmin(np.abs(track.timestamps_s - t)))
+
+
+def finding_time(finding: Finding) -> float:
+    """The finding's worst moment (peak_s), else the middle of its span, in seconds."""
+    return float(finding.peak_s) if finding.peak_s is not None else 0.5 * (finding.start_s + finding.end_s)
+
+
+def finding_text(f: Finding) -> str:
+    side = f"({f.side}) " if f.side else ""
+    return f"{side}{f.cue}"
+
+
+def angle_series(analysis: Analysis, rules: Iterable[str] | None = None, side: str | None = None) -> list[KeySeries]:
+    series = [s for s in analysis.key_series if len(s.angle_points) == 3]
+    if rules is not None:
+        wanted = set(rules)
+        series = [s for s in series if wanted & set(s.rules)]
+    if side:
+        sided = [s for s in series if all(not p.startswith(("left", "right")) or p.startswith(side) for p in s.angle_points)]
+        series = sided or series
+    return series
