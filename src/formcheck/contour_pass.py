@@ -21,7 +21,7 @@ import numpy as np
 from formcheck.contour import contour_points, dorsal_sign
 from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
-from formcheck.track import PoseTrack
+from formcheck.track import DORSAL_POINT_NAMES, PoseTrack
 
 CONTOUR_EXERCISES = ("bridge", "hip_thrust")
 CONTOUR_VIEWS = ("side",)
@@ -113,22 +113,28 @@ def add_dorsal_contour(
         return skipped("could not tell the back from the front of the body")
     wanted = plan_mask_frames(track, report, max_share=max_share) if only is None else sorted(set(only))
     max_offset = max(0, int(round(MAX_FRAME_OFFSET_S * track.fps)))
-    made: dict[int, np.ndarray] = {}
+    points = np.full((len(track), len(DORSAL_POINT_NAMES), 3), np.nan)
+    reasons: dict[int, str] = {}
+    masked: set[int] = set()
+    tried: set[int] = set()
     not_kept = no_person = 0
-    for index in wanted:
+    for index in wanted:  # one mask at a time: a 1080p mask is 8 MB, and long clips plan over a hundred
         kept = frames.nearest(index, max_offset)
         if kept is None:
             not_kept += 1
             continue
         kept_index, rgb = kept
-        if kept_index in made:
+        if kept_index in tried:
             continue
+        tried.add(kept_index)
         mask = masks(rgb, track.landmarks[kept_index])
         if mask is None:
             no_person += 1
-        else:
-            made[kept_index] = mask
-    points, reasons = contour_points(track, made, sign=sign)
+            continue
+        masked.add(kept_index)
+        traced_here, why = contour_points(track, {kept_index: mask}, sign=sign)
+        points[kept_index] = traced_here[kept_index]
+        reasons.update(why)
     traced = int(np.isfinite(points[:, :, 0]).any(axis=1).sum())
     missing = Counter(reasons.values())
     missing.update({"no person in the mask pass": no_person} if no_person else {})
@@ -136,7 +142,7 @@ def add_dorsal_contour(
     info = {
         "status": "traced" if traced else "back outline not found on any sampled frame",
         "dorsal_sign": sign,
-        "frames_masked": len(made),
+        "frames_masked": len(masked),
         "frames_traced": traced,
         "reasons": dict(missing),
     }

@@ -7,8 +7,8 @@ person masks for the back's outline at the tops of reps, and the key frames of t
     picker.finish()
     cache.nearest(index, max_distance=3)                              # (index, rgb) or None
 
-The cache holds at most `capacity` frames, JPEG-compressed (quality 95: a 720p frame ~0.2 MB, ~3.5 ms to encode),
-so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
+The cache holds at most `capacity` frames and `max_bytes`, JPEG-compressed (quality 95: a 720p frame ~0.2 MB, ~3.5 ms
+to encode), so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
 the one closest in time to another kept frame, so what stays is spread evenly).
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ import numpy as np
 from formcheck.track import LANDMARK_INDEX
 from formcheck.video import Frame
 
-DEFAULT_CAPACITY = 160  # 40 s at PERIOD_S: ~30 MB of 720p JPEGs, ~65 MB at 1080p
+DEFAULT_CAPACITY = 160  # frames: 40 s at PERIOD_S
+DEFAULT_MAX_BYTES = 48 << 20  # and at most this much JPEG: ~250 frames of 720p, ~120 of 1080p
 # One frame every PERIOD_S besides the turning points: a key frame then shows a picture at most 0.125 s from the worst
 # moment of a finding (rules' worst moments need not be a top or bottom); 4 JPEGs a second cost ~2% of the pose pass.
 PERIOD_S = 0.25
@@ -43,10 +44,13 @@ class _Entry:
 class FrameCache:
     """At most `capacity` frames (index -> RGB picture), JPEG-compressed, kept by priority (module docstring)."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY, quality: int = JPEG_QUALITY):
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, quality: int = JPEG_QUALITY,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
         self.capacity = capacity
         self.quality = quality
+        self.max_bytes = max_bytes
         self._entries: dict[int, _Entry] = {}
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -57,7 +61,7 @@ class FrameCache:
 
     @property
     def nbytes(self) -> int:
-        return sum(len(e.jpeg) for e in self._entries.values())
+        return self._bytes
 
     def offer(self, frame: Frame, priority: float) -> bool:
         """Keep `frame` if there is room or it outranks the weakest kept frame; True when it is kept."""
@@ -65,11 +69,8 @@ class FrameCache:
         if kept is not None:
             kept.priority = max(kept.priority, priority)
             return True
-        if len(self._entries) >= self.capacity:
-            weakest = self._weakest()
-            if weakest.priority > priority or (weakest.priority == priority and priority > PRIORITY_PERIODIC):
-                return False
-            del self._entries[weakest.index]
+        if len(self._entries) >= self.capacity and not self._make_room(priority):
+            return False
         import cv2
 
         ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(frame.rgb[:, :, ::-1]),
@@ -77,7 +78,22 @@ class FrameCache:
         if not ok:
             return False
         self._entries[frame.index] = _Entry(frame.index, frame.timestamp_s, priority, jpeg.tobytes())
+        self._bytes += len(self._entries[frame.index].jpeg)
+        while self._bytes > self.max_bytes and len(self._entries) > 1:
+            self._evict(self._weakest())
+        return frame.index in self._entries
+
+    def _make_room(self, priority: float) -> bool:
+        """Evict the weakest kept frame for a new one of `priority`; False when the new one is the weaker."""
+        weakest = self._weakest()
+        if weakest.priority > priority or (weakest.priority == priority and priority > PRIORITY_PERIODIC):
+            return False
+        self._evict(weakest)
         return True
+
+    def _evict(self, entry: _Entry) -> None:
+        self._bytes -= len(entry.jpeg)
+        del self._entries[entry.index]
 
     def _weakest(self) -> _Entry:
         lowest = min(e.priority for e in self._entries.values())

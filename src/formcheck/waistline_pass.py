@@ -68,7 +68,8 @@ class WaistlineReader:
         if not (upright and frontal):
             self._lift_run = 0
             return
-        self._recent.append((frame, landmarks, side))
+        if side:  # only frames with a foot up are ever measured later
+            self._recent.append((frame, landmarks, side))
         if self.always:
             self._measure(frame, landmarks)
         elif self._lift_run >= self._min_lift_frames:
