@@ -319,6 +319,16 @@ def test_analyzer_with_a_given_body_reference_starts_at_once():
     assert len([e for e in events if e.kind == "rep_completed"]) == 2
 
 
+def test_analyzer_with_a_short_history_judges_the_same_reps():
+    """Frames older than history_s are forgotten; reps (stream frame indices) are still judged on the right frames."""
+    track = _noisy_bridge()
+    full = [e for e in stream_track(track, "bridge", "side") if e.kind == "rep_completed"]
+    short = [e for e in stream_track(track, "bridge", "side", history_s=3.0) if e.kind == "rep_completed"]
+    assert [e.rep for e in short] == [e.rep for e in full]
+    assert [[(f.rule, f.severity) for f in e.findings] for e in short] == [[(f.rule, f.severity) for f in e.findings]
+                                                                            for e in full]
+
+
 SYNTHETIC_CASES = [
     ("bridge", {"back_butt": 30}, "side"),
     ("bridge", {}, "side"),

@@ -42,7 +42,7 @@ from formcheck.phases import Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
 from formcheck.report.schema import Finding, NotJudged
 from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
-from formcheck.track import NUM_LANDMARKS, PoseTrack
+from formcheck.track import PoseTrack
 
 # Seconds with the person found over which the body reference is measured: its medians (torso length, hip width)
 # need a few dozen frames; on the sample and real clips 2 s gave the same reps and verdicts as the whole clip
@@ -243,6 +243,7 @@ class StreamingAnalyzer:
         self._history = _History()
         self._next_index = 0        # stream index of the next frame pushed
         self._analysed = 0          # stream index of the next frame to feed the segmenters
+        self._filled_to = 0         # stream index up to which the kept track's closed gaps are filled
         self._seen_s = 0.0          # seconds with the person found
         self._reps: RepSegmenter | None = None
         self._rep_sign = 1.0
@@ -282,16 +283,16 @@ class StreamingAnalyzer:
         if np.isfinite(landmarks[:, 0]).any():
             self._seen_s += 1.0 / self.fps
         events: list[Event] = []
-        if self.body is None:
-            if self._seen_s + 1e-9 < self.calibration_s:
-                return events
+        if self.body is None and self._seen_s + 1e-9 >= self.calibration_s:
             self.body = kinematics.measure_body(self._track())
             events.append(Event("calibrated", float(t_s), body=self.body))
-        while self._analysed < self._next_index:
-            events += self._analyse(self._analysed, float(t_s))
-            self._analysed += 1
+        if self.body is not None:
+            while self._analysed < self._next_index:
+                events += self._analyse(self._analysed, float(t_s))
+                self._analysed += 1
         if self.history_s is not None:
             self._history.forget_before(float(t_s) - self.history_s)
+            self._analysed = max(self._analysed, self._history.offset)  # frames forgotten before calibration
         return events
 
     def finish(self) -> list[Event]:
@@ -351,17 +352,27 @@ class StreamingAnalyzer:
 
     # ---- judging -----------------------------------------------------------------------------------------------
     def _judged_track(self) -> PoseTrack:
-        """The track so far for the rules, its short gaps now closed filled as offline (``clean.fill_gaps``: a gap
-        is filled only once the person is seen again, so this reads no frame after now)."""
-        return fill_gaps(self._track())
+        """The track so far for the rules, its short gaps filled as offline (``clean.fill_gaps``) once they have
+        closed, so no frame after now is read. Filled frames are kept: each call fills only the frames since the
+        last one (and one second before them, for a gap that was still open then)."""
+        track = self._track()
+        lo = max(0, self._filled_to - self._history.offset - int(np.ceil(self.fps)))
+        tail = fill_gaps(track[lo:])
+        h = self._history
+        for row in range(lo, len(track)):
+            h.landmarks[row] = tail.landmarks[row - lo]
+            h.world[row] = tail.world_landmarks[row - lo]
+        self._filled_to = h.offset + len(track)
+        return track.with_arrays(landmarks=np.concatenate([track.landmarks[:lo], tail.landmarks]),
+                                 world_landmarks=np.concatenate([track.world_landmarks[:lo], tail.world_landmarks]))
 
-    def _judge(self, track: PoseTrack | None = None, **phases) -> tuple[tuple[Finding, ...], tuple[NotJudged, ...]]:
-        findings, not_judged = judge_phase(track if track is not None else self._judged_track(), self.exercise,
-                                           self.view, self.th, body=self.body, **phases)
+    def _judge(self, track: PoseTrack, **phases) -> tuple[tuple[Finding, ...], tuple[NotJudged, ...]]:
+        findings, not_judged = judge_phase(track, self.exercise, self.view, self.th, body=self.body, **phases)
         return tuple(findings), tuple(not_judged)
 
     def _rep_event(self, rep: Rep, now_s: float) -> Event:
-        findings, not_judged = self._judge(reps=[_shift_rep(rep, self._history.offset)])
+        local = _shift_rep(rep, self._history.offset)
+        findings, not_judged = self._judge(self._judged_track(), reps=[local])
         return Event("rep_completed", now_s, rep=rep, findings=findings, not_judged=not_judged)
 
     def _hold_event(self, hold: Hold, now_s: float) -> Event:
@@ -383,5 +394,5 @@ class StreamingAnalyzer:
             stances={s: [_shift_span(x, offset) for x in v] for s, v in gait.stances.items()},
             strides={s: [_shift_span(x, offset) for x in v] for s, v in gait.strides.items()},
         )
-        findings, not_judged = self._judge(gait=local)
+        findings, not_judged = self._judge(self._judged_track(), gait=local)
         return Event("stride_completed", now_s, stride=stride, findings=findings, not_judged=not_judged)
