@@ -113,7 +113,7 @@ def stream_track(raw: PoseTrack, exercise: str, view: str, **kwargs) -> list:
     from formcheck.streaming import StreamingAnalyzer
 
     analyzer = StreamingAnalyzer(exercise, view, frame_width=raw.frame_width, frame_height=raw.frame_height,
-                                 fps=raw.fps, **kwargs)
+                                 fps=raw.fps, model_name=raw.model_name, **kwargs)
     events = []
     for image, world, t in zip(raw.landmarks, raw.world_landmarks, raw.timestamps_s):
         events += analyzer.push(image, world, float(t))
@@ -348,6 +348,31 @@ def test_streaming_agrees_with_offline_on_noisy_synthetic_tracks(motion, faults,
     assert_agrees(result)
 
 
+def running_verdicts_agree(raw: PoseTrack, exercise: str, view: str, kind: str) -> tuple[set, set]:
+    """(offline, streaming) {(rule, side, severity, unit)}: analyze_track's findings, and those of the last
+    event of `kind` (stride_completed, stance_ended), whose rules read every stride or stance so far."""
+    from formcheck.analysis import analyze_track
+
+    report = analyze_track(clean(raw), exercise=exercise, view=view).report
+    events = [e for e in stream_track(raw, exercise, view) if e.kind == kind]
+    assert events
+    verdict = lambda findings: {(f.rule, f.side, f.severity, f.unit) for f in findings}  # noqa: E731
+    return verdict(report.findings), verdict(events[-1].findings)
+
+
+@pytest.mark.parametrize("motion, faults", [
+    ("walk", {"pelvic_drop": 8}), ("walk", {}), ("single_leg_stance", {"pelvic_drop": 8}), ("single_leg_stance", {}),
+])
+def test_running_verdict_on_strides_and_stances_ends_at_the_offline_one(motion, faults):
+    from formcheck.synth import exact_track
+
+    raw = exact_track(motion, faults, view="front", seconds=8.0, noise=True)
+    kind = "stride_completed" if motion == "walk" else "stance_ended"
+    offline, online = running_verdicts_agree(raw, motion, "front", kind)
+    assert online == offline
+    assert bool(offline) == bool(faults)
+
+
 # ---- real pose tracks: the bundled clips and real ones (MediaPipe on video: slow) ---------------------------------
 # Measured with these tests (and `python tests/test_streaming.py`, which prints the table) on the 5 bundled rep clips,
 # the 6 noisy synthetic tracks above and the 2 real clips: 36 reps, the same count on every clip, the same worst
@@ -418,6 +443,15 @@ def test_streaming_finds_the_offline_heel_strikes_and_the_sway(name):
         report = analyze_track(cleaned, exercise="walk", view="front").report
         last = [e for e in events if e.kind == "stride_completed"][-1]
         assert {(f.side, f.severity) for f in last.findings} == {(f.side, f.severity) for f in report.findings}
+
+
+@pytest.mark.slow
+def test_streaming_single_leg_stance_on_the_bundled_clip_ends_at_the_offline_verdict():
+    from conftest import SAMPLE_VIDEOS
+
+    raw = _extract(SAMPLE_VIDEOS / "single_leg_stance_front_left_drop.mp4")
+    offline, online = running_verdicts_agree(raw, "single_leg_stance", "front", "stance_ended")
+    assert online == offline and ("stance_asymmetry", "left", "fault", "deg pelvic drop") in online
 
 
 if __name__ == "__main__":  # print the agreement table for tracks (.npz, raw) or videos given on the command line

@@ -15,8 +15,10 @@ The same steps as the offline ``analysis.analyze_track``, each in its causal for
 * phases: ``phases.RepSegmenter`` / ``HoldSegmenter`` on the signals and with the parameters of
   ``analysis.find_phases``, and per-foot swing segmenters for walking as ``phases.find_strides``;
 * rules: the registered rules (``rules.run_rules``) on the track so far (short gaps that have closed filled, as
-  offline) with that one rep or hold as the only phase (``judge_phase``); for walking, with the strides so far (hip_sway's verdict is a median over steps). Rules that read whole-clip statistics (landmark jitter, usual segment lengths)
-  read them over the track so far (at most ``history_s``).
+  offline) with that one rep or hold as the only phase (``judge_phase``); for walking with the strides so far
+  (hip_sway's verdict is a median over steps), for single-leg stances with the stances so far (stance_asymmetry
+  compares the sides). Rules that read whole-clip statistics (landmark jitter, usual segment lengths) read them
+  over the track so far (at most ``history_s``).
 
 The view and the exercise are given: detecting them needs the whole clip.
 """
@@ -41,6 +43,7 @@ from formcheck.kinematics import BodyReference
 from formcheck.phases import Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
 from formcheck.report.schema import Finding, NotJudged
 from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
+from formcheck.rules.stance_asymmetry import LIFTED_FOOT_TORSO, MIN_STANCE_S
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 
@@ -70,8 +73,9 @@ class Event:
     """Something that finished at time ``t_s`` (seconds, the timestamp of the frame that revealed it).
 
     kind: "calibrated" (``body`` measured), "rep_completed" (``rep``), "hold_ended" (``hold``),
-    "stride_completed" (``stride``: heel strike to the next heel strike of the same foot). ``findings`` and
-    ``not_judged`` are the rules' verdicts on that rep or hold alone; for a stride, on the walk so far.
+    "stride_completed" (``stride``: heel strike to the next heel strike of the same foot), "stance_ended"
+    (``stride``: a single-leg stance, side = the standing leg). ``findings`` and ``not_judged`` are the rules'
+    verdicts on that rep or hold alone; for a stride or a stance, on the walk or the stances so far.
     """
 
     kind: str
@@ -185,6 +189,38 @@ class _Strides:
         return gait
 
 
+class _Stances:
+    """Single-leg stances as the stance_asymmetry rule finds them, one frame at a time: one ankle more than
+    LIFTED_FOOT_TORSO torso lengths above the other for at least MIN_STANCE_S seconds. A stance ends when the
+    foot comes down (or the other one goes up)."""
+
+    def __init__(self, body: BodyReference) -> None:
+        self.torso_px = body.torso_length_px
+        self._side: str | None = None   # the standing side of the run in progress
+        self._start: tuple[int, float] | None = None
+        self._last: tuple[int, float] | None = None
+
+    def push(self, index: int, t_s: float, frame: PoseTrack) -> list[Span]:
+        lift = (frame.xy_px("right_ankle")[0, 1] - frame.xy_px("left_ankle")[0, 1]) / self.torso_px
+        if not np.isfinite(lift):
+            return []  # an ankle unseen for a frame: the stance goes on (offline, short gaps are filled first)
+        side = "right" if lift > LIFTED_FOOT_TORSO else "left" if lift < -LIFTED_FOOT_TORSO else None
+        done = self.finish() if side != self._side else []
+        if side is not None and side != self._side:
+            self._start = (index, t_s)
+        self._side = side
+        self._last = (index, t_s)
+        return done
+
+    def finish(self) -> list[Span]:
+        """The stance in progress, if it lasted MIN_STANCE_S (ended at the last frame pushed)."""
+        if self._side is None or self._start is None or self._last is None:
+            return []
+        (a, ta), (b, tb) = self._start, self._last
+        side, self._side = self._side, None
+        return [Span(side, ta, tb, a, b + 1)] if tb - ta + 1e-9 >= MIN_STANCE_S else []
+
+
 @dataclass
 class _History:
     """The cleaned frames so far (at most history_s seconds), for judging: stream frame index = offset + row."""
@@ -219,6 +255,8 @@ class StreamingAnalyzer:
     fps : the nominal frame rate (1/s), used for window lengths until the timestamps show the real one.
     history_s : seconds of cleaned track kept for judging (None: all).
     cleaner : the causal cleaning chain (default: ``CausalCleaner`` with STREAM_MIN_CUTOFF_HZ and STREAM_BETA).
+    model_name : what made the landmarks, as ``PoseTrack.model_name``: rules correct MediaPipe's measured landmark
+        gains and offsets unless it is ``track.EXACT_PROJECTION_MODEL`` (a synthetic body's exact projection).
 
     ``push(image_landmarks (33, 4), world_landmarks (33, 3), t_s) -> list[Event]``: one frame (NaN rows when
     nobody was found) at strictly increasing ``t_s`` seconds. ``finish() -> list[Event]``: the end of the stream.
@@ -227,7 +265,7 @@ class StreamingAnalyzer:
     def __init__(self, exercise: str, view: str, thresholds: Thresholds | None = None, body_ref: BodyReference | None = None,
                  *, frame_width: int, frame_height: int, fps: float = 30.0,
                  calibration_s: float = CALIBRATION_S, history_s: float | None = HISTORY_S,
-                 cleaner: CausalCleaner | None = None) -> None:
+                 cleaner: CausalCleaner | None = None, model_name: str = "") -> None:
         if exercise not in EXERCISES:
             raise ValueError(f"unknown exercise {exercise!r}; valid: {', '.join(EXERCISES)}")
         if view not in VIEWS:
@@ -239,6 +277,7 @@ class StreamingAnalyzer:
         self.frame_size = (int(frame_width), int(frame_height))
         self.calibration_s = float(calibration_s)
         self.history_s = history_s
+        self.model_name = model_name
         self._cleaner = cleaner or CausalCleaner(min_cutoff_hz=STREAM_MIN_CUTOFF_HZ, beta=STREAM_BETA)
         self._history = _History()
         self._next_index = 0        # stream index of the next frame pushed
@@ -250,6 +289,7 @@ class StreamingAnalyzer:
         self._holds: HoldSegmenter | None = None
         self._hold_signal = ""
         self._strides: _Strides | None = None
+        self._stances: _Stances | None = None
         self._make_segmenters()
 
     # ---- phases for the exercise, as analysis.find_phases ------------------------------------------------------
@@ -313,6 +353,8 @@ class StreamingAnalyzer:
             events += [self._hold_event(hold, t_end) for hold in self._holds.finish()]
         if self._strides is not None:
             events += [self._stride_event(span, t_end) for span in self._strides.finish()]
+        if self._stances is not None:
+            events += [self._stance_event(span, t_end) for span in self._stances.finish()]
         return events
 
     def _track(self) -> PoseTrack:
@@ -320,6 +362,7 @@ class StreamingAnalyzer:
         return PoseTrack(
             landmarks=np.stack(h.landmarks), world_landmarks=np.stack(h.world), timestamps_s=np.asarray(h.times),
             fps=self.fps, frame_width=self.frame_size[0], frame_height=self.frame_size[1], source="stream",
+            model_name=self.model_name,
         )
 
     def _frame(self, index: int) -> PoseTrack:
@@ -336,6 +379,10 @@ class StreamingAnalyzer:
         frame = self._frame(index)
         t_s = float(frame.timestamps_s[0])
         events: list[Event] = []
+        if self.exercise == "single_leg_stance":
+            if self._stances is None:
+                self._stances = _Stances(self.body)
+            return [self._stance_event(span, now_s) for span in self._stances.push(index, t_s, frame)]
         if self._reps is None and self._strides is None:
             return events
         if self._strides is not None:
@@ -396,3 +443,9 @@ class StreamingAnalyzer:
         )
         findings, not_judged = self._judge(self._judged_track(), gait=local)
         return Event("stride_completed", now_s, stride=stride, findings=findings, not_judged=not_judged)
+
+    def _stance_event(self, stance: Span, now_s: float) -> Event:
+        """A single-leg stance is judged with the stances so far: stance_asymmetry finds them in the track itself
+        and compares the two sides."""
+        findings, not_judged = self._judge(self._judged_track())
+        return Event("stance_ended", now_s, stride=stance, findings=findings, not_judged=not_judged)
