@@ -101,7 +101,7 @@ def test_hold_segmenter_with_the_top_so_far_finds_a_plain_hold():
 
 
 # ---- whole tracks, frame by frame, against analyze_track ---------------------------------------------------------
-# Tolerances (measured on the 7 rep clips, bundled and real, 24 reps: see test_streaming_agrees_on_real_and_sample_clips):
+# Tolerances; the agreement measured against them is stated above the slow tests below.
 PEAK_TOLERANCE_S = 0.25       # streaming peak vs offline peak (One Euro lag: median +0.03-0.07 s)...
 FLAT_TOP_SHARE = 0.10         # ...or, on a flat top (a pause at the top), the same top: the offline signal at the
 #                               streaming peak within this share of the rep's height of the offline peak value

@@ -381,8 +381,9 @@ def knee_flexion_foreshortening(track: PoseTrack, side: Side, body: BodyReferenc
 
     A thigh tipped toward the camera by a shows at cos(a) of its full image length, a shank tipped by b at cos(b);
     knee flexion is about a + b. Full lengths = each segment's 90th-percentile image length in the track (a clip
-    that starts or rests standing), or ``body.full_segment_px`` when a body reference is given. 2D, pixels: MediaPipe's world landmarks flatten a knee bend seen from the front
-    (by ~20 deg at 40-80 deg of flexion on the rendered squats), this does less. Meaningless in a side view.
+    that starts or rests standing), or ``body.full_segment_px`` when a body reference is given. 2D, pixels:
+    MediaPipe's world landmarks flatten a knee bend seen from the front (by ~20 deg at 40-80 deg of flexion on the
+    rendered squats), this does less. Meaningless in a side view.
     """
     _check_side(side)
     total = np.zeros(len(track))
