@@ -469,3 +469,21 @@ if __name__ == "__main__":  # print the agreement table for tracks (.npz, raw) o
             print(f"  start {row['start']:+.2f} s  peak {row['peak']:+.2f} s (same top: {row['same_top']})  "
                   f"end {row['end']:+.2f} s  returned {row['latency']:.2f} s after its end  "
                   f"verdicts {'same' if row['online'] == row['offline'] else 'DIFFER'}: {row['online']}")
+
+
+def test_streaming_imports_neither_cv2_nor_mediapipe():
+    import subprocess
+    import sys
+
+    code = "import sys, formcheck.streaming; print(sorted({'cv2', 'mediapipe'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_segmenters_reject_parameters_out_of_range():
+    with pytest.raises(ValueError, match="base_fraction"):
+        RepSegmenter(min_prominence=0.1, base_fraction=1.0)
+    with pytest.raises(ValueError, match="min_prominence"):
+        RepSegmenter(min_prominence=0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        HoldSegmenter(tolerance=-1.0)
