@@ -36,6 +36,7 @@ __all__ = [
     "butterworth",
     "OneEuroFilter",
     "one_euro",
+    "CausalCleaner",
     "clean",
     "DEFAULT_MIN_VISIBILITY",
     "DEFAULT_MAX_GAP_S",
@@ -211,6 +212,46 @@ def fill_gaps(track: PoseTrack, *, max_gap_s: float = DEFAULT_MAX_GAP_S) -> Pose
 # ---- repair_swaps ---------------------------------------------------------------------------
 
 
+class _SwapDecider:
+    """Frame-by-frame left/right labelling decision for one landmark group (see ``_swap_states``).
+
+    ``step(t_s, raw, mirrored)`` takes one frame's key positions as labelled and as mirrored ((K, 2), all
+    finite) and returns True when the frame's labels must be mirrored. Compared with the position predicted
+    from the two previous corrected frames (constant velocity; one frame: constant position); a gap longer
+    than ``max_gap_s`` starts a new stretch whose first frame's labelling is taken as correct.
+    """
+
+    def __init__(self, *, ratio: float, min_jump: float, max_gap_s: float) -> None:
+        self.ratio = ratio
+        self.min_jump = min_jump
+        self.max_gap_s = max_gap_s
+        self.flipped = False
+        self.stretch = 0
+        self._hist: list[tuple[float, np.ndarray]] = []  # (time, corrected key positions), last two
+
+    def step(self, t_s: float, raw: np.ndarray, mirrored: np.ndarray) -> bool:
+        hist = self._hist
+        if hist and t_s - hist[-1][0] > self.max_gap_s:
+            self.stretch += 1
+            self.flipped = False
+            hist = []
+        if hist:
+            t1, p1 = hist[-1]
+            pred = p1
+            if len(hist) == 2:
+                t0, p0 = hist[0]
+                pred = p1 + (p1 - p0) * (t_s - t1) / (t1 - t0)
+            same = mirrored if self.flipped else raw
+            other = raw if self.flipped else mirrored
+            cost_same = float(np.linalg.norm(same - pred, axis=1).mean())
+            cost_other = float(np.linalg.norm(other - pred, axis=1).mean())
+            if cost_other < self.ratio * cost_same and cost_same - cost_other > self.min_jump:
+                self.flipped = not self.flipped
+        corrected = mirrored if self.flipped else raw
+        self._hist = (hist + [(float(t_s), corrected)])[-2:]
+        return self.flipped
+
+
 def _swap_states(xy: np.ndarray, t: np.ndarray, key: np.ndarray, *, ratio: float, min_jump: float,
                  max_gap_s: float, causal: bool) -> np.ndarray:
     """(T,) bool: frames whose `key` group must be mirrored to be continuous with the track.
@@ -230,34 +271,14 @@ def _swap_states(xy: np.ndarray, t: np.ndarray, key: np.ndarray, *, ratio: float
         return flags
     raw_all = xy[:, key]
     mir_all = xy[:, MIRROR_INDEX[key]]
+    decider = _SwapDecider(ratio=ratio, min_jump=min_jump, max_gap_s=max_gap_s)
     state = np.zeros(len(valid), dtype=bool)   # mirrored relative to the stretch's first frame
     segment = np.zeros(len(valid), dtype=int)
-    seg = 0
-    flipped = False
-    hist: list[tuple[float, np.ndarray]] = []  # (time, corrected key positions), last two
     for j, i in enumerate(valid):
-        if hist and t[i] - hist[-1][0] > max_gap_s:
-            seg += 1
-            flipped = False
-            hist = []
-        if hist:
-            t1, p1 = hist[-1]
-            pred = p1
-            if len(hist) == 2:
-                t0, p0 = hist[0]
-                pred = p1 + (p1 - p0) * (t[i] - t1) / (t1 - t0)
-            same = mir_all[i] if flipped else raw_all[i]
-            other = raw_all[i] if flipped else mir_all[i]
-            cost_same = float(np.linalg.norm(same - pred, axis=1).mean())
-            cost_other = float(np.linalg.norm(other - pred, axis=1).mean())
-            if cost_other < ratio * cost_same and cost_same - cost_other > min_jump:
-                flipped = not flipped
-        corrected = mir_all[i] if flipped else raw_all[i]
-        hist = (hist + [(float(t[i]), corrected)])[-2:]
-        state[j] = flipped
-        segment[j] = seg
+        state[j] = decider.step(float(t[i]), raw_all[i], mir_all[i])
+        segment[j] = decider.stretch
     wrong = np.zeros(len(valid), dtype=bool)
-    for s in range(seg + 1):
+    for s in range(decider.stretch + 1):
         members = segment == s
         share = state[members].mean()
         reference = state[members][0] if (causal or share == 0.5) else share > 0.5
@@ -537,6 +558,89 @@ def one_euro(track: PoseTrack, *, min_cutoff_hz: float = DEFAULT_MIN_CUTOFF_HZ, 
         lm[i, :, :3] = f_img(float(t), lm[i, :, :3])
         wl[i] = f_world(float(t), wl[i])
     return _record(track, lm, wl, "one_euro", params)
+
+
+# ---- causal, frame by frame ----------------------------------------------------------------
+
+_SHOULDER_IDX = [LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]]
+_HIP_IDX = [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]
+# Without a given torso length, the swap guard's scale is the median torso of the first frames; it only has to
+# be the right order of magnitude (min_jump_torso = 0.1 of it), and a few seconds of frames give that.
+TORSO_SCALE_SETTLES_S = 5.0
+
+
+class CausalCleaner:
+    """The causal cleaning chain, one frame at a time: gate_visibility -> repair_swaps(causal=True) -> One Euro.
+
+    ``push(t_s, landmarks, world_landmarks)`` takes one frame, image landmarks (33, 4) (x, y normalised, z,
+    visibility; NaN rows when nobody was found) and world landmarks (33, 3) metres, at strictly increasing
+    ``t_s`` seconds, and returns that frame cleaned, (33, 4) and (33, 3), using only frames pushed so far.
+    Visibility passes through untouched, as in ``clean``.
+
+    torso_length : normalised image units (mid-shoulder to mid-hip, as ``repair_swaps`` measures it), or None
+        The scale of the swap guard (``min_jump_torso`` x it). Given the whole track's median, the output equals
+        ``clean(track, offline=False)`` with the same parameters frame for frame. None: the median over the
+        first ``TORSO_SCALE_SETTLES_S`` seconds of frames with shoulders and hips (running until then).
+    Other parameters: as ``gate_visibility``, ``repair_swaps`` and ``OneEuroFilter`` (units there).
+    """
+
+    def __init__(self, *, torso_length: float | None = None,
+                 min_visibility: float = DEFAULT_MIN_VISIBILITY,
+                 ratio: float = 0.5, min_jump_torso: float = 0.1, max_gap_s: float = 0.5,
+                 min_cutoff_hz: float = DEFAULT_MIN_CUTOFF_HZ, beta: float = DEFAULT_BETA,
+                 d_cutoff_hz: float = DEFAULT_D_CUTOFF_HZ,
+                 reset_after_s: float = DEFAULT_ONE_EURO_RESET_S) -> None:
+        if not 0.0 <= min_visibility <= 1.0:
+            raise ValueError(f"min_visibility must be in [0, 1], got {min_visibility}")
+        if not 0.0 < ratio < 1.0:
+            raise ValueError(f"ratio must be in (0, 1), got {ratio}")
+        self.min_visibility = float(min_visibility)
+        self.min_jump_torso = float(min_jump_torso)
+        self._torso_given = torso_length
+        self._torso_seen: list[float] = []
+        self._first_t: float | None = None
+        self._deciders = [
+            (_SwapDecider(ratio=ratio, min_jump=0.0, max_gap_s=max_gap_s), key, idx)
+            for key, idx in ((_UPPER_KEY, _UPPER_IDX), (_LEGS_KEY, _LEGS_IDX))
+        ]
+        euro = dict(min_cutoff_hz=min_cutoff_hz, beta=beta, d_cutoff_hz=d_cutoff_hz, reset_after_s=reset_after_s)
+        self._euro_image = OneEuroFilter(**euro)
+        self._euro_world = OneEuroFilter(**euro)
+
+    def _torso_scale(self, t_s: float, xy: np.ndarray) -> float:
+        """Normalised image units: the given torso length, else the running median of the first seconds."""
+        if self._torso_given is not None:
+            return float(self._torso_given)
+        if self._first_t is None:
+            self._first_t = t_s
+        torso = float(np.linalg.norm(xy[_SHOULDER_IDX].mean(axis=0) - xy[_HIP_IDX].mean(axis=0)))
+        if np.isfinite(torso) and t_s - self._first_t <= TORSO_SCALE_SETTLES_S:
+            self._torso_seen.append(torso)
+        return float(np.median(self._torso_seen)) if self._torso_seen else 0.0
+
+    def push(self, t_s: float, landmarks: np.ndarray, world_landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lm = np.array(landmarks, dtype=np.float64)
+        wl = np.array(world_landmarks, dtype=np.float64)
+        if lm.shape != (NUM_LANDMARKS, 4) or wl.shape != (NUM_LANDMARKS, 3):
+            raise ValueError(f"one frame is (33, 4) image and (33, 3) world landmarks, got {lm.shape} and {wl.shape}")
+        low = lm[:, 3] < self.min_visibility
+        lm[low, :3] = np.nan
+        wl[low] = np.nan
+        xy = lm[:, :2]
+        min_jump = self.min_jump_torso * self._torso_scale(float(t_s), xy)
+        out_lm, out_wl = lm.copy(), wl.copy()
+        for decider, key, idx in self._deciders:
+            if not np.isfinite(xy[key]).all():
+                flipped = decider.flipped  # frames without the key landmarks keep the last decision
+            else:
+                decider.min_jump = min_jump
+                flipped = decider.step(float(t_s), xy[key], xy[MIRROR_INDEX[key]])
+            if flipped:
+                out_lm[idx] = lm[MIRROR_INDEX[idx]]
+                out_wl[idx] = wl[MIRROR_INDEX[idx]]
+        out_lm[:, :3] = self._euro_image(float(t_s), out_lm[:, :3])
+        out_wl = self._euro_world(float(t_s), out_wl)
+        return out_lm, out_wl
 
 
 # ---- the default chain ----------------------------------------------------------------------

@@ -16,7 +16,9 @@ Conventions used throughout (each function's docstring repeats the ones it uses)
   flips the sign of obliquity, displacement and lean.
 
 The registry ``SERIES`` maps each series name to ``SeriesDef(func, unit, description)``; ``compute``
-evaluates them into a frozen ``Kinematics``.
+evaluates them into a frozen ``Kinematics``. Normalisers and reference levels (torso length, hip width,
+facing, near side, resting hip position) come from a ``BodyReference``: by default measured over the whole
+track (``measure_body``); a live analysis measures it over its first seconds and passes it in.
 """
 from __future__ import annotations
 
@@ -218,6 +220,84 @@ def near_side(track: PoseTrack, *, min_visibility_gap: float = 0.05) -> Side:
     return "left"
 
 
+_SEGMENTS = {"thigh": ("hip", "knee"), "shank": ("knee", "ankle")}
+
+
+def segment_length_series_px(track: PoseTrack, side: Side, segment: str) -> np.ndarray:
+    """(T,) pixels: image length of one leg segment ("thigh": hip-knee, "shank": knee-ankle), NaN where unseen."""
+    _check_side(side)
+    a, b = _SEGMENTS[segment]
+    return np.linalg.norm(_px(track, f"{side}_{a}") - _px(track, f"{side}_{b}"), axis=-1)
+
+
+def _full_segment_length_px(track: PoseTrack, side: Side, segment: str) -> float:
+    """Pixels: a segment's usual full image length, the 90th percentile over the track (NaN if never seen)."""
+    length = segment_length_series_px(track, side, segment)
+    return float(np.nanpercentile(length, 90)) if np.isfinite(length).any() else float("nan")
+
+
+@dataclass(frozen=True)
+class BodyReference:
+    """The person's size, facing and place in the image, measured once and held fixed: the normalisers and
+    reference levels that the series below would otherwise take as medians over the whole track.
+
+    Offline (``measure_body`` on the whole track, what ``compute`` does by default) every series comes out as
+    before. A live analysis measures it over a calibration window (``measure_body(track, first_s=...)``) and
+    passes it to ``compute``, so each frame's values depend only on that window and the frame itself.
+
+    torso_length_px   pixels: median mid-shoulder to mid-hip image distance ("torso lengths" divide by it)
+    hip_width_px      pixels: median left-hip to right-hip image distance ("hip widths")
+    left_sign         +1 when the person's left hip is usually at larger image x (facing the camera), -1 when at
+                      smaller x (back to the camera), NaN when unknown
+    near_side         'left' | 'right': the side nearer the camera (``near_side``)
+    mid_hip_px        (x, y) pixels: median mid-hip position, the zero of ``hip_rise`` and ``pelvic_displacement``
+    full_segment_px   pixels: each leg segment's usual full image length, keys "left_thigh", "right_shank", ...
+                      (90th percentile; ``knee_flexion_foreshortening``)
+    start_s, end_s    seconds: the span it was measured over (end: the last frame's timestamp)
+    frames_seen       frames with the person found in that span
+    """
+
+    torso_length_px: float
+    hip_width_px: float
+    left_sign: float
+    near_side: Side
+    mid_hip_px: tuple[float, float]
+    full_segment_px: Mapping[str, float]
+    start_s: float = float("nan")
+    end_s: float = float("nan")
+    frames_seen: int = 0
+
+
+def calibration_frames(track: PoseTrack, first_s: float) -> slice:
+    """Frames from the start through the one where the person has been found for ``first_s`` seconds in total
+    (detected frames x the frame period; frames without the person do not count). The whole track when it never
+    gets there. ``first_s`` in seconds, > 0."""
+    if not first_s > 0:
+        raise ValueError(f"first_s must be > 0 seconds, got {first_s}")
+    seen_s = np.cumsum(track.detected) / track.fps
+    enough = np.flatnonzero(seen_s >= first_s - 1e-9)
+    return slice(0, int(enough[0]) + 1 if enough.size else len(track))
+
+
+def measure_body(track: PoseTrack, *, first_s: float | None = None) -> BodyReference:
+    """The ``BodyReference`` of ``track``: over the whole track (``first_s=None``, the offline default), or over
+    its calibration window, the frames up to ``first_s`` seconds with the person found (``calibration_frames``)."""
+    window = track if first_s is None else track[calibration_frames(track, first_s)]
+    mid = mid_hip_px(window)
+    t = window.timestamps_s
+    return BodyReference(
+        torso_length_px=torso_length_px(window),
+        hip_width_px=hip_width_px(window),
+        left_sign=_person_left_sign(window),
+        near_side=near_side(window),
+        mid_hip_px=(float(_nanmedian(mid[:, 0])), float(_nanmedian(mid[:, 1]))),
+        full_segment_px={f"{s}_{g}": _full_segment_length_px(window, s, g) for s in SIDES for g in _SEGMENTS},
+        start_s=float(t[0]) if len(t) else float("nan"),
+        end_s=float(t[-1]) if len(t) else float("nan"),
+        frames_seen=int(window.detected.sum()),
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # sagittal (side view) measures
 # --------------------------------------------------------------------------------------------------
@@ -239,13 +319,14 @@ def hip_height_px(track: PoseTrack, side: Side) -> np.ndarray:
     )
 
 
-def hip_height(track: PoseTrack, side: Side) -> np.ndarray:
+def hip_height(track: PoseTrack, side: Side, body: BodyReference | None = None) -> np.ndarray:
     """(T,) torso lengths, signed: hip distance from the shoulder-knee line, + = above (image up).
 
-    ``hip_height_px`` divided by ``torso_length_px`` (track median). 0 = hip on the line (straight
-    bridge); > 0 = hips pushed past the line (in a supine bridge: arching). Typical range -1.5..0.5.
+    ``hip_height_px`` divided by the torso length (``body``'s, else the track median). 0 = hip on the line
+    (straight bridge); > 0 = hips pushed past the line (in a supine bridge: arching). Typical range -1.5..0.5.
     """
-    return hip_height_px(track, side) / torso_length_px(track)
+    torso = body.torso_length_px if body is not None else torso_length_px(track)
+    return hip_height_px(track, side) / torso
 
 
 def trunk_thigh_signed(track: PoseTrack, side: Side) -> np.ndarray:
@@ -296,19 +377,21 @@ def knee_flexion_3d(track: PoseTrack, side: Side) -> np.ndarray:
     return 180.0 - angle_3d(track.world(f"{side}_hip"), track.world(f"{side}_knee"), track.world(f"{side}_ankle"))
 
 
-def knee_flexion_foreshortening(track: PoseTrack, side: Side) -> np.ndarray:
+def knee_flexion_foreshortening(track: PoseTrack, side: Side, body: BodyReference | None = None) -> np.ndarray:
     """(T,) deg, >= 0: knee flexion seen face-on (front or back view), from how much the thigh and shank shrink.
 
     A thigh tipped toward the camera by a shows at cos(a) of its full image length, a shank tipped by b at cos(b);
     knee flexion is about a + b. Full lengths = each segment's 90th-percentile image length in the track (a clip
-    that starts or rests standing). 2D, pixels: MediaPipe's world landmarks flatten a knee bend seen from the front
-    (by ~20 deg at 40-80 deg of flexion on the rendered squats), this does less. Meaningless in a side view.
+    that starts or rests standing), or ``body.full_segment_px`` when a body reference is given. 2D, pixels:
+    MediaPipe's world landmarks flatten a knee bend seen from the front (by ~20 deg at 40-80 deg of flexion on the
+    rendered squats), this does less. Meaningless in a side view.
     """
     _check_side(side)
     total = np.zeros(len(track))
-    for a, b in ((f"{side}_hip", f"{side}_knee"), (f"{side}_knee", f"{side}_ankle")):
-        length = np.linalg.norm(_px(track, a) - _px(track, b), axis=-1)
-        full = np.nanpercentile(length, 90) if np.isfinite(length).any() else np.nan
+    for segment in _SEGMENTS:
+        length = segment_length_series_px(track, side, segment)
+        full = body.full_segment_px[f"{side}_{segment}"] if body is not None else _full_segment_length_px(
+            track, side, segment)
         total = total + np.degrees(np.arccos(np.clip(length / full, 0.0, 1.0)))
     return total
 
@@ -328,13 +411,16 @@ def trunk_elevation_world(track: PoseTrack) -> np.ndarray:
     return np.where((horiz > 0) | (up != 0), ang, np.nan)
 
 
-def hip_rise(track: PoseTrack) -> np.ndarray:
+def hip_rise(track: PoseTrack, body: BodyReference | None = None) -> np.ndarray:
     """(T,) torso lengths, signed: mid-hip height in the image relative to its track median, + = higher.
 
-    -(y_midhip - median y_midhip) / torso_length_px. A view-independent rep signal (bridge lift, squat
-    descent shows as negative). 2D, pixels.
+    -(y_midhip - median y_midhip) / torso_length_px; with a body reference, its ``mid_hip_px`` y and torso
+    length instead of the track's. A view-independent rep signal (bridge lift, squat descent shows as
+    negative). 2D, pixels.
     """
     y = mid_hip_px(track)[:, 1]
+    if body is not None:
+        return -(y - body.mid_hip_px[1]) / body.torso_length_px
     return -(y - _nanmedian(y)) / torso_length_px(track)
 
 
@@ -388,15 +474,19 @@ def pelvic_obliquity(track: PoseTrack) -> np.ndarray:
     return np.where((dx > 0) | (dy != 0), ang, np.nan)
 
 
-def pelvic_displacement(track: PoseTrack, *, window_s: float | None = None) -> np.ndarray:
+def pelvic_displacement(track: PoseTrack, *, window_s: float | None = None,
+                        body: BodyReference | None = None) -> np.ndarray:
     """(T,) hip widths, signed: lateral (image x) position of the mid-hip relative to a reference.
 
     Reference = the track median of mid-hip x (``window_s=None``) or a centred running median (signal_filters) over
     ``window_s`` seconds (removes walking across the frame). + = displaced toward the person's LEFT
     (direction taken from the track's usual left/right hip order, so front and back views agree).
-    Divided by ``hip_width_px`` (track median). 2D, pixels; front/back views.
+    Divided by ``hip_width_px`` (track median). With a body reference (and ``window_s=None``) its mid-hip x,
+    facing and hip width replace the track's. 2D, pixels; front/back views.
     """
     x = mid_hip_px(track)[:, 0]
+    if body is not None and window_s is None:
+        return body.left_sign * (x - body.mid_hip_px[0]) / body.hip_width_px
     if window_s is None:
         ref = _nanmedian(x)
     else:
@@ -404,14 +494,15 @@ def pelvic_displacement(track: PoseTrack, *, window_s: float | None = None) -> n
     return _person_left_sign(track) * (x - ref) / hip_width_px(track)
 
 
-def trunk_lean(track: PoseTrack) -> np.ndarray:
+def trunk_lean(track: PoseTrack, body: BodyReference | None = None) -> np.ndarray:
     """(T,) deg in (-180, 180]: lateral lean of the trunk (mid-hip->mid-shoulder) from image vertical.
 
     0 = upright, + = shoulders displaced toward the person's LEFT, - = toward the right (direction
-    from the track's usual hip order, so front and back views agree). 2D, pixels; front/back views.
+    from the track's usual hip order, or ``body.left_sign``, so front and back views agree). 2D, pixels;
+    front/back views.
     """
     d = mid_shoulder_px(track) - mid_hip_px(track)
-    s = _person_left_sign(track)
+    s = body.left_sign if body is not None else _person_left_sign(track)
     ang = np.degrees(np.arctan2(s * d[:, 0], -d[:, 1]))
     return np.where(np.linalg.norm(d, axis=-1) > 0, ang, np.nan)
 
@@ -428,21 +519,23 @@ def neck_angle(track: PoseTrack) -> np.ndarray:
     return 180.0 - angle_2d(mid_hip_px(track), mid_shoulder_px(track), ears)
 
 
-def chin_chest(track: PoseTrack) -> np.ndarray:
-    """(T,) torso lengths >= 0: image distance nose to mid-shoulder / ``torso_length_px``.
+def chin_chest(track: PoseTrack, body: BodyReference | None = None) -> np.ndarray:
+    """(T,) torso lengths >= 0: image distance nose to mid-shoulder / torso length (``body``'s, else the
+    track median ``torso_length_px``).
 
     Small = chin tucked to the chest. 2D, pixels.
     """
-    return np.linalg.norm(_px(track, "nose") - mid_shoulder_px(track), axis=-1) / torso_length_px(track)
+    torso = body.torso_length_px if body is not None else torso_length_px(track)
+    return np.linalg.norm(_px(track, "nose") - mid_shoulder_px(track), axis=-1) / torso
 
 
 # --------------------------------------------------------------------------------------------------
 # registry and compute()
 # --------------------------------------------------------------------------------------------------
 class SeriesDef(NamedTuple):
-    """One named series: how to compute it from a track, its unit, and what it means."""
+    """One named series: how to compute it from a track and its body reference, its unit, and what it means."""
 
-    func: Callable[[PoseTrack], np.ndarray]
+    func: Callable[[PoseTrack, BodyReference], np.ndarray]
     unit: str
     description: str
 
@@ -450,37 +543,47 @@ class SeriesDef(NamedTuple):
 SERIES: dict[str, SeriesDef] = {}
 
 
-def _reg(name: str, func: Callable[[PoseTrack], np.ndarray], unit: str, description: str) -> None:
-    SERIES[name] = SeriesDef(func, unit, description)
+def _reg(name: str, func: Callable[..., np.ndarray], unit: str, description: str, *, body: bool = False) -> None:
+    """Register ``func(track)``, or ``func(track, body)`` when it reads the body reference (``body=True``)."""
+    call = func if body else (lambda t, b: func(t))
+    SERIES[name] = SeriesDef(call, unit, description)
 
 
-def _sided(name: str, func: Callable[[PoseTrack, Side], np.ndarray], unit: str, description: str) -> None:
+def _sided(name: str, func: Callable[..., np.ndarray], unit: str, description: str, *, body: bool = False) -> None:
+    """Register ``func(track, side)`` (``func(track, side, body)`` with ``body=True``) for left, right and the
+    body reference's near side."""
+    def one(t: PoseTrack, b: BodyReference, s: Side) -> np.ndarray:
+        return func(t, s, b) if body else func(t, s)
+
     for s in SIDES:
-        _reg(f"{name}_{s}", (lambda t, s=s: func(t, s)), unit, f"{description} ({s} side)")
-    _reg(f"{name}_near", (lambda t: func(t, near_side(t))), unit, f"{description} (side nearer the camera)")
+        _reg(f"{name}_{s}", (lambda t, b, s=s: one(t, b, s)), unit, f"{description} ({s} side)", body=True)
+    _reg(f"{name}_near", (lambda t, b: one(t, b, b.near_side)), unit, f"{description} (side nearer the camera)",
+         body=True)
 
 
 _sided("trunk_thigh_angle", trunk_thigh_angle, "deg", "shoulder-hip-knee image angle, 180 = straight, [0, 180]")
 _sided("trunk_thigh_signed", trunk_thigh_signed, "deg",
        "shoulder-hip-knee angle on the floor side, > 180 = hip past the shoulder-knee line, [0, 360)")
-_sided("hip_height", hip_height, "torso lengths", "hip distance above the shoulder-knee line, + = above (image up)")
+_sided("hip_height", hip_height, "torso lengths", "hip distance above the shoulder-knee line, + = above (image up)",
+       body=True)
 _reg("trunk_angle", trunk_angle, "deg", "elevation of mid-shoulder above mid-hip in the image, [-90, 90], 90 = upright")
 _sided("thigh_angle", thigh_angle, "deg", "elevation of knee above hip in the image, [-90, 90], -90 = hanging")
 _sided("knee_flexion", knee_flexion, "deg", "180 - image hip-knee-ankle angle, 0 = straight")
 _sided("knee_flexion_3d", knee_flexion_3d, "deg", "180 - world hip-knee-ankle angle, 0 = straight")
 _sided("knee_flexion_foreshortening", knee_flexion_foreshortening, "deg",
-       "thigh + shank tilt toward the camera from their image shortening (front/back views), 0 = straight")
+       "thigh + shank tilt toward the camera from their image shortening (front/back views), 0 = straight", body=True)
 _reg("trunk_elevation_world", trunk_elevation_world, "deg", "elevation of world mid-shoulder above mid-hip, [-90, 90]")
-_reg("hip_rise", hip_rise, "torso lengths", "mid-hip image height relative to its median, + = higher")
+_reg("hip_rise", hip_rise, "torso lengths", "mid-hip image height relative to its median, + = higher", body=True)
 for _s in SIDES:
     _reg(f"fppa_{_s}", (lambda t, s=_s: fppa(t, s)), "deg",
          f"frontal-plane projection angle ({_s}), + = knee medial (valgus), - = varus")
 _reg("knee_ankle_ratio", knee_ankle_separation_ratio, "ratio", "knee separation / ankle separation, < 1 = knees closer")
 _reg("pelvic_obliquity", pelvic_obliquity, "deg", "hip line tilt from horizontal, + = left hip lower")
-_reg("pelvic_displacement", pelvic_displacement, "hip widths", "mid-hip x from its track median, + = toward the person's left")
-_reg("trunk_lean", trunk_lean, "deg", "trunk from image vertical, + = shoulders toward the person's left")
+_reg("pelvic_displacement", (lambda t, b: pelvic_displacement(t, body=b)), "hip widths",
+     "mid-hip x from its track median, + = toward the person's left", body=True)
+_reg("trunk_lean", trunk_lean, "deg", "trunk from image vertical, + = shoulders toward the person's left", body=True)
 _reg("neck_angle", neck_angle, "deg", "trunk line vs neck line (mid-shoulder->ears), 0 = aligned, unsigned")
-_reg("chin_chest", chin_chest, "torso lengths", "nose to mid-shoulder distance, small = chin on chest")
+_reg("chin_chest", chin_chest, "torso lengths", "nose to mid-shoulder distance, small = chin on chest", body=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -491,6 +594,7 @@ class Kinematics:
     series: Mapping[str, np.ndarray]
     near_side: Side
     torso_length_px: float
+    body: BodyReference | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:
@@ -514,20 +618,28 @@ class Kinematics:
         return SERIES[name].description
 
 
-def compute(track: PoseTrack, names: Iterable[str] | None = None) -> Kinematics:
-    """Evaluate the registered series (all, or ``names``) on ``track``; ValueError for an unknown name."""
+def compute(track: PoseTrack, names: Iterable[str] | None = None, *, body: BodyReference | None = None) -> Kinematics:
+    """Evaluate the registered series (all, or ``names``) on ``track``; ValueError for an unknown name.
+
+    ``body``: the normalisers, facing and near side to use (``measure_body``); None measures them over the whole
+    track (offline). With a body reference every series at frame i depends only on frame i, except
+    ``pelvic_displacement`` with a running window (not in the registry), so a growing track gives the same
+    values for the frames it already had.
+    """
     wanted = list(SERIES) if names is None else list(names)
     unknown = [n for n in wanted if n not in SERIES]
     if unknown:
         raise ValueError(f"unknown series {', '.join(map(repr, unknown))}; valid names: {', '.join(SERIES)}")
+    body = body if body is not None else measure_body(track)
     out = {}
     for n in wanted:
-        arr = np.asarray(SERIES[n].func(track), dtype=float)
+        arr = np.asarray(SERIES[n].func(track, body), dtype=float)
         arr.setflags(write=False)
         out[n] = arr
     return Kinematics(
         timestamps_s=track.timestamps_s,
         series=out,
-        near_side=near_side(track),
-        torso_length_px=torso_length_px(track),
+        near_side=body.near_side,
+        torso_length_px=body.torso_length_px,
+        body=body,
     )

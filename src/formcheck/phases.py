@@ -303,3 +303,300 @@ def find_strides(
             Span(side, float(t[a]), float(t[b]), a, b) for a, b in zip(hs_idx[:-1], hs_idx[1:])
         ]
     return gait
+
+
+# --------------------------------------------------------------------------------------------------
+# incremental: one sample at a time (live analysis)
+# --------------------------------------------------------------------------------------------------
+# A rep's start is the last frame near the lowest point of the rest before it; in a long rest the lowest point of
+# its last minute serves as well as the whole rest's (a person settles within seconds), and memory stays bounded.
+MAX_REST_LOOKBACK_S = 60.0
+
+
+class RepSegmenter:
+    """``find_reps`` one sample at a time: each rep is returned as soon as it ends.
+
+    ``push(index, t_s, value)`` takes the next sample (frame index, seconds, signal units; NaN = unmeasured,
+    skipped as ``find_reps``' linear interpolation would skip it) and returns the reps that ended with it.
+    ``finish()`` returns the rep still open when the stream ends. The parameters mean what they mean in
+    ``find_reps``:
+
+    * a peak counts once the signal has risen ``min_prominence`` above the lowest point since the previous peak
+      and then fallen ``min_prominence`` below it. This is scipy's prominence test decided causally: a peak
+      higher than the previous one cannot rise less than ``min_prominence`` from their trough, since the
+      previous peak fell more than that into it;
+    * ``min_period_s``: of two peaks closer than that, the lower is dropped, as ``find_peaks(distance=...)``
+      does, except when the earlier one's rep has already been returned (then a higher later peak is kept too);
+    * start: the last frame before the peak within ``base_fraction`` of the rise above the lowest point since the
+      previous peak, as offline (the rest before the first rep is looked at over its last MAX_REST_LOOKBACK_S);
+    * end: offline, the first frame after the peak within ``base_fraction`` of the fall to the lowest point
+      before the *next* peak. Here that lowest point is taken as known (and the rep returned) at the first of:
+      the signal back at the level the rep started from (within ``base_fraction`` of the height: the same frame
+      offline when both rests are level); the signal rising again from its low by ``base_fraction`` of the
+      height, at least ``min_prominence`` / 2; no new low for ``min_period_s`` (at rest after the last rep).
+    """
+
+    def __init__(self, *, min_prominence: float, min_period_s: float = 0.8, base_fraction: float = 0.0) -> None:
+        if not 0.0 <= base_fraction < 1.0:
+            raise ValueError(f"base_fraction must be in [0, 1), got {base_fraction}")
+        if min_prominence <= 0:
+            raise ValueError(f"min_prominence must be positive (signal units), got {min_prominence}")
+        self.min_prominence = float(min_prominence)
+        self.min_period_s = float(min_period_s)
+        self.base_fraction = float(base_fraction)
+        # samples since the last kept peak (or the start): where the next rep's start and this rep's end lie
+        self._idx: list[int] = []
+        self._t: list[float] = []
+        self._x: list[float] = []
+        self._rising = False              # False: looking for a trough (at the start, or after a peak)
+        self._low = (np.inf, -1)          # (value, buffer position): lowest since the last peak
+        self._high = (-np.inf, -1)        # highest since that trough: the peak candidate
+        self._last_peak_t = -np.inf       # the last kept peak, seconds
+        self._last_peak_pos = 0           # its buffer position (0: the buffer starts there, or at the start)
+        self._open: dict | None = None    # a kept peak whose rep has not ended yet
+
+    def _finite(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(buffer positions, values) of the finite samples in [lo, hi)."""
+        x = np.asarray(self._x[lo:hi], float)
+        pos = np.flatnonzero(np.isfinite(x))
+        return pos + lo, x[pos]
+
+    def _close(self, stop: int, *, back_at_start: bool = False) -> Rep:
+        """End the open rep at the offline end within [peak, stop): the first frame within base_fraction of its
+        low; with back_at_start, at stop - 1, the first frame back at the level the rep started from."""
+        peak = self._open
+        assert peak is not None
+        pos, x = self._finite(peak["pos"], stop)
+        low = float(x.min())
+        end = stop - 1 if back_at_start else int(
+            pos[np.flatnonzero(x <= low + self.base_fraction * (peak["x"] - low))[0]])
+        self._open = None
+        return Rep(
+            start_s=peak["start_t"], peak_s=peak["t"], end_s=self._t[end],
+            start_idx=peak["start_idx"], peak_idx=peak["idx"], end_idx=self._idx[end],
+            peak_value=peak["x"], prominence=peak["x"] - max(peak["base"], low),
+        )
+
+    def _open_peak(self, peak_pos: int) -> None:
+        """Keep the peak at peak_pos: its start from the samples since the previous kept peak, as offline."""
+        pos, x = self._finite(0, peak_pos + 1)
+        peak_x = float(self._x[peak_pos])
+        base = float(x.min())
+        start = int(pos[np.flatnonzero(x <= base + self.base_fraction * (peak_x - base))[-1]])
+        self._open = dict(pos=peak_pos, idx=self._idx[peak_pos], t=self._t[peak_pos], x=peak_x,
+                          start_idx=self._idx[start], start_t=self._t[start], base=base)
+        self._last_peak_t = self._t[peak_pos]
+        self._last_peak_pos = peak_pos
+
+    def _drop_before(self, cut: int) -> None:
+        """Forget the first `cut` buffered samples (buffer positions shift down by `cut`)."""
+        if cut <= 0:
+            return
+        del self._idx[:cut], self._t[:cut], self._x[:cut]
+        self._low = (self._low[0], self._low[1] - cut)
+        self._high = (self._high[0], self._high[1] - cut)
+        self._last_peak_pos = max(0, self._last_peak_pos - cut)
+        if self._open is not None:
+            self._open["pos"] -= cut
+
+    def _peak_confirmed(self, peak_pos: int) -> list[Rep]:
+        done: list[Rep] = []
+        peak_t, peak_x = self._t[peak_pos], self._x[peak_pos]
+        close = peak_t - self._last_peak_t < self.min_period_s - 1e-9
+        if self._open is not None:
+            if close:
+                if peak_x > self._open["x"]:
+                    self._open_peak(peak_pos)  # the higher of two close peaks stays, as find_peaks keeps it
+                return done
+            last_kept = self._open["pos"]
+            done.append(self._close(peak_pos))
+        elif close:
+            return done  # the earlier peak, already returned, stays
+        else:
+            last_kept = self._last_peak_pos
+        self._drop_before(last_kept)  # this rep's start looks back to the previous kept peak only
+        self._open_peak(peak_pos - last_kept)
+        return done
+
+    def push(self, index: int, t_s: float, value: float) -> list[Rep]:
+        self._idx.append(int(index))
+        self._t.append(float(t_s))
+        self._x.append(float(value))
+        done: list[Rep] = []
+        if not np.isfinite(value):
+            return done
+        here = len(self._x) - 1
+        if self._rising:
+            if value > self._high[0]:
+                self._high = (value, here)
+            elif value <= self._high[0] - self.min_prominence:
+                done += self._peak_confirmed(self._high[1])
+                here = len(self._x) - 1
+                self._rising = False
+                self._low = (value, here)
+        else:
+            if value < self._low[0]:
+                self._low = (value, here)
+            elif value >= self._low[0] + self.min_prominence:
+                self._rising = True
+                self._high = (value, here)
+        done += self._maybe_end(value, here)
+        self._forget_old_rest()
+        return done
+
+    def _maybe_end(self, value: float, here: int) -> list[Rep]:
+        """Return the open rep once the low after its peak is known (see the class docstring)."""
+        peak = self._open
+        if peak is None or here <= peak["pos"]:
+            return []
+        f = self.base_fraction
+        if value <= peak["base"] + f * (peak["x"] - peak["base"]):
+            return [self._close(here + 1, back_at_start=True)]
+        pos, x = self._finite(peak["pos"], here + 1)
+        low_at = int(np.argmin(x))
+        low = float(x[low_at])
+        turned = value - low >= max(f * (peak["x"] - low), self.min_prominence / 2)
+        settled = self._t[here] - self._t[int(pos[low_at])] >= self.min_period_s
+        return [self._close(here + 1)] if turned or settled else []
+
+    def _forget_old_rest(self) -> None:
+        """Between reps, keep at most MAX_REST_LOOKBACK_S of samples; a low or high that falls out of that
+        window is replaced by the lowest or highest sample kept."""
+        if self._open is not None or len(self._t) < 2:
+            return
+        cut = int(np.searchsorted(self._t, self._t[-1] - MAX_REST_LOOKBACK_S))
+        if cut <= 0:
+            return
+        self._drop_before(cut)
+        pos, x = self._finite(0, len(self._x))
+        if self._low[1] < 0 and x.size:
+            self._low = (float(x.min()), int(pos[np.argmin(x)]))
+        if self._high[1] < 0 and x.size:
+            self._high = (float(x.max()), int(pos[np.argmax(x)]))
+
+    def finish(self) -> list[Rep]:
+        """The rep still open at the end of the stream, ended as ``find_reps`` ends its last rep."""
+        return [self._close(len(self._x))] if self._open is not None else []
+
+
+class HoldSegmenter:
+    """``find_holds`` one sample at a time: each hold is returned when it ends.
+
+    ``push(index, t_s, value)`` takes the next sample (frame index, seconds, signal units, NaN = unmeasured) and
+    returns the holds that ended by then; ``finish()`` those open when the stream ends. As offline, NaN gaps up to
+    ``max_gap_s`` are filled linearly (longer ones break a hold), the signal is smoothed by a centred running
+    median over ``smooth_s`` seconds and a frame holds when that is >= level - ``tolerance``; so each frame is
+    decided half a window late (0.1 s with the defaults), once the samples after it are in.
+
+    With a fixed ``level`` the holds are those of ``find_holds``. With ``level=None`` offline takes the top of
+    the whole signal; here it is the top so far, and a hold starts where the signal came within ``tolerance`` of
+    the top reached by its end (a higher top later does not undo an earlier hold). ``frame_period_s``: the
+    sample spacing in seconds (default: the spacing of the first two samples).
+    """
+
+    def __init__(self, *, tolerance: float, min_duration_s: float = 1.0, level: float | None = None,
+                 smooth_s: float = 0.2, max_gap_s: float = 0.5, frame_period_s: float | None = None) -> None:
+        if tolerance < 0:
+            raise ValueError(f"tolerance must be >= 0 (signal units), got {tolerance}")
+        self.tolerance = float(tolerance)
+        self.min_duration_s = float(min_duration_s)
+        self.level = None if level is None else float(level)
+        self.smooth_s = float(smooth_s)
+        self.max_gap_s = float(max_gap_s)
+        self._dt = frame_period_s
+        self._last_t: float | None = None
+        self._gap: list[tuple[int, float]] = []            # (index, t) of NaN samples not yet resolved
+        self._last_finite: tuple[float, float] | None = None  # (t, value)
+        self._samples: list[tuple[int, float, float]] = []  # gap-resolved (index, t, value), from position _base
+        self._base = 0                                      # stream position of _samples[0]
+        self._next = 0                                      # stream position of the next frame to judge
+        self._first_value = float("nan")                    # the edge padding before the first sample
+        self._top = -np.inf
+        self._run: list[tuple[int, float, float]] = []      # (index, t, smoothed) of the open run of held frames
+
+    def _resolve(self, index: int, t_s: float, value: float) -> list[tuple[int, float, float]]:
+        """interpolate_nans(max_gap_s) as samples come: those whose value is now final, in order."""
+        if np.isfinite(value):
+            gap, self._gap = self._gap, []
+            if gap and self._last_finite is not None and t_s - self._last_finite[0] <= self.max_gap_s:
+                t0, v0 = self._last_finite
+                done = [(i, t, v0 + (value - v0) * (t - t0) / (t_s - t0)) for i, t in gap]
+            else:
+                done = [(i, t, float("nan")) for i, t in gap]  # leading NaN, or a gap too long: stays NaN
+            self._last_finite = (t_s, value)
+            return done + [(index, t_s, value)]
+        self._gap.append((index, t_s))
+        if self._last_finite is None or t_s - self._last_finite[0] > self.max_gap_s:
+            gap, self._gap = self._gap, []
+            return [(i, t, float("nan")) for i, t in gap]
+        return []
+
+    def push(self, index: int, t_s: float, value: float) -> list[Hold]:
+        if self._dt is None and self._last_t is not None:
+            self._dt = t_s - self._last_t
+        self._last_t = float(t_s)
+        resolved = self._resolve(int(index), float(t_s), float(value))
+        if resolved and self._base == 0 and not self._samples:
+            self._first_value = resolved[0][2]
+        self._samples += resolved
+        return self._judge_ready(final=False)
+
+    def finish(self) -> list[Hold]:
+        """Judge the last frames (the window padded with the last value, as offline) and close an open hold."""
+        self._samples += [(i, t, float("nan")) for i, t in self._gap]  # a trailing gap stays NaN
+        self._gap = []
+        return self._judge_ready(final=True) + self._close_run()
+
+    def _judge_ready(self, *, final: bool) -> list[Hold]:
+        """Smooth and judge each frame whose window of samples is complete (every frame left when final)."""
+        if self._dt is None:
+            if not final:
+                return []
+            self._dt = 1.0
+        width = max(1, int(round(self.smooth_s / self._dt)))
+        half = (width | 1) // 2
+        end = self._base + len(self._samples)
+        done: list[Hold] = []
+        while self._next < end and (final or self._next + half < end):
+            window = []
+            for pos in range(self._next - half, self._next + half + 1):
+                if pos < 0:
+                    window.append(self._first_value)
+                else:
+                    window.append(self._samples[min(pos, end - 1) - self._base][2])
+            index, t_s, x = self._samples[self._next - self._base]
+            smoothed = float("nan")
+            if np.isfinite(x):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    smoothed = float(np.nanmedian(window))
+            done += self._judge(index, t_s, smoothed)
+            self._next += 1
+        drop = self._next - half - self._base
+        if drop > 0:
+            del self._samples[:drop]
+            self._base += drop
+        return done
+
+    def _judge(self, index: int, t_s: float, smoothed: float) -> list[Hold]:
+        if self.level is None and np.isfinite(smoothed):
+            self._top = max(self._top, smoothed)
+        top = self.level if self.level is not None else self._top
+        if np.isfinite(smoothed) and smoothed >= top - self.tolerance:
+            self._run.append((index, t_s, smoothed))
+            return []
+        return self._close_run()
+
+    def _close_run(self) -> list[Hold]:
+        run, self._run = self._run, []
+        if not run:
+            return []
+        top = self.level if self.level is not None else self._top
+        smoothed = np.array([sm for _, _, sm in run])
+        holds = []
+        # with a moving top, the frames of the run within tolerance of the top reached by its end
+        for a, b in true_runs(smoothed >= top - self.tolerance):
+            start_s, end_s = run[a][1], run[b - 1][1] + self._dt
+            if end_s - start_s + 1e-9 >= self.min_duration_s:
+                holds.append(Hold(start_s, end_s, end_s - start_s, run[a][0], run[b - 1][0] + 1, top))
+        return holds
