@@ -11,11 +11,10 @@ from __future__ import annotations
 import sys
 import warnings
 
-from formcheck.clean import clean
+import formcheck
 from formcheck.rules.base import landmark_jitter
 from formcheck.rules.hip_sway import HIP_POINTS
 from formcheck.rules.knee_valgus import LEG_POINTS
-from formcheck.track import PoseTrack
 
 
 def main(paths: list[str]) -> None:
@@ -25,7 +24,7 @@ def main(paths: list[str]) -> None:
     for path in paths:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            track = clean(PoseTrack.load(path))
+            track = formcheck.analyze(path).track  # cleaned as `analyze` cleans it (once)
             print(f"{path[-70:]:<70}{landmark_jitter(track, LEG_POINTS):>14.4f}{landmark_jitter(track, HIP_POINTS):>10.4f}")
 
 

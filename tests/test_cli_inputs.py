@@ -321,8 +321,8 @@ def manifest(folder: Path, *rows: str, header: str = "path,exercise,view,expecte
 @pytest.mark.parametrize(
     "row, message",
     [
-        ("good.npz,deadlift,side,none", "line 3: unknown exercise 'deadlift'"),
-        ("good.npz,bridge,top,none", "line 3: unknown view 'top'"),
+        ("good.npz,deadlift,side,none", "line 3: exercise 'deadlift': choose one of auto"),
+        ("good.npz,bridge,top,none", "line 3: view 'top': choose one of auto"),
         ("good.npz,bridge,side,wobble", "line 3: unknown fault 'wobble'"),
         (",bridge,side,none", "line 3: empty path"),
     ],

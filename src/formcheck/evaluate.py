@@ -20,9 +20,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from formcheck.analysis import analyze_track
 from formcheck.analysis_types import Analysis
-from formcheck.rules import EXERCISES, RULES, VIEWS
+from formcheck.exercises import check_exercise, check_view
+from formcheck.rules import RULES
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 
@@ -119,12 +119,10 @@ def _check_row(row: dict[str, str]) -> None:
         raise ValueError(f"expected {len(row) - (None in row)} comma-separated cells, like the header")
     if not row["path"].strip():
         raise ValueError("empty path")
-    exercise = _row_choice(row, "exercise")
-    if exercise != "auto" and exercise not in EXERCISES:
-        raise ValueError(f"unknown exercise {exercise!r}; valid: auto, {', '.join(EXERCISES)}")
+    exercise = check_exercise(_row_choice(row, "exercise"))
     view = _row_choice(row, "view")
-    if view not in ("auto", "side_left", "side_right") and view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; valid: auto, {', '.join(VIEWS)}, side_left, side_right")
+    if view not in ("side_left", "side_right"):  # the synthetic cameras' names for the side view are taken too
+        check_view(view)
     parse_expected(row.get("expected_faults") or "", exercise)
     magnitude = (row.get("magnitude") or "").strip()
     if magnitude:
@@ -158,7 +156,7 @@ def verdicts(analysis: Analysis) -> tuple[set[str], set[str], set[str]]:
 
 def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set[str]:
     """The rules that flag a fault on the clip's exact (noise-free) projected track."""
-    from formcheck.clean import clean
+    from formcheck.pipeline import analyze
     from formcheck.synth import exact_track
 
     knobs = {**(truth.get("params") or {}), **(truth.get("faults") or {})}
@@ -170,7 +168,7 @@ def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set
     track = exact_track(truth["motion"], knobs, view=truth["view"], seconds=truth["seconds"],
                         seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"],
                         camera=camera)
-    analysis = analyze_track(clean(track), exercise=exercise, view=view, thresholds=th)
+    analysis = analyze(track, exercise=exercise, view=view, thresholds=th)
     return verdicts(analysis)[0]
 
 
