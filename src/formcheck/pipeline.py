@@ -161,6 +161,7 @@ def track_video(
         meta={
             "frames_with_several_people": estimator.checks_with_several_people,
             "subject_checks": estimator.checks,
+            "tracker_restarts": estimator.tracker_restarts,
             "contested_from_frame": estimator.contested_from_frame,
             "max_people_looked_for": estimator.max_people,
             "video_warnings": warnings,

@@ -140,6 +140,13 @@ def _person_box(image_xy: np.ndarray) -> np.ndarray:
     return np.concatenate([np.nanmin(image_xy, axis=0), np.nanmax(image_xy, axis=0)])
 
 
+def _visible_box(landmarks: np.ndarray) -> np.ndarray:
+    """(x0, y0, x1, y1) box of the landmarks the model sees (visibility >= 0.5) inside the frame: two readings of one
+    person agree on it even when they guess the hidden parts (a body cut off by the frame) differently."""
+    seen = landmarks[landmarks[:, 3] >= 0.5, :2] if np.sum(landmarks[:, 3] >= 0.5) >= 4 else landmarks[:, :2]
+    return np.clip(_person_box(seen), 0.0, 1.0)
+
+
 def choose_subject(candidates: list[np.ndarray], previous_box: np.ndarray | None) -> int:
     """Index of the main subject among candidate people ((33, 4) image landmarks each).
 
@@ -225,7 +232,8 @@ class PoseEstimator:
     the subject's landmarks come from the multi-person look and, for the rest of that video, from a multi-person
     VIDEO-mode landmarker that follows the subject by box overlap (choose_subject): never a jump to a bystander.
     `max_people=1` turns the checks off. `person_mask(rgb, box)` gives the subject's segmentation mask on demand.
-    Counters for the video: frames, checks, checks_with_several_people, contested_from_frame.
+    If the one person a look finds is placed elsewhere by the tracker (it drifted), the tracker starts afresh.
+    Counters for the video: frames, checks, checks_with_several_people, tracker_restarts, contested_from_frame.
     """
 
     def __init__(self, model: ModelInfo | None = None, *, max_people: int = MAX_PEOPLE, min_confidence: float = 0.5,
@@ -272,6 +280,7 @@ class PoseEstimator:
         self.frames = 0
         self.checks = 0
         self.checks_with_several_people = 0
+        self.tracker_restarts = 0
         self.contested_from_frame: int | None = None
 
     def reset(self) -> None:
@@ -336,10 +345,14 @@ class PoseEstimator:
         if len(people) > 1:
             self.checks_with_several_people += 1
         chosen = choose_subject(people, self._previous_box)
-        if tracked is not None and _iou(_person_box(tracked[0][:, :2]), _person_box(people[chosen][:, :2])) > 0.5:
+        if tracked is not None and _iou(_visible_box(tracked[0]), _visible_box(people[chosen])) > BOX_JUMP_IOU:
             return self._accept(tracked)  # the tracker follows the subject: keep its (temporally smoothed) landmarks
-        if len(people) > 1 or tracked is not None:  # the tracker is on someone else: follow the subject from now on
+        if len(people) > 1:  # the tracker is on a bystander or lost among several: follow the subject from now on
             self.contested_from_frame = frame.index
+        elif tracked is not None:  # one person, whom the tracker places elsewhere: it drifted, so start it afresh
+            self._tracker.close()
+            self._tracker = self._create("VIDEO", num_poses=1)
+            self.tracker_restarts += 1
         return self._accept((people[chosen], _world(result.pose_world_landmarks, chosen)))
 
     def _follow(self, image, timestamp_ms: int):
