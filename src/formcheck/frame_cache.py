@@ -7,8 +7,8 @@ person masks for the back's outline at the tops of reps, and the key frames of t
     picker.finish()
     cache.nearest(index, max_distance=3)                              # (index, rgb) or None
 
-The cache holds at most `capacity` frames and `max_bytes`, JPEG-compressed (quality 95: a 720p frame ~0.2 MB, ~3.5 ms
-to encode), so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
+The cache holds at most `capacity` frames and `max_bytes`, JPEG-compressed (quality 90: a 720p frame ~0.15 MB, a 1080p
+one ~0.5 MB, ~3.5 ms to encode at 720p), so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
 the one closest in time to another kept frame, so what stays is spread evenly).
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from formcheck.track import LANDMARK_INDEX
 from formcheck.video import Frame
 
 DEFAULT_CAPACITY = 160  # frames: 40 s at PERIOD_S
-DEFAULT_MAX_BYTES = 48 << 20  # and at most this much JPEG: ~250 frames of 720p, ~120 of 1080p
+DEFAULT_MAX_BYTES = 48 << 20  # and at most this much JPEG: ~300 frames of 720p, ~100 of 1080p
 # One frame every PERIOD_S besides the turning points: a key frame then shows a picture at most 0.125 s from the worst
 # moment of a finding (rules' worst moments need not be a top or bottom); 4 JPEGs a second cost ~2% of the pose pass.
 PERIOD_S = 0.25
-JPEG_QUALITY = 95
+JPEG_QUALITY = 90
 # Priorities: a top or bottom of the hips' travel outranks its neighbours, which outrank the once-a-second frames.
 PRIORITY_EXTREMUM = 2.0
 PRIORITY_NEIGHBOUR = 1.5

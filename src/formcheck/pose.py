@@ -245,9 +245,10 @@ class PoseEstimator:
         self.min_confidence = min_confidence
         self.check_interval_s = check_interval_s
         self._tracker = self._create("VIDEO", num_poses=1)
-        self._checker = None  # IMAGE mode, max_people: created on first need
+        # IMAGE mode, max_people, with segmentation masks: the multi-person looks and the masks share one landmarker
+        # (each costs ~200 MB of memory); created on first need.
+        self._looker = None
         self._follower = None  # VIDEO mode, max_people: created when a video turns out contested
-        self._masker = None  # IMAGE mode with segmentation masks: created on first need
         self._start_video()
 
     def _create(self, mode: str, *, num_poses: int, masks: bool = False):
@@ -334,11 +335,9 @@ class PoseEstimator:
 
     def _check(self, image, frame: Frame, tracked):
         """A multi-person look: who is the subject, and is the tracker on them?"""
-        if self._checker is None:
-            self._checker = self._create("IMAGE", num_poses=self.max_people)
         self._last_check_s = frame.timestamp_s
         self.checks += 1
-        result = self._checker.detect(image)
+        result = self._look(image)
         if not result.pose_landmarks:
             return self._accept(tracked)
         people = _people(result.pose_landmarks)
@@ -372,16 +371,20 @@ class PoseEstimator:
             self._previous_visibility = float(np.nanmean(found[0][_LARGE_JOINTS, 3]))
         return found
 
+    def _look(self, image):
+        """All the people in one picture (up to max_people), with their masks (IMAGE mode: no tracking)."""
+        if self._looker is None:
+            self._looker = self._create("IMAGE", num_poses=self.max_people, masks=True)
+        return self._looker.detect(image)
+
     def person_mask(self, rgb: np.ndarray, subject_landmarks: np.ndarray | None = None) -> np.ndarray | None:
         """(H, W) float32 segmentation mask in [0, 1] of the subject in one frame, or None when nobody is found.
 
-        An IMAGE-mode landmarker with masks (~3x a tracked frame, so only for the few frames that need a mask).
+        The multi-person look (~3x a tracked frame, so only for the few frames that need a mask).
         subject_landmarks: the subject's (33, 4) landmarks in this frame; with several people, the one whose box
         overlaps it most is taken (else choose_subject's rule).
         """
-        if self._masker is None:
-            self._masker = self._create("IMAGE", num_poses=self.max_people, masks=True)
-        result = self._masker.detect(self._image(rgb))
+        result = self._look(self._image(rgb))
         if not result.pose_landmarks or not result.segmentation_masks:
             return None
         people = _people(result.pose_landmarks)
@@ -393,7 +396,7 @@ class PoseEstimator:
         return np.array(mask, dtype=np.float32).reshape(mask.shape[:2])
 
     def close(self) -> None:
-        for name in ("_tracker", "_checker", "_follower", "_masker"):
+        for name in ("_tracker", "_looker", "_follower"):
             landmarker = getattr(self, name, None)
             if landmarker is not None:
                 landmarker.close()
