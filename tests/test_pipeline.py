@@ -146,3 +146,38 @@ def test_one_estimator_serves_many_videos_as_a_fresh_one_would():
         reused = extract_track(second, estimator=estimator)
     fresh = extract_track(second)
     assert np.array_equal(reused.landmarks, fresh.landmarks, equal_nan=True)
+
+
+def test_cut_detector_finds_a_new_shot_not_a_moving_person():
+    from formcheck.scene_cuts import CutDetector
+
+    fps = 30.0
+    detector = CutDetector(fps)
+    for i in range(90):  # a dark square walking across a grey room, then at 2 s a cut to a green scene
+        rgb = np.full((72, 128, 3), (120, 120, 120) if i < 60 else (40, 160, 60), np.uint8)
+        x = 10 + i
+        rgb[20:60, x % 100: x % 100 + 20] = 30
+        detector.observe(Frame(i, i / fps, rgb))
+    assert detector.cuts_s == [pytest.approx(2.0)]
+
+
+@pytest.mark.slow
+def test_a_clip_spliced_from_two_views_is_judged_shot_by_shot(tmp_path):
+    """A feet view of a bridge with caving knees, cut to a side view of a bridge with back butt: two segments, each
+    judged by its own view (knee_valgus in the first, lumbar_arch in the second), and neither "not judged"."""
+    import formcheck
+    from formcheck.video import write_h264
+
+    def frames():
+        for name in ("bridge_feet_knee_valgus", "bridge_side_back_butt"):
+            with VideoReader(SAMPLE_VIDEOS / f"{name}.mp4") as video:
+                for frame in video:
+                    yield frame.rgb
+
+    report = formcheck.analyze(write_h264(tmp_path / "spliced.mp4", frames(), 30.0)).report
+    assert [(g.view, g.exercise) for g in report.segments] == [("feet", "bridge"), ("side", "bridge")]
+    assert report.segments[0].end_s < 10.0 <= report.segments[1].start_s
+    faults = {(f.rule, f.segment) for f in report.findings if f.severity == "fault"}
+    assert ("knee_valgus", 0) in faults and ("lumbar_arch", 1) in faults
+    assert not {"knee_valgus", "lumbar_arch"} & {n.rule for n in report.not_judged}
+    assert report.to_dict()["segments"][1]["view"] == "side"

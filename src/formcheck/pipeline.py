@@ -9,7 +9,8 @@
 
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
 the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
-(waistline_pass.WaistlineReader, on the frames that need it), and a bounded cache of a few frames (frame_cache:
+(waistline_pass.WaistlineReader, on the frames that need it), scene cuts (scene_cuts: an edited clip is judged shot
+by shot, each with its own view), and a bounded cache of a few frames (frame_cache:
 the tops and bottoms of the hips' travel, a frame every 0.25 s) from which the back's outline is traced after the
 reps are known (contour_pass) and the report's key frames are drawn. Memory does not grow with the video's length:
 the track is a few hundred bytes a frame, and the cache holds at most its capacity.
@@ -18,16 +19,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO, Callable, Union
+from typing import BinaryIO, Callable, Sequence, Union
 
 import numpy as np
 
 from formcheck.analysis import analyze_track
-from formcheck.results import Analysis
+from formcheck.results import Analysis, KeySeries, NotJudged, Report, SegmentSpan
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
+from formcheck.report.words import summarise
 from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
 from formcheck.rules.thresholds import Thresholds
 from formcheck.sources import decoded_ahead, is_camera, open_source
@@ -95,14 +97,101 @@ def analyze(
         track = clean(raw)
         if on_tracked is not None:
             on_tracked(track)
-        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
-        if contour and needs_contour(analysis.report):
-            track = add_dorsal_contour(track, analysis.report, frames=cache, masks=estimator.person_mask)
-            analysis = analyze_track(track, exercise=exercise, view=view, thresholds=th)
+        def judge(shot: PoseTrack, first_frame: int) -> Analysis:
+            """One shot: its view, exercise, phases and rules; the back's outline from the kept frames."""
+            shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
+            if contour and needs_contour(shot_analysis.report):
+                shot = add_dorsal_contour(shot, shot_analysis.report, frames=_ShotFrames(cache, first_frame, len(shot)),
+                                          masks=estimator.person_mask)
+                shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
+            return shot_analysis
+
+        cuts = track.meta.get("scene_cuts_s") or []
+        analysis = judge(track, 0) if not cuts else analyze_shots(track, cuts, judge)
     finally:
         if own_estimator:
             estimator.close()
     return replace(analysis, frames=cache)
+
+
+class _ShotFrames:
+    """The frame cache seen from one shot: frame indices counted from the shot's first frame."""
+
+    def __init__(self, cache: FrameCache, first_frame: int, frames: int):
+        self.cache, self.first_frame, self.frames = cache, first_frame, frames
+
+    def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
+        kept = self.cache.nearest(index + self.first_frame, max_distance)
+        if kept is None or not 0 <= kept[0] - self.first_frame < self.frames:
+            return None
+        return kept[0] - self.first_frame, kept[1]
+
+
+MIN_SHOT_S = 1.0  # a shot shorter than this holds no whole rep or step: it is listed, not judged
+
+
+def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[PoseTrack, int], Analysis]) -> Analysis:
+    """An edited clip judged shot by shot (scene_cuts: a new view or a new scene at each cut), as one Analysis.
+
+    judge(shot_track, first_frame) analyses one shot. Each shot keeps its own view and exercise (Report.segments);
+    findings carry their shot's index; a rule is "not judged" only where no shot could judge it; reps, holds and
+    findings are in clip time; the key series are the shots' series side by side over the whole clip.
+    """
+    t = track.timestamps_s
+    edges = [0] + [int(np.searchsorted(t, cut)) for cut in cuts_s if t[0] < cut <= t[-1]] + [len(track)]
+    shots: list[tuple[int, int, Analysis | None]] = []
+    for first, end in zip(edges[:-1], edges[1:]):
+        shot = track[first:end]
+        long_enough = end - first >= MIN_FRAMES and t[end - 1] - t[first] >= MIN_SHOT_S
+        shot_analysis = judge(shot, first) if long_enough and shot.detected.sum() >= MIN_FRAMES else None
+        shots.append((first, end, shot_analysis))
+    judged_shots = [(i, a) for i, (_, _, a) in enumerate(shots) if a is not None and a.report.judged]
+    main = max(judged_shots or [(i, a) for i, (_, _, a) in enumerate(shots) if a is not None] or [(0, None)],
+               key=lambda item: 0 if item[1] is None else item[1].report.duration_s)[1]
+    segments, findings, reps, holds, judged, metrics, parts = [], [], [], [], [], {}, []
+    series: dict[str, KeySeries] = {}
+    for index, (first, end, shot_analysis) in enumerate(shots):
+        start_s, end_s = float(t[first]), float(t[end - 1])
+        if shot_analysis is None:
+            segments.append(SegmentSpan(start_s, end_s, "unknown", "", judged=False))
+            parts.append(f"Shot {index + 1} ({start_s:.1f}-{end_s:.1f} s): too short or nobody in it, not judged.")
+            continue
+        report = shot_analysis.report
+        segments.append(SegmentSpan(start_s, end_s, report.view, report.exercise, judged=bool(report.judged)))
+        findings += [replace(f, segment=index) for f in report.findings]
+        reps += report.reps
+        holds += report.holds
+        judged += [rule for rule in report.judged if rule not in judged]
+        for name, value in report.metrics.items():
+            metrics[name] = metrics.get(name, 0.0) + value if name in ("reps", "strides") else metrics.get(name, value)
+        for s in shot_analysis.key_series:
+            values = series[s.name].values.copy() if s.name in series else np.full(len(track), np.nan)
+            values[first:end] = s.values
+            series[s.name] = replace(series.get(s.name, s), values=values)
+        parts.append((index, start_s, end_s, report))
+    parts = [part if isinstance(part, str) else  # a shot's words without "not judged" for what another shot judged
+             f"Shot {part[0] + 1} ({part[1]:.1f}-{part[2]:.1f} s, {part[3].view} view): " + summarise(replace(
+                 part[3], not_judged=[n for n in part[3].not_judged if n.rule not in judged]))
+             for part in parts]
+    not_judged: list[NotJudged] = []
+    for _, _, shot_analysis in shots:
+        for item in [] if shot_analysis is None else shot_analysis.report.not_judged:
+            if item.rule not in judged and item.rule not in {n.rule for n in not_judged}:
+                not_judged.append(item)
+    cut_words = ", ".join(f"{float(t[e]):.1f} s" for e in edges[1:-1])
+    base = main.report if main is not None else None
+    report = Report(
+        source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
+        detection_rate=track.detection_rate,
+        exercise=base.exercise if base else "unknown", exercise_source=base.exercise_source if base else "auto",
+        view=base.view if base else "unknown", view_source=base.view_source if base else "auto",
+        posture=base.posture if base else "unknown",
+        reps=reps, holds=holds, findings=sorted(findings, key=lambda f: (f.start_s, f.rule)),
+        not_judged=not_judged, judged=judged, metrics=metrics, segments=segments,
+        summary=f"An edited clip of {len(shots)} shots (cuts at {cut_words}), each judged from its own view. "
+                + " ".join(parts),
+    )
+    return Analysis(track=track, report=report, key_series=list(series.values()))
 
 
 def track_video(
@@ -118,6 +207,7 @@ def track_video(
     """The one decode: the raw (uncleaned) PoseTrack of a video, NaN where nobody was found, with the waistband
     where a frontal single-leg stance needs it, and the frames kept for later looks (module docstring)."""
     from formcheck.frame_cache import PRIORITY_EXTREMUM
+    from formcheck.scene_cuts import CutDetector
     from formcheck.waistline_pass import WaistlineReader
 
     estimator.reset()
@@ -129,6 +219,7 @@ def track_video(
         cache = frame_cache if frame_cache is not None else FrameCache(DEFAULT_CAPACITY)
         picker = ExtremaPicker(cache, info.fps)
         waistline = WaistlineReader(info.fps, always=waistline_always)
+        cuts = CutDetector(info.fps)
         missing_image, missing_world = empty_arrays(1)
         image_rows: list[np.ndarray] = []
         world_rows: list[np.ndarray] = []
@@ -141,6 +232,7 @@ def track_video(
             times.append(frame.timestamp_s)
             picker.observe(frame, landmarks)
             waistline.observe(frame, landmarks)
+            cuts.observe(frame)
             if keep_frame is not None and keep_frame(frame.index):
                 cache.offer(frame, PRIORITY_EXTREMUM)
             if progress is not None:
@@ -166,6 +258,7 @@ def track_video(
             "max_people_looked_for": estimator.max_people,
             "video_warnings": warnings,
             "rotation_deg": info.rotation_deg,
+            "scene_cuts_s": cuts.cuts_s,
         },
     )
     return waistline.attach(track), cache

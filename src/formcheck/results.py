@@ -18,6 +18,8 @@ report.json fields (version 1):
     not_judged[]       {rule, reason, better_view}
     judged[]           names of the form rules that gave a verdict (silent ones included; added in 1, optional
                        when read)
+    segments[]         the shots of an edited clip, {start_s, end_s, view, exercise, judged}, each analysed with its
+                       own view; a finding's `segment` is its shot's index ([] and null for a clip of one shot)
     metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio; counts and 1/0 flags
                        such as stance_drop_from_waistband_left carry none)
     summary            plain-words paragraph
@@ -55,6 +57,7 @@ class Finding:
     cue: str
     evidence: str = ""  # which measure the value is (e.g. "FPPA", "knee/ankle separation ratio")
     peak_s: float | None = None  # the worst moment, for key frames
+    segment: int | None = None  # index into Report.segments of the shot it was seen in (edited clips)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -70,6 +73,17 @@ class NotJudged:
     rule: str
     reason: str
     better_view: str | None
+
+
+@dataclass(frozen=True)
+class SegmentSpan:
+    """One shot of an edited clip (between scene cuts), analysed with the view and exercise seen in it."""
+
+    start_s: float
+    end_s: float
+    view: str
+    exercise: str = ""
+    judged: bool = True  # False: too short or nobody in it, so nothing was judged there
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,7 @@ class Report:
     judged: list[str] = field(default_factory=list)  # form rules that gave a verdict (silent ones included)
     metrics: dict[str, float] = field(default_factory=dict)
     summary: str = ""
+    segments: list[SegmentSpan] = field(default_factory=list)  # the shots of an edited clip; [] for one shot
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -149,11 +164,12 @@ class Report:
         if version != REPORT_SCHEMA_VERSION:
             raise ValueError(f"report schema version {version!r} is not {REPORT_SCHEMA_VERSION}")
         return cls(
-            **{k: v for k, v in data.items() if k not in ("reps", "holds", "findings", "not_judged")},
+            **{k: v for k, v in data.items() if k not in ("reps", "holds", "findings", "not_judged", "segments")},
             reps=[RepSpan(**r) for r in data.get("reps", [])],
             holds=[HoldSpan(**h) for h in data.get("holds", [])],
             findings=[Finding(**f) for f in data.get("findings", [])],
             not_judged=[NotJudged(**n) for n in data.get("not_judged", [])],
+            segments=[SegmentSpan(**g) for g in data.get("segments", [])],
         )
 
     @property
