@@ -10,9 +10,9 @@
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
 the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
 (waistline_pass.WaistlineReader, on the frames that need it), scene cuts (scene_cuts: an edited clip is judged shot
-by shot, each with its own view), and a bounded cache of a few frames (frame_cache:
-the tops and bottoms of the hips' travel, a frame every 0.25 s) from which the back's outline is traced after the
-reps are known (contour_pass) and the report's key frames are drawn. Memory does not grow with the video's length:
+by shot, each with its own view), and a bounded cache of a few frames (frame_cache: the tops and bottoms of the
+hips' travel, a frame every 0.25 s) from which the back's outline is traced after the reps are known (contour_pass)
+and the report's key frames are drawn. Memory does not grow with the video's length:
 the track is a few hundred bytes a frame, and the cache holds at most its capacity.
 """
 from __future__ import annotations
@@ -24,19 +24,20 @@ from typing import BinaryIO, Callable, Sequence, Union
 import numpy as np
 
 from formcheck.analysis import analyze_track
-from formcheck.results import Analysis, KeySeries, NotJudged, Report, SegmentSpan
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
+from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
 from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
 from formcheck.report.words import summarise
-from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
+from formcheck.results import Analysis, KeySeries, NotJudged, Report, SegmentSpan
 from formcheck.rules.thresholds import Thresholds
 from formcheck.sources import decoded_ahead, is_camera, open_source
 from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
 
 Source = Union[str, Path, int, BinaryIO, PoseTrack]
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
+
 
 def check_long_enough(track: PoseTrack, name: str) -> None:
     """ValueError when a track has too few frames to judge anything."""
@@ -70,7 +71,7 @@ def analyze(
 ) -> Analysis:
     """Judge one source: a video (path, file-like object, camera or stream URL), a pose track (.npz) or a PoseTrack.
 
-    exercise, view: "auto" or a name (formcheck.rules.EXERCISES, VIEWS). estimator: a PoseEstimator to reuse (reset
+    exercise, view: "auto" or a name (formcheck.exercises.EXERCISES, VIEWS). estimator: a PoseEstimator to reuse (reset
     here); else one is built from `model` (default: the bundled full model) with `max_people`. progress(done, total)
     after each frame. contour: trace the back's outline for bridges and hip thrusts from the side. frame_cache,
     keep_frame: a cache of another size, and frames it must keep whatever their priority (evaluation scripts).
@@ -82,10 +83,10 @@ def analyze(
     th = thresholds or Thresholds.load()
     if isinstance(source, PoseTrack) or is_track_file(source):
         track = source if isinstance(source, PoseTrack) else PoseTrack.load(source)
-        check_long_enough(track, str(getattr(source, "source", "") or source) if not isinstance(source, PoseTrack)
-                          else track.source or "track")
+        check_long_enough(track, track.source or str(source))
         track = track if "cleaning" in track.meta else clean(track)
-        return analyze_track(track, exercise=exercise, view=view, thresholds=th)
+        return judge_track(track, lambda shot, first_frame: analyze_track(shot, exercise=exercise, view=view,
+                                                                           thresholds=th))
     own_estimator = estimator is None
     if own_estimator:
         estimator = PoseEstimator(resolve_model(model), max_people=max_people)
@@ -97,21 +98,27 @@ def analyze(
         track = clean(raw)
         if on_tracked is not None:
             on_tracked(track)
+
         def judge(shot: PoseTrack, first_frame: int) -> Analysis:
             """One shot: its view, exercise, phases and rules; the back's outline from the kept frames."""
             shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
             if contour and needs_contour(shot_analysis.report):
-                shot = add_dorsal_contour(shot, shot_analysis.report, frames=_ShotFrames(cache, first_frame, len(shot)),
-                                          masks=estimator.person_mask)
+                kept = _ShotFrames(cache, first_frame, len(shot))
+                shot = add_dorsal_contour(shot, shot_analysis.report, frames=kept, masks=estimator.person_mask)
                 shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
             return shot_analysis
 
-        cuts = track.meta.get("scene_cuts_s") or []
-        analysis = judge(track, 0) if not cuts else analyze_shots(track, cuts, judge)
+        analysis = judge_track(track, judge)
     finally:
         if own_estimator:
             estimator.close()
     return replace(analysis, frames=cache)
+
+
+def judge_track(track: PoseTrack, judge: Callable[[PoseTrack, int], Analysis]) -> Analysis:
+    """judge(track, 0) for a clip of one shot; shot by shot (analyze_shots) where the decode found scene cuts."""
+    cuts = track.meta.get("scene_cuts_s") or []
+    return analyze_shots(track, cuts, judge) if cuts else judge(track, 0)
 
 
 class _ShotFrames:
