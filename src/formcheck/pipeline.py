@@ -152,16 +152,15 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         long_enough = end - first >= MIN_FRAMES and t[end - 1] - t[first] >= MIN_SHOT_S
         shot_analysis = judge(shot, first) if long_enough and shot.detected.sum() >= MIN_FRAMES else None
         shots.append((first, end, shot_analysis))
-    judged_shots = [(i, a) for i, (_, _, a) in enumerate(shots) if a is not None and a.report.judged]
-    main = max(judged_shots or [(i, a) for i, (_, _, a) in enumerate(shots) if a is not None] or [(0, None)],
-               key=lambda item: 0 if item[1] is None else item[1].report.duration_s)[1]
-    segments, findings, reps, holds, judged, metrics, parts = [], [], [], [], [], {}, []
+    analysed = [a for _, _, a in shots if a is not None]
+    longest = lambda analyses: max(analyses, key=lambda a: a.report.duration_s, default=None)  # noqa: E731
+    main = longest([a for a in analysed if a.report.judged]) or longest(analysed)  # names the clip's exercise/view
+    segments, findings, reps, holds, judged, metrics = [], [], [], [], [], {}
     series: dict[str, KeySeries] = {}
     for index, (first, end, shot_analysis) in enumerate(shots):
         start_s, end_s = float(t[first]), float(t[end - 1])
         if shot_analysis is None:
             segments.append(SegmentSpan(start_s, end_s, "unknown", "", judged=False))
-            parts.append(f"Shot {index + 1} ({start_s:.1f}-{end_s:.1f} s): too short or nobody in it, not judged.")
             continue
         report = shot_analysis.report
         segments.append(SegmentSpan(start_s, end_s, report.view, report.exercise, judged=bool(report.judged)))
@@ -175,18 +174,22 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
             values = series[s.name].values.copy() if s.name in series else np.full(len(track), np.nan)
             values[first:end] = s.values
             series[s.name] = replace(series.get(s.name, s), values=values)
-        parts.append((index, start_s, end_s, report))
-    parts = [part if isinstance(part, str) else  # a shot's words without "not judged" for what another shot judged
-             f"Shot {part[0] + 1} ({part[1]:.1f}-{part[2]:.1f} s, {part[3].view} view): " + summarise(replace(
-                 part[3], not_judged=[n for n in part[3].not_judged if n.rule not in judged]))
-             for part in parts]
+    parts = []
+    for index, ((_, _, shot_analysis), segment) in enumerate(zip(shots, segments)):
+        when = f"Shot {index + 1} ({segment.start_s:.1f}-{segment.end_s:.1f} s"
+        if shot_analysis is None:
+            parts.append(f"{when}): too short or nobody in it, not judged.")
+        else:  # the shot's own words, without "not judged" for what another shot judged
+            shown = shot_analysis.report
+            parts.append(f"{when}, {segment.view} view): " + summarise(
+                replace(shown, not_judged=[n for n in shown.not_judged if n.rule not in judged])))
     not_judged: list[NotJudged] = []
     for _, _, shot_analysis in shots:
         for item in [] if shot_analysis is None else shot_analysis.report.not_judged:
             if item.rule not in judged and item.rule not in {n.rule for n in not_judged}:
                 not_judged.append(item)
     cut_words = ", ".join(f"{float(t[e]):.1f} s" for e in edges[1:-1])
-    base = main.report if main is not None else None
+    base = None if main is None else main.report
     report = Report(
         source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
         detection_rate=track.detection_rate,
