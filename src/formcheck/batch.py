@@ -548,9 +548,15 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
         if problems:
             raise ModelError(problems[0])
         running: dict = {}  # object ref -> (actor index, task, started)
+        starting: dict = {}  # a replaced actor's ready() ref -> actor index: given work once its model is loaded
         idle = list(range(count))
         queue = iter(tasks)
         exhausted = False
+
+        def replace(index: int) -> None:
+            actors[index] = actor_class.remote(options)
+            starting[actors[index].ready.remote()] = index
+
         while True:
             while idle and not exhausted:
                 task = next(queue, None)
@@ -560,23 +566,34 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
                 index = idle.pop()
                 on_start(task)
                 running[actors[index].score.remote(task)] = (index, task, time.monotonic())
-            if not running:
+            if not running and (exhausted or not starting):
                 return
             waiting = None
-            if timeout_s:
+            if timeout_s and running:
                 waiting = max(min(s + timeout_s for _, _, s in running.values()) - time.monotonic(), 0.0)
-            done, _ = ray.wait(list(running), num_returns=1, timeout=waiting)
+            done, _ = ray.wait([*running, *starting], num_returns=1, timeout=waiting)
             for ref in done:
+                if ref in starting:
+                    index = starting.pop(ref)
+                    try:
+                        problem = ray.get(ref)
+                    except ray.exceptions.RayError as exc:
+                        problem = one_line(exc)
+                    if problem:
+                        raise ModelError(problem)
+                    idle.append(index)
+                    continue
                 index, task, began = running.pop(ref)
                 try:
                     row = ray.get(ref)
+                    idle.append(index)
                 except ray.exceptions.RayActorError as exc:
-                    actors[index] = actor_class.remote(options)
+                    replace(index)
                     row = error_row(task, f"{task.path}: the Ray worker died on this video "
-                                          f"({one_line(exc).splitlines()[0][:200]})", time.monotonic() - began)
+                                          f"({one_line(exc)[:200]})", time.monotonic() - began)
                 except ray.exceptions.RayError as exc:
+                    idle.append(index)
                     row = error_row(task, f"{task.path}: {one_line(exc)[:300]}", time.monotonic() - began)
-                idle.append(index)
                 yield task, row
             if timeout_s:
                 now = time.monotonic()
@@ -584,8 +601,7 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
                     if now - began > timeout_s:
                         running.pop(ref)
                         ray.kill(actors[index])
-                        actors[index] = actor_class.remote(options)
-                        idle.append(index)
+                        replace(index)
                         yield task, error_row(task, f"{task.path}: stopped after {now - began:.0f} s (--timeout-s "
                                                     f"{timeout_s:g})", now - began)
     finally:
