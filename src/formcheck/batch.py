@@ -536,8 +536,8 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
     if started_here:
         if address:
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
-        else:
-            ray.init(num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False, logging_level=logging.ERROR,
+        else:  # "local": a new Ray of our own, never a cluster that someone else started on this machine
+            ray.init(address="local", num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False, logging_level=logging.ERROR,
                      log_to_driver=False)
     actor_class = ray.remote(num_cpus=1)(RayWorker)
     actors: list = []
@@ -724,7 +724,7 @@ def run_batch(videos: list[Video], out: Path, *, reports: Path | None = None, jo
 
 class BatchDisplay:
     """Progress on stderr: a rich bar with the files being scored, each file's status as it ends, and the ETA on a
-    terminal; one plain line per file otherwise (a log, a CI job). `summary_table(summary)` for the end."""
+    terminal; one plain line per file otherwise (a log, a CI job). print_summary for the end."""
 
     def __init__(self, console, total: int):
         self.console = console
@@ -758,6 +758,8 @@ class BatchDisplay:
     def row(self, video: Video, row: dict[str, str] | None) -> None:
         from rich.markup import escape
 
+        from formcheck.formats import plural
+
         if video.path.name in self.running:
             self.running.remove(video.path.name)
         self.done += 1
@@ -766,7 +768,7 @@ class BatchDisplay:
         elif row["status"] == "ok":
             faults = [r for r in RULE_NAMES if row.get(r) == "fault"]
             status = "[green]ok[/]   "
-            detail = f"{row['exercise']}, {row['view']}, {row['reps']} reps" + (
+            detail = f"{row['exercise']}, {row['view']}, {plural(int(row['reps'] or 0), 'rep')}" + (
                 f", fault: {', '.join(faults)}" if faults else "") + f" ({row['processing_s']} s)"
         else:
             status, detail = "[red]error[/]", row["error"]
@@ -794,10 +796,9 @@ class BatchDisplay:
             self.progress.update(self.task, description=escape(shown))
 
 
-def summary_table(summary: Summary, out: Path):
+def print_summary(summary: Summary, out: Path, console) -> None:
     """A line of counts (videos ok / error, ok rows kept by --resume) and a table: per rule, how many ok videos got
     each verdict."""
-    from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
 
@@ -812,7 +813,9 @@ def summary_table(summary: Summary, out: Path):
         counts = summary.verdicts[rule]
         if any(counts.values()):
             table.add_row(rule, *(str(counts[v]) for v in VERDICTS))
-    return Group(line, table) if table.row_count else Group(line)
+    console.print(line, highlight=False, soft_wrap=True)
+    if table.row_count:
+        console.print(table)
 
 
 def run_command(inputs: list[str], out: Path, *, reports: Path | None, jobs: int | None, executor: str,
@@ -828,6 +831,6 @@ def run_command(inputs: list[str], out: Path, *, reports: Path | None, jobs: int
         summary = run_batch(videos, out, reports=reports, jobs=jobs, executor=executor, ray_address=ray_address,
                             resume=resume, timeout_s=timeout_s, options=options, on_start=display.start,
                             on_row=display.row)
-    out_console.print(summary_table(summary, out))
+    print_summary(summary, out, out_console)
     return summary
 
