@@ -344,6 +344,9 @@ def _all_but_last(items: Iterator[str]) -> Iterator[str]:
 
 def _worker_main(conn, options: Options, parent_pid: int) -> None:
     """A local worker: build the pose model, then score each task sent until None (or the main process is gone)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process stops us
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _exit_with_parent(parent_pid)
@@ -423,7 +426,10 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None,
                         break
                     worker.task, worker.started = task, time.monotonic()
                     on_start(task)
-                    worker.conn.send(task)
+                    try:
+                        worker.conn.send(task)
+                    except OSError:  # it has just died: its sentinel says so below, and the video gets an error row
+                        pass
             busy = [w for w in workers if w.task is not None]
             if exhausted and not busy:
                 return
@@ -662,7 +668,7 @@ def run_batch(videos: list[Video], out: Path, *, reports: Path | None = None, jo
     options = options or Options()
     if executor == "ray":
         _import_ray()  # a missing Ray is one line before anything is written
-    else:
+    if executor == "local" or not ray_address:  # workers on this machine: the model is built (once) or checked here
         from formcheck.pose import resolve_model
 
         options = Options(model_path=str(resolve_model(options.model_path).path), make_video=options.make_video)
