@@ -266,7 +266,8 @@ def test_a_mixed_folder_gives_ok_and_error_rows(tmp_path, clips, executor):
     _touch(folder / "readme.txt", b"not a video")  # not picked up
     out = tmp_path / "results.csv"
 
-    done = subprocess.run(_batch_command(folder, "--out", out, "--jobs", 2, *args), env=_env(),
+    reports = tmp_path / "reports"
+    done = subprocess.run(_batch_command(folder, "--out", out, "--jobs", 2, "--reports", reports, *args), env=_env(),
                           capture_output=True, text=True, timeout=600)
 
     assert done.returncode == 0, done.stderr
@@ -292,6 +293,11 @@ def test_a_mixed_folder_gives_ok_and_error_rows(tmp_path, clips, executor):
         assert row["sha256"] == __import__("hashlib").sha256(clips["bridge" if row is bridge else "squat"]
                                                              .read_bytes()).hexdigest()
         assert float(row["duration_s"]) == pytest.approx(3.0, abs=0.1) and float(row["processing_s"]) > 0
+    folders = {p.name: p for p in reports.iterdir()}  # a report folder per ok video, none for the errors
+    assert sorted(folders) == sorted(f"{name}-{rows[key]['sha256'][:8]}" for name, key in
+                                     (("bridge", "bridge.mp4"), ("squat", "day2/squat.mp4")))
+    for folder_of_one in folders.values():
+        assert {"report.json", "report.html", "annotated.mp4", "track.npz"} <= {p.name for p in folder_of_one.iterdir()}
     assert "2 ok, 5 error" in done.stdout and "knee_valgus" in done.stdout  # the summary table
     assert done.stderr.count("\n") >= 7 and "ETA" in done.stderr  # plain progress lines when stderr is a pipe
 

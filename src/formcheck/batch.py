@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from formcheck.exercises import AUTO, MIN_FRAMES, check_exercise
+from formcheck.exercises import AUTO, EXERCISES, MIN_FRAMES, check_exercise
 from formcheck.rules import RULE_MODULES
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp",
@@ -222,23 +222,17 @@ def score_video(task: Task, estimator, options: Options) -> dict[str, str]:
         detected = int(track.detected.sum())
         if detected < MIN_FRAMES:
             raise ValueError(f"{task.path}: no person found (in {detected} of {len(track)} frames)")
-        if report.exercise == "unknown" or report.exercise not in _exercises():
+        if report.exercise not in EXERCISES:
             raise ValueError(f"{task.path}: could not tell which exercise this is ({report.posture}, {report.view} "
                              "view); give it with --exercise or in a CSV of path, exercise")
         if task.report_dir is not None:
             _write_report(analysis, Path(task.report_dir), task.path, options)
     except Exception as exc:  # a bad video is a row, never the end of the batch
         return error_row(task, one_line(exc), time.perf_counter() - started)
-    warnings = [w for w in track.meta.get("video_warnings", [])] if hasattr(track, "meta") else []
+    warnings = track.meta.get("video_warnings", [])
     return {"path": task.path, "sha256": task.sha256, "status": "ok", "error": "",
             "warnings": " | ".join(" ".join(w.split()) for w in warnings), **report_row(report),
             "processing_s": _number(time.perf_counter() - started, 2)}
-
-
-def _exercises() -> tuple[str, ...]:
-    from formcheck.exercises import EXERCISES
-
-    return EXERCISES
 
 
 def _write_report(analysis, folder: Path, video_path: str, options: Options) -> None:
