@@ -12,13 +12,16 @@ cluster's start. Configurations alternate within a round; the best round of each
 
 Prints videos/min per configuration, the 2-worker / 1-worker speedup per executor (target >= 1.8x on 2 cores) and
 Ray's overhead against local (time on Ray / time local - 1) at each worker count, with the load average before and
-after (other processes on the machine slow every configuration, the 2-worker ones most).
+after, and for local runs the workers' CPU seconds: the work itself, which a second worker should not grow. Other
+processes slow every configuration; on Linux with sched_autogroup_enabled=1 all of one session's processes share
+one session's slice of the CPU, so on a busy shared machine a second worker in the same session gains little.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -45,16 +48,23 @@ def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
     return clips
 
 
-def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) -> tuple[float, float, int]:
-    """Seconds for one batch of `clips` (whole, and from the first video handed to a ready worker), and how many
-    rows came out ok."""
+def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) -> tuple[float, float, float, int]:
+    """Seconds for one batch of `clips` (whole, and from the first video handed to a ready worker), the workers' CPU
+    seconds (local only: Ray's actors are not our children), and how many rows came out ok."""
     out = folder / f"{executor}-{jobs}-{time.monotonic_ns()}.csv"
     first: list[float] = []
+    cpu_before = _children_cpu_s()
     started = time.perf_counter()
     summary = run_batch([Video(c) for c in clips], out, jobs=jobs, executor=executor,
                         on_start=lambda video: first.append(time.perf_counter()))
     ended = time.perf_counter()
-    return ended - started, ended - first[0], summary.ok
+    return ended - started, ended - first[0], _children_cpu_s() - cpu_before, summary.ok
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's ended child processes: the local workers, once joined."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -82,11 +92,12 @@ def main() -> None:
             for round_index in range(args.rounds):
                 for executor in executors:
                     for jobs in (1, 2):
-                        seconds, working, ok = timed_batch(clips, folder, executor=executor, jobs=jobs)
+                        seconds, working, cpu, ok = timed_batch(clips, folder, executor=executor, jobs=jobs)
                         if ok != len(clips):
                             print(f"  warning: {executor} x{jobs}: only {ok} of {len(clips)} clips ok")
+                        cpu_words = f", workers' CPU {cpu:5.1f} s" if executor == "local" else ""
                         print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {seconds:6.1f} s, {working:6.1f} s "
-                              f"after start-up; load {os.getloadavg()[0]:.2f}")
+                              f"after start-up{cpu_words}; load {os.getloadavg()[0]:.2f}")
                         key = (executor, jobs)
                         previous = best.get(key, (float("inf"), float("inf")))
                         best[key] = (min(previous[0], seconds), min(previous[1], working))

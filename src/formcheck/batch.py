@@ -237,9 +237,13 @@ def score_video(task: Task, estimator, options: Options) -> dict[str, str]:
 
 def _write_report(analysis, folder: Path, video_path: str, options: Options) -> None:
     """The same folder as `formcheck analyze --out folder`: report.json, report.html, annotated.mp4, track.npz."""
+    from formcheck.pipeline import is_track_file
     from formcheck.report.outputs import write_outputs
 
     folder.mkdir(parents=True, exist_ok=True)
+    if is_track_file(video_path):  # a pose track given as input: no video to draw on, as with `analyze TRACK.npz`
+        write_outputs(analysis, folder, video_path=None, make_video=False)
+        return
     analysis.track.save(folder / "track.npz")
     write_outputs(analysis, folder, video_path=video_path, make_video=options.make_video)
 
