@@ -83,9 +83,10 @@ def test_a_csv_names_videos_relative_to_itself(tmp_path, text, expected):
     [
         (lambda d: [str(d / "*.mp4")], "no file matches"),
         (lambda d: [_touch(d / "v.csv", b"path,exercise\nx.mp4,jumping\n")], "line 2: exercise 'jumping'"),
+        (lambda d: [_touch(d / "v.csv", b"path,exercise\n\nx.mp4,\n,squat\n")], "line 4: no path"),
         (lambda d: [d], "no video found"),
     ],
-    ids=["glob matching nothing", "unknown exercise in the CSV", "empty folder"],
+    ids=["glob matching nothing", "unknown exercise in the CSV", "a CSV row without a path", "empty folder"],
 )
 def test_bad_inputs_are_one_line_errors(tmp_path, make, words):
     with pytest.raises(ValueError, match=words):

@@ -84,6 +84,7 @@ def find_videos(inputs: Iterable[str | Path], *, exercise: str = AUTO) -> list[V
     glob that matches nothing, or no video at all.
     """
     check_exercise(exercise, label="--exercise")
+    inputs = list(inputs)
     found: list[Video] = []
     seen: set[Path] = set()
 
@@ -121,17 +122,15 @@ def find_videos(inputs: Iterable[str | Path], *, exercise: str = AUTO) -> list[V
 def read_video_list(path: Path, *, exercise: str = AUTO) -> list[Video]:
     """A CSV of `path, exercise` rows (header optional); ValueError naming the line for a bad exercise or no path."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
-    if rows and rows[0] and rows[0][0].strip().lower() == "path":
-        header = [cell.strip().lower() for cell in rows[0]]
-        rows = rows[1:]
-        path_at, exercise_at = 0, header.index("exercise") if "exercise" in header else None
-        start = 2
-    else:
-        path_at, exercise_at, start = 0, 1, 1
+        reader = csv.reader(fh)
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    path_at, exercise_at = 0, 1
+    if rows and rows[0][1][0].strip().lower() == "path":
+        header = [cell.strip().lower() for cell in rows.pop(0)[1]]
+        exercise_at = header.index("exercise") if "exercise" in header else None
     videos = []
-    for line, row in enumerate(rows, start=start):
-        name = row[path_at].strip() if len(row) > path_at else ""
+    for line, row in rows:
+        name = row[path_at].strip()
         if not name:
             raise ValueError(f"{path} line {line}: no path")
         given = row[exercise_at].strip() if exercise_at is not None and len(row) > exercise_at else ""
