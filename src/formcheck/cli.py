@@ -515,6 +515,47 @@ def eval_command(
                   "the table); the scores count the others", highlight=False, soft_wrap=True)
 
 
+@app.command()
+@user_errors
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(metavar="INPUTS...", help="Videos, folders (searched recursively), quoted globs, or a CSV of "
+                       "path, exercise.", show_default=False),
+    ],
+    out_csv: Annotated[Path, typer.Option("--out", parser=_path_given, help="The results CSV, one row per video.")],
+    reports: Annotated[
+        Optional[Path], typer.Option("--reports", parser=_path_given, help="Also write a report folder per video "
+                                     "here (as `analyze` writes), named NAME-HASH8.")
+    ] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, help="Workers, each with its own pose model "
+                                                "(default: one per core, or per CPU of a Ray cluster).",
+                                                show_default=False)] = None,
+    executor: Annotated[str, typer.Option("--executor", help="local (processes on this machine) or ray.")] = "local",
+    ray_address: Annotated[
+        Optional[str], typer.Option("--ray-address", help="A Ray cluster to join (default: start a local Ray).")
+    ] = None,
+    exercise: Annotated[str, typer.Option("--exercise", help="The exercise of every video without one in a CSV "
+                                          "(default: detected).")] = "auto",
+    resume: Annotated[bool, typer.Option("--resume", help="Go on with an existing --out: skip videos whose sha256 "
+                                         "has an ok row, retry the rest.")] = False,
+    timeout_s: Annotated[
+        Optional[float], typer.Option("--timeout-s", help="Stop a video after this many seconds (an error row).",
+                                      show_default=False)
+    ] = None,
+    model: ModelOption = None,
+) -> None:
+    """Score many videos into one CSV (a row per video, written as each finishes), on every core or on Ray.
+
+    Bad videos become error rows; exit code 0 once every video has a row.
+    """
+    from formcheck.batch import run_command
+
+    check_exercise(exercise, label="--exercise")
+    run_command(inputs, out_csv, reports=reports, jobs=jobs, executor=executor, ray_address=ray_address,
+                exercise=exercise, resume=resume, timeout_s=timeout_s, model=model, err_console=err, out_console=out)
+
+
 def _parse_faults(faults: list[str]) -> dict[str, float]:
     """NAME=VALUE pairs -> {name: value}; ValueError with the bad pair otherwise."""
     parsed: dict[str, float] = {}
