@@ -282,6 +282,10 @@ def create_app(config: ServiceConfig, store: JobStore | None = None) -> FastAPI:
             return HTMLResponse(pages.not_found_page("No such job: it may have been deleted as old."), status_code=404)
         return pages.job_page(job)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
     @app.post("/login", include_in_schema=False)
     async def login(request: Request):
         form = await request.form()

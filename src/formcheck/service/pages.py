@@ -227,7 +227,9 @@ function show(job) {
       a.href = job.links[key]; a.textContent = names[key]; li.appendChild(a); list.appendChild(li);
     }
     const frame = $('report');
-    frame.addEventListener('load', () => { fit(); frame.contentWindow.addEventListener('resize', fit);
+    frame.addEventListener('load', () => {
+      $('headline').hidden = $('summary').hidden = true;  // the report's own header says them
+      fit(); frame.contentWindow.addEventListener('resize', fit);
       for (const img of frame.contentDocument.images) img.addEventListener('load', fit);
       const v = frame.contentDocument.querySelector('video'); if (v) v.addEventListener('loadedmetadata', fit); });
     frame.src = job.links.html; frame.hidden = false;
