@@ -93,6 +93,32 @@ def test_upload_answers_202_and_stores_the_video_under_a_server_name(service, ti
     assert post(client, tiny_mp4).json()["queue_position"] == 2
 
 
+def test_a_phone_recording_hevc_mov_with_rotation_is_accepted_as_quicktime(service, tmp_path):
+    """What an iPhone's "record video" sends: HEVC in a QuickTime .MOV, stored sideways with a rotation tag."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    path = tmp_path / "IMG_0042.MOV"
+    with av.open(str(path), "w", format="mov") as container:
+        stream = container.add_stream("libx265", rate=Fraction(30))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"x265-params": "log-level=error"}
+        stream.set_display_rotation(90)
+        for i in range(8):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 30 * i, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    config, store, client = service
+    r = post(client, path.read_bytes(), path.name)
+    assert r.status_code == 202, r.text
+    job = store.get(r.json()["id"])
+    assert (job.input_name, job.media_type, job.filename) == ("input.mov", "video/quicktime", "IMG_0042.MOV")
+
+
 def test_job_ids_are_random_and_distinct(service, tiny_mp4):
     _, _, client = service
     ids = [post(client, tiny_mp4).json()["id"] for _ in range(12)]
