@@ -599,5 +599,30 @@ def synth(
     out.print(f"truth  {escape(str(truth_path))}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 for the network (then use --token).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one, printed).")] = 8000,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", parser=_path_given, help="Folder for the jobs database and the files.")
+    ] = Path("formcheck-data"),
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes, one pose model each.")] = 1,
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", min=0.001, help="Largest video accepted, MB.")] = 500.0,
+    token: Annotated[
+        Optional[str], typer.Option("--token", envvar="FORMCHECK_TOKEN", help="Bearer token wanted by the API and pages.")
+    ] = None,
+    keep_days: Annotated[float, typer.Option("--keep-days", min=0, help="Delete finished jobs older than this (0: keep).")] = 7.0,
+    max_disk_gb: Annotated[
+        float, typer.Option("--max-disk-gb", min=0, help="Delete the oldest finished jobs past this much disk (0: no limit).")
+    ] = 20.0,
+) -> None:
+    """Run the web service: upload page, job pages and a JSON API (docs at /docs) over a queue of jobs."""
+    from formcheck.service import ServiceConfig, serve as run_service
+
+    run_service(ServiceConfig(data_dir=data_dir, host=host, port=port, workers=workers, max_upload_mb=max_upload_mb,
+                              token=token, keep_days=keep_days, max_disk_gb=max_disk_gb))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
