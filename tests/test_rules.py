@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from formcheck.analysis import analyze_track
@@ -72,10 +73,10 @@ def test_hip_lockout_flags_stopping_short():
     assert "lumbar_arch" not in faults_of(report)
 
 
-def test_knee_valgus_from_the_feet_uses_separation_ratio():
+def test_knee_valgus_from_the_feet_uses_the_knee_offset():
     report = analyse("bridge", {"knee_valgus": 15}, "feet", exercise="bridge")
     valgus = [f for f in report.findings if f.rule == "knee_valgus" and f.severity == "fault"]
-    assert valgus and all("separation" in f.evidence for f in valgus)
+    assert valgus and all("hip-ankle line" in f.evidence for f in valgus)
     assert not faults_of(analyse("bridge", {}, "feet", exercise="bridge"))
 
 
@@ -106,7 +107,7 @@ def test_landmark_jitter_is_measured_in_body_sizes():
 
 
 def test_unsteady_knees_are_not_judged_and_steady_ones_are():
-    track = clean(exact_track("squat", {"knee_valgus": 15}, view="front", seconds=8.0))
+    track = clean(exact_track("squat", {"knee_valgus": 25}, view="front", seconds=8.0))
     legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
     shaken = analyze_track(_shake(track, legs, 0.01), exercise="squat", view="front").report
     reasons = {n.rule: n.reason for n in shaken.not_judged}
@@ -117,8 +118,73 @@ def test_unsteady_knees_are_not_judged_and_steady_ones_are():
 
 
 def test_squat_knee_valgus_front():
-    assert "knee_valgus" in faults_of(analyse("squat", {"knee_valgus": 15}, "front", exercise="squat"))
+    # the mannequin's knob (hip adduction and internal rotation at the bottom) puts the knees inside the hip-ankle
+    # lines by 0.6% of the leg at 15, 3.6% at 18, 9% at 22 and 12% at 25 (exact projection)
+    assert "knee_valgus" in faults_of(analyse("squat", {"knee_valgus": 25}, "front", exercise="squat"))
     assert "knee_valgus" not in faults_of(analyse("squat", {}, "front", exercise="squat"))
+
+
+def _stance_and_knees(track, *, feet_out_hipw: float, knees_in_leg: float):
+    """A copy of an exact front-view track with each foot (ankle, heel, toes) moved sideways outward by feet_out_hipw
+    hip widths, and each knee put on its new hip-ankle line, then moved toward the other hip by knees_in_leg leg
+    lengths (image only; the 3D pose, and so the knee flexion, is unchanged)."""
+    import numpy as np
+
+    from formcheck.track import LANDMARK_INDEX
+
+    lm = track.landmarks.copy()
+    W, H = track.frame_width, track.frame_height
+    px = lambda name: lm[:, LANDMARK_INDEX[name], :2] * [W, H]  # noqa: E731
+    hip_w = np.nanmedian(np.linalg.norm(px("left_hip") - px("right_hip"), axis=-1))
+    for side, other in (("left", "right"), ("right", "left")):
+        outward = px(f"{side}_hip") - px(f"{other}_hip")
+        outward /= np.linalg.norm(outward, axis=-1, keepdims=True)
+        for part in ("ankle", "heel", "foot_index"):
+            lm[:, LANDMARK_INDEX[f"{side}_{part}"], :2] += feet_out_hipw * hip_w * outward / [W, H]
+        h, k, a = px(f"{side}_hip"), px(f"{side}_knee"), px(f"{side}_ankle")
+        leg = np.nanpercentile(np.linalg.norm(k - h, axis=-1) + np.linalg.norm(a - k, axis=-1), 90)
+        line = a - h
+        on_line = h + (np.sum((k - h) * line, axis=-1) / np.sum(line * line, axis=-1))[:, None] * line
+        normal = np.stack([-line[:, 1], line[:, 0]], axis=-1) / np.linalg.norm(line, axis=-1, keepdims=True)
+        normal *= np.sign(np.sum(normal * -outward, axis=-1))[:, None]
+        lm[:, LANDMARK_INDEX[f"{side}_knee"], :2] = (on_line + knees_in_leg * leg * normal) / [W, H]
+    return dataclasses.replace(track, landmarks=lm)
+
+
+def test_knees_over_the_hip_ankle_line_with_feet_wider_than_the_hips_are_not_valgus():
+    """The stance-width trap of the knee/ankle separation ratio: wide feet, knees tracking straight over the
+    hip-ankle lines (FPPA 0 at depth). No knee_valgus finding at all; knees clearly inside the lines are flagged."""
+    from formcheck import kinematics as kin
+
+    base = exact_track("squat", {}, view="front", seconds=8.0)
+    wide = _stance_and_knees(base, feet_out_hipw=0.4, knees_in_leg=0.0)
+    assert np.nanmin(kin.knee_ankle_separation_ratio(wide)) < 0.8  # what the old ratio would have warned on
+    report = analyze_track(wide, exercise="squat", view="front").report
+    assert "knee_valgus" in report.judged
+    assert not [f for f in report.findings if f.rule == "knee_valgus"], report.findings
+    caved = analyze_track(_stance_and_knees(base, feet_out_hipw=0.4, knees_in_leg=0.09), exercise="squat",
+                          view="front").report
+    assert "knee_valgus" in faults_of(caved)
+    slight = analyze_track(_stance_and_knees(base, feet_out_hipw=0.4, knees_in_leg=0.02), exercise="squat",
+                           view="front").report
+    assert not [f for f in slight.findings if f.rule == "knee_valgus"]
+
+
+def test_a_body_turned_from_the_camera_is_not_valgus():
+    """Both knees shifted the same way in the image (the body turned a little): one reads inward, the other outward
+    by as much; their mean, which the rule reads where FPPA cannot be used, stays put."""
+    from formcheck.rules.knee_valgus import knee_offset
+    from formcheck.track import LANDMARK_INDEX
+
+    track = clean(exact_track("squat", {}, view="front", seconds=8.0))
+    lm = track.landmarks.copy()
+    for side in ("left", "right"):
+        lm[:, LANDMARK_INDEX[f"{side}_knee"], 0] += 0.25 * (track.landmarks[:, LANDMARK_INDEX["left_hip"], 0]
+                                                           - track.landmarks[:, LANDMARK_INDEX["right_hip"], 0])
+    turned = dataclasses.replace(track, landmarks=lm)
+    mean = lambda t: 0.5 * (knee_offset(t, "left") + knee_offset(t, "right"))  # noqa: E731
+    np.testing.assert_allclose(mean(turned), mean(track), atol=0.01)
+    assert np.nanmax(np.abs(knee_offset(turned, "left") - knee_offset(track, "left"))) > 0.04
 
 
 @pytest.mark.parametrize("seed", [0, 2])
