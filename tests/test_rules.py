@@ -425,3 +425,38 @@ def test_registry_rejects_a_second_rule_of_the_same_name():
             """An impostor."""
 
     assert RULES == before and RULES["knee_valgus"].func.__module__ == "formcheck.rules.knee_valgus"
+
+
+def _off_side_track(motion: str, yaw_deg: float, faults=None):
+    """The exact projection of a rendered motion filmed by the preset side camera turned yaw_deg about the vertical
+    through the subject (+ toward the head end, - toward the feet)."""
+    import numpy as np
+
+    from formcheck.synth.clip import _track, build
+
+    m, body, cam = build(motion, faults or {}, "side", 8.0, 30.0, 640, 360, None)
+    position, target = np.array(cam.position), np.array(cam.target)
+    a = np.radians(yaw_deg)
+    turn = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+    camera = dataclasses.replace(cam, position=tuple(target + turn @ (position - target)))
+    return _track(body, camera, m.t, 30.0, f"synth:{motion}:yaw{yaw_deg:+.0f}", {"synthetic": True})
+
+
+@pytest.mark.parametrize("motion", ["bridge", "hip_thrust"])
+@pytest.mark.parametrize("yaw", [30, -30, 45, -45, 60, -60])
+@pytest.mark.parametrize("view", ["auto", "side"])
+def test_correct_lift_filmed_off_the_side_gets_no_lockout_or_arch_fault(motion, yaw, view):
+    """30-60 deg off square to the side, found by itself or told 'side': judged within limits or declined, never a
+    fault from foreshortening (at 45-60 deg the shoulder-hip-knee line reads 12-25 deg past straight)."""
+    report = analyze_track(clean(_off_side_track(motion, yaw)), view=view).report
+    assert not [f for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch") and f.severity != "info"]
+
+
+def test_off_side_camera_is_declined_with_its_reason_and_square_side_is_judged():
+    square = analyze_track(clean(_off_side_track("bridge", 0)), view="side").report
+    assert {"hip_lockout", "lumbar_arch"} <= set(square.judged)
+    turned = analyze_track(clean(_off_side_track("bridge", 45)), view="side").report
+    reasons = {n.rule: n.reason for n in turned.not_judged}
+    assert "off square to the side" in reasons["lumbar_arch"] and "off square to the side" in reasons["hip_lockout"]
+    arched = analyze_track(clean(_off_side_track("bridge", 0, {"back_butt": 30})), view="side").report
+    assert "lumbar_arch" in faults_of(arched)
