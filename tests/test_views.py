@@ -348,3 +348,30 @@ def test_feet_a_leg_length_below_the_hips_is_a_hinge_not_a_bridge():
     report = analyze_track(track).report
     assert report.findings == [] and report.exercise == "unknown"
 
+
+
+# ---------------------------------------------------------------------------------------------
+# real pose-model tracks (tests/fixtures, see its README): right, unsure or declined, never a wrong exercise judged
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, outcome", [
+    ("kaiakol_barbell_squat_rear_correct004", {"squat", "hip_thrust"}),  # from behind it looked lying from the feet
+    ("kaiakol_bw_squat_side_incorrect002", {"squat", "single_leg_squat"}),  # side on, the far foot looks raised
+    ("jrplatin_barbell_deadlift_side", "declined"),  # a hip hinge, first taken for a bridge
+    ("marvindeng_gait_rear_P3_E3T4", "walk"),
+])
+def test_real_tracks_are_right_unsure_or_declined(name, outcome):
+    from pathlib import Path
+
+    from formcheck.analysis import analyze_track
+
+    track = PoseTrack.load(Path(__file__).parent / "fixtures" / f"{name}.track.npz")
+    report = analyze_track(track).report
+    if isinstance(outcome, set):
+        assert report.exercise == "unknown" and set(report.exercise_alternatives) == outcome
+        assert "Could not tell" in report.summary
+    elif outcome == "declined":
+        assert report.exercise == "unknown" and report.exercise_alternatives == []
+        assert "not one of the exercises formcheck judges" in report.summary
+    else:
+        assert report.exercise == outcome
+    assert not [f for f in report.findings if f.severity in ("warning", "fault")], report.findings
