@@ -13,8 +13,8 @@ Evidence (front or back view), two measures:
   errors (hips swapped or lost) and are left out.
 - **Sideways sway** per stride: the mid-hip's sideways position, low-passed, less the straight line through the
   stride (the walker's own path: walking toward the camera, a drifting path or a panning camera move that line, not
-  the sway around it), peak to peak, in hip widths measured over the same stride; median over strides, judged on at
-  least two strides.
+  the sway around it), peak to peak, in hip widths measured over the same stride, divided by the pose model's
+  measured gain ([hip_sway] landmark_sway_gain, 0.84); median over strides, judged on at least two strides.
 
 An exact synthetic projection (gain 1) is judged with its exact tilt. Thresholds: thresholds.toml [hip_sway].
 """
@@ -51,10 +51,12 @@ OBLIQUITY_CUTOFF_HZ = 3.0
 
 def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int, int]]]:
     """((T,) hip widths, [(peak to peak, start_idx, end_idx)] per stride): the low-passed mid-hip image x less the
-    straight line fitted through each stride, over the median hip width in that stride. NaN outside strides."""
+    straight line fitted through each stride, over the median hip width in that stride and the pose model's sway gain
+    (1 for an exact projection). NaN outside strides."""
     track = ctx.track
     x = butterworth_bridging_gaps(mid_hip_px(track)[:, 0], fs=track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ)
     hip_width = np.linalg.norm(track.xy_px("left_hip") - track.xy_px("right_hip"), axis=-1)
+    gain = landmark_gain(ctx, NAME, "landmark_sway_gain")
     series = np.full(len(track), np.nan)
     strides = [s for spans in (ctx.gait.strides.values() if ctx.gait else []) for s in spans]
     out = []
@@ -65,7 +67,7 @@ def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int
         if ok.sum() < 5 or not width > 0:
             continue
         i = np.arange(len(seg))
-        residual = (seg - np.polyval(np.polyfit(i[ok], seg[ok], 1), i)) / width
+        residual = (seg - np.polyval(np.polyfit(i[ok], seg[ok], 1), i)) / width / gain
         series[s.start_idx : s.end_idx] = residual
         out.append((float(np.nanmax(residual) - np.nanmin(residual)), s.start_idx, s.end_idx))
     return series, out
@@ -74,7 +76,7 @@ def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int
 WORDS = "pelvis dropping or swaying sideways"
 THRESHOLDS = (*(f"hip_sway.{key}" for key in (
     "obliquity_warn_deg", "obliquity_fault_deg", "sway_warn_hipw", "sway_fault_hipw", "landmark_drop_gain",
-    "landmark_drop_gain_max", "max_step_tilt_deg", "max_landmark_jitter",
+    "landmark_drop_gain_max", "landmark_sway_gain", "max_step_tilt_deg", "max_landmark_jitter",
 )), "pelvis.landmark_obliquity_gain")
 
 
