@@ -121,9 +121,9 @@ THRESHOLD_OVERRIDES = {
     "fault moved below the default warning": (
         "[hip_lockout]\nshort_of_straight_fault_deg = 5.0\n",
         ["hip_lockout.short_of_straight_warn_deg = 10 deg", "short_of_straight_fault_deg = 5 deg"]),
-    "ratio: lower is worse, warning below the fault": (
-        "[knee_valgus]\nseparation_ratio_warn = 0.7\n",
-        ["knee_valgus.separation_ratio_warn = 0.7 ratio", "separation_ratio_fault = 0.75 ratio", "at or above"]),
+    "knee offset: warning past the fault": (
+        "[knee_valgus]\noffset_warn_leg = 0.08\n",
+        ["knee_valgus.offset_warn_leg = 0.08 leg lengths", "offset_fault_leg = 0.065 leg lengths", "at or below"]),
     "warning in a {value = ...} table": (
         '[neck_flexion]\nhead_back_warn_deg = { value = 9.0, source = "mine" }\n',
         ["neck_flexion.head_back_warn_deg = 9 deg"]),

@@ -9,14 +9,14 @@ from dataclasses import replace
 import numpy as np
 
 from formcheck import kinematics
-from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
+from formcheck.exercises import EXERCISE_WORDS, EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
 from formcheck.report.words import summarise
 from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
-from formcheck.views import detect_exercise, detect_view
+from formcheck.views import ExerciseGuess, ViewGuess, detect_exercise, detect_view
 
 NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
@@ -34,12 +34,26 @@ def choose_view(track: PoseTrack, view: str) -> tuple[str, str, str]:
     return view, guess.posture, "user"
 
 
-def choose_exercise(track: PoseTrack, exercise: str, view: str, posture: str) -> tuple[str, str]:
+def choose_exercise(track: PoseTrack, exercise: str, view: str, posture: str) -> tuple[ExerciseGuess, str]:
+    """(the guess, 'auto'|'user'); a user's exercise is taken as it is (confidence 1)."""
     if check_exercise(exercise) == "auto":
-        from formcheck.views import ViewGuess
+        return detect_exercise(track, ViewGuess(view, posture, 1.0)), "auto"
+    return ExerciseGuess(exercise, 1.0), "user"
 
-        return detect_exercise(track, ViewGuess(view, posture, 1.0)).exercise, "auto"
-    return exercise, "user"
+
+def undecided_summary(guess: ExerciseGuess, posture: str, view: str) -> str:
+    """The summary of a clip whose exercise was not decided: unsure between some, declined, or not recognised."""
+    flags = " or ".join(f"`--exercise {e}`" for e in guess.alternatives)
+    if len(guess.alternatives) >= 2:
+        first, *others = (f"a {EXERCISE_WORDS[e]}" for e in guess.alternatives)
+        return (f"Could not tell {first} from {' or '.join(others)}: run again with {flags}. "
+                "Nothing was judged, so that no exercise's rules run on the wrong movement.")
+    if guess.declined:
+        return (f"This is not one of the exercises formcheck judges: {guess.declined}. Nothing was judged. "
+                f"formcheck judges {', '.join(EXERCISE_WORDS[e] for e in EXERCISES)}; if it is one of them, say "
+                "which with --exercise.")
+    return (f"Could not tell which exercise this is ({posture}, {view} view). "
+            f"Say it with --exercise ({', '.join(EXERCISES)}).")
 
 
 def find_phases(
@@ -93,14 +107,15 @@ def analyze_track(
                     "judged. Film the whole body, well lit, from the side (bridges) or the front (walking, squats).",
         ))
     chosen_view, posture, view_source = choose_view(track, view)
-    chosen_exercise, exercise_source = choose_exercise(track, exercise, chosen_view, posture)
+    guess, exercise_source = choose_exercise(track, exercise, chosen_view, posture)
+    chosen_exercise = guess.exercise
+    base |= dict(exercise_confidence=guess.confidence if exercise_source == "auto" else None,
+                 exercise_alternatives=list(guess.alternatives))
     kin = kinematics.compute(track)
     if chosen_exercise not in EXERCISES:
         return Analysis(track=track, report=Report(
-            exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
-            posture=posture, **base,
-            summary=f"Could not tell which exercise this is ({posture}, {chosen_view} view). "
-                    f"Say it with --exercise ({', '.join(EXERCISES)}).",
+            exercise="unknown", exercise_source=exercise_source, view=chosen_view, view_source=view_source,
+            posture=posture, **base, summary=undecided_summary(guess, posture, chosen_view),
         ))
     reps, holds, gait = find_phases(track, kin, chosen_exercise, chosen_view, th)
     ctx = RuleContext(track=track, kin=kin, exercise=chosen_exercise, view=chosen_view, posture=posture,

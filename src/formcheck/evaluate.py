@@ -2,7 +2,10 @@
 
 Manifest: a CSV with columns `path, exercise, view, expected_faults` (paths relative to the manifest; exercise and
 view may be `auto` or empty; expected_faults = rule names or synthetic fault knobs separated by `;`, or `none`).
-Optional columns: `truth` (a formcheck.synth truth JSON), `magnitude`.
+Optional columns: `truth` (a formcheck.synth truth JSON), `magnitude`, `split` (e.g. calibration | report), `our_read`.
+Exercise `none` labels a clip of a movement formcheck does not judge (a lunge, a deadlift, running): it is analysed with
+`--exercise auto`, it should come out `unknown` (declined or unsure), and any fault on it counts as a false positive.
+`exercise_confusion` tabulates labelled against detected exercises for clips analysed with `auto` or `none`.
 
 A clip counts as flagged for a rule when the rule reports a finding of severity `fault` (warnings are "watch" cues,
 not verdicts). Rules that could not judge the clip (not_judged) count in neither precision nor recall.
@@ -45,6 +48,7 @@ def rule_for_knob(name: str, exercise: str = "auto") -> str:
 
 
 REQUIRED_COLUMNS = ("path", "exercise", "view", "expected_faults")
+NOT_JUDGED = "none"  # the exercise label of a movement formcheck does not judge
 
 
 @dataclass
@@ -60,6 +64,9 @@ class ClipResult:
     magnitude: float | None = None
     error: str | None = None
     detection_rate: float = float("nan")
+    detected: str = ""  # the report's exercise (unknown when declined or unsure)
+    alternatives: tuple[str, ...] = ()  # the report's exercise_alternatives
+    split: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,9 @@ def _check_row(row: dict[str, str]) -> None:
         raise ValueError(f"expected {len(row) - (None in row)} comma-separated cells, like the header")
     if not row["path"].strip():
         raise ValueError("empty path")
-    exercise = check_exercise(_row_choice(row, "exercise"))
+    exercise = _row_choice(row, "exercise")
+    if exercise != NOT_JUDGED:
+        check_exercise(exercise)
     view = _row_choice(row, "view")
     if view not in ("side_left", "side_right"):  # the synthetic cameras' names for the side view are taken too
         check_view(view)
@@ -237,11 +246,13 @@ def evaluate(
             view = "side"
         magnitude = float(row["magnitude"]) if (row.get("magnitude") or "").strip() else None
         result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", ""), exercise),
-                            set(), set(), set(), magnitude=magnitude)
+                            set(), set(), set(), magnitude=magnitude, split=(row.get("split") or "").strip())
         try:
-            analysis = analyze_clip(path, exercise, view)
+            analysis = analyze_clip(path, "auto" if exercise == NOT_JUDGED else exercise, view)
             result.flagged, result.warned, result.not_judged = verdicts(analysis)
             result.detection_rate = analysis.report.detection_rate
+            result.detected = analysis.report.exercise
+            result.alternatives = tuple(analysis.report.exercise_alternatives)
             truth_name = row.get("truth") or ""
             truth_path = manifest.parent / truth_name if truth_name else path.with_suffix(".truth.json")
             if truth_path.is_file():
@@ -277,13 +288,13 @@ def score(results: Iterable[ClipResult]) -> list[RuleScore]:
     for rule, spec in RULES.items():
         tp = fp = fn = tn = nj = 0
         for r in results:
-            if r.exercise != "auto" and r.exercise not in spec.exercises:
+            if r.exercise not in ("auto", NOT_JUDGED) and r.exercise not in spec.exercises:
                 continue
             if rule in r.not_judged:
                 nj += 1 if rule in r.expected else 0
                 continue
             expected, flagged = rule in r.expected, rule in r.flagged
-            if r.exercise == "auto" and not expected and not flagged:
+            if r.exercise in ("auto", NOT_JUDGED) and not expected and not flagged:
                 continue
             tp += expected and flagged
             fp += (not expected) and flagged
@@ -292,6 +303,20 @@ def score(results: Iterable[ClipResult]) -> list[RuleScore]:
         if tp + fp + fn + tn + nj:
             scores.append(RuleScore(rule, tp, fp, fn, tn, nj))
     return scores
+
+
+def exercise_confusion(results: Iterable[ClipResult], labels: dict[str, str]) -> dict[tuple[str, str], int]:
+    """(labelled exercise, outcome) -> clips, for clips analysed with detection. labels: path -> labelled exercise
+    (`none` for a movement formcheck does not judge). Outcome: the detected exercise, `unsure` when the report named
+    alternatives, or `declined` (unknown without alternatives)."""
+    table: dict[tuple[str, str], int] = {}
+    for r in results:
+        if r.error is not None or r.path not in labels:
+            continue
+        outcome = r.detected if r.detected != "unknown" else ("unsure" if r.alternatives else "declined")
+        key = (labels[r.path], outcome)
+        table[key] = table.get(key, 0) + 1
+    return table
 
 
 def pooled_angle_errors(results: Iterable[ClipResult]) -> dict[str, tuple[float, float, int]]:

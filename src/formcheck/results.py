@@ -6,7 +6,12 @@ report.json fields (version 1):
     schema_version     int
     source             str: the analysed video or track
     exercise           bridge | hip_thrust | squat | single_leg_squat | walk | single_leg_stance
+    exercise           ... | unknown (not recognised, not one formcheck judges, or unsure: see exercise_alternatives)
     exercise_source    "auto" (detected) or "user"
+    exercise_confidence  0..1, how clearly the detected exercise's deciding measures clear their thresholds (not a
+                       calibrated probability); null when the user named the exercise
+    exercise_alternatives  the exercises it could be, best first, when detection was unsure ([] otherwise); then
+                       exercise is "unknown" and nothing exercise-specific is judged
     view               side | front | back | feet | oblique
     view_source        "auto" or "user"
     posture            lying | standing
@@ -142,6 +147,8 @@ class Report:
     judged: list[str] = field(default_factory=list)  # form rules that gave a verdict (silent ones included)
     metrics: dict[str, float] = field(default_factory=dict)
     summary: str = ""
+    exercise_confidence: float | None = None
+    exercise_alternatives: list[str] = field(default_factory=list)
     segments: list[SegmentSpan] = field(default_factory=list)  # the shots of an edited clip; [] for one shot
 
     def to_dict(self) -> dict[str, Any]:

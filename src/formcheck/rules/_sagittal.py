@@ -5,10 +5,41 @@ import numpy as np
 
 from typing import Callable
 
+from formcheck.kinematics import near_side
 from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, rep_top_frames, severity_for
 
 SIDE_VIEWS = ("side",)
+# Square to the side, the far hip hides behind the near one, and the near thigh and shank show their own lengths.
+# Turned off the side, the hips separate in the image (hip width / torso length: real side-view bridges and hip
+# thrusts 0.08-0.16, rendered 0.06-0.10; exact projection 30 deg off the side 0.18-0.22, 45 deg 0.29-0.37, 60 deg
+# 0.45-0.71), and toward the feet the thigh, which runs along the body, shortens while the upright shin does not
+# (shank / thigh: real 0.83-1.0, rendered 0.95-1.0; 45 deg toward the feet 1.65). Past either limit the
+# shoulder-hip-knee angle is foreshortened (exact projection: 12-25 deg "past straight" at 45-60 deg off the side on
+# a correct bridge) and is not judged. At 30 deg off it reads 3-7 deg past straight, under the warning.
+MAX_HIP_WIDTH_TORSO = 0.25
+MAX_SHANK_THIGH_RATIO = 1.3
+
+
+def off_side_reason(ctx: RuleContext) -> str | None:
+    """Why the sagittal angles cannot be read although the view is 'side', or None: the hips apart in the image by
+    more than MAX_HIP_WIDTH_TORSO torso lengths, or the near shank / thigh image length past MAX_SHANK_THIGH_RATIO
+    (medians over the clip): a camera well off square to the side."""
+    track = ctx.track
+    side = near_side(track)
+    length = lambda a, b: np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)  # noqa: E731
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shank_thigh = length(f"{side}_knee", f"{side}_ankle") / length(f"{side}_hip", f"{side}_knee")
+        hips = length("left_hip", "right_hip") / length(f"{side}_shoulder", f"{side}_hip")
+    hips_apart = float(np.nanmedian(hips)) if np.isfinite(hips).any() else 0.0
+    ratio = float(np.nanmedian(shank_thigh)) if np.isfinite(shank_thigh).any() else 0.0
+    if hips_apart > MAX_HIP_WIDTH_TORSO:
+        return (f"the camera is well off square to the side: the two hips are {hips_apart:.2f} torso lengths apart in "
+                "the picture (they overlap from the side), so the shoulder–hip–knee angle is foreshortened")
+    if ratio > MAX_SHANK_THIGH_RATIO:
+        return (f"the camera is well off square to the side: the thigh looks {ratio:.1f} times shorter than the shin "
+                "(about equal from the side), so the shoulder–hip–knee angle is foreshortened")
+    return None
 
 
 def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:

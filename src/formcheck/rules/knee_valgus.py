@@ -5,10 +5,13 @@ Evidence (front, back or feet view), chosen per frame:
   than `fppa_max_knee_flexion_deg` (the larger of MediaPipe's 3D knee flexion and the flexion read from the thigh's
   and shank's image shortening: both fall short in a deep bend seen from the front, the 3D one by ~20 deg): beyond
   that the shank points at the camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
-- the knee separation / ankle separation ratio wherever FPPA is unreliable (deeper flexion, or a thigh or shank
-  foreshortened toward the camera), both feet down only.
-Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: ratio >= `wide_knees_ratio`) are not
-valgus. Thresholds: thresholds.toml [knee_valgus].
+- wherever FPPA is unreliable (deeper flexion, or a thigh or shank foreshortened toward the camera), both feet
+  down only: how far each knee sits medial of its hip-ankle line in the image, over the leg's length (``knee_offset``).
+  The knee's sideways position does not foreshorten when the shank points at the camera, and, unlike the knee/ankle
+  separation ratio, it does not change with stance width (feet wider than the hips pull the ankles apart while the
+  knees stay over the hip-ankle lines).
+Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: knee/ankle separation >=
+`wide_knees_ratio`) are not valgus. Thresholds: thresholds.toml [knee_valgus].
 """
 from __future__ import annotations
 
@@ -70,9 +73,25 @@ def _segments_face_on(ctx: RuleContext, side: str) -> np.ndarray:
     return ok
 
 
+def knee_offset(track, side: str) -> np.ndarray:
+    """(T,) ratio: the knee's distance from the hip-ankle line in the image, + = medial (toward the other hip), over
+    the leg's length (the 90th percentile over the clip of image hip-knee plus knee-ankle length, the least
+    foreshortened). 0 = the knee straight over the line whatever the stance width; NaN where a point is missing."""
+    h, k, a = (track.xy_px(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+    medial = track.xy_px(f"{'right' if side == 'left' else 'left'}_hip") - h
+    line = a - h
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normal = np.stack([-line[:, 1], line[:, 0]], axis=-1) / np.linalg.norm(line, axis=-1, keepdims=True)
+        normal *= np.sign(np.sum(normal * medial, axis=-1))[:, None]  # point it toward the other hip
+        distance = np.sum((k - h) * normal, axis=-1)
+    leg = np.linalg.norm(k - h, axis=-1) + np.linalg.norm(a - k, axis=-1)
+    length = np.nanpercentile(leg, 90) if np.isfinite(leg).any() else np.nan
+    return distance / length if length > 0 else np.full(len(track), np.nan)
+
+
 WORDS = "knees caving in"
 THRESHOLDS = tuple(f"knee_valgus.{key}" for key in (
-    "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "separation_ratio_warn", "separation_ratio_fault",
+    "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "offset_warn_leg", "offset_fault_leg",
     "wide_knees_ratio", "min_duration_s", "min_judged_share", "max_landmark_jitter",
 ))
 
@@ -134,27 +153,31 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
         )
     ratio_used = ctx.exercise not in ONE_LEG
     if ratio_used:
-        deep_ratio = np.where(fppa_unreliable & ~wide_on_purpose, ratio, np.nan)
+        # Both knees' offsets, averaged: valgus moves both knees inward, while a body turned a little from the camera
+        # moves both the same way in the image (one reads inward by what the other reads outward).
+        both = 0.5 * (knee_offset(ctx.track, "left") + knee_offset(ctx.track, "right"))
+        offset = np.where(fppa_unreliable & ~wide_on_purpose & np.isfinite(ratio), both, np.nan)
         findings += findings_from_series(
-            ctx, rule=NAME, values=deep_ratio, warn=th("separation_ratio_warn"), fault=th("separation_ratio_fault"),
-            above=False, min_duration_s=th("min_duration_s"), unit="knee/ankle separation", side=None,
+            ctx, rule=NAME, values=offset, warn=th("offset_warn_leg"), fault=th("offset_fault_leg"), above=True,
+            min_duration_s=th("min_duration_s"), unit="leg lengths inside the hip-ankle line", side=None,
             evidence=(
-                "knee/ankle separation ratio (feet view: FPPA unreliable)" if not fppa_usable
-                else f"knee/ankle separation ratio where FPPA is unreliable (knee flexion > {gate:.0f}° or a thigh "
-                "or shank pointing at the camera)"
+                "knees medial of the hip-ankle lines, over leg length, both knees' mean (feet view: FPPA unreliable)"
+                if not fppa_usable else
+                f"knees medial of the hip-ankle lines, over leg length, both knees' mean, where FPPA is unreliable "
+                f"(knee flexion > {gate:.0f}° or a thigh or shank pointing at the camera)"
             ),
             cue=lambda v, when: (
-                f"Your knees come together ({v:.2f} of your foot width apart) at {when}. "
+                f"Your knees move inside the line from hip to ankle ({v:.0%} of your leg length) at {when}. "
                 "Keep them over your feet: push them out."
             ),
         )
-        if np.isfinite(deep_ratio).any():
-            metrics["knee_valgus_min_separation_ratio"] = float(np.nanmin(deep_ratio))
+        if np.isfinite(offset).any():
+            metrics["knee_valgus_max_offset_leg"] = float(np.nanmax(offset))
         series.append(
             KeySeries(
-                name="knee_ankle_ratio", label="Knee separation / ankle separation (< 1 = knees closer)",
-                unit="ratio", values=deep_ratio, rules=(NAME,), warn_below=th("separation_ratio_warn"),
-                fault_below=th("separation_ratio_fault"),
+                name="knee_offset", label="Knees inside the hip-ankle lines (mean of both, share of leg length)",
+                unit="leg lengths", values=offset, rules=(NAME,), warn_above=th("offset_warn_leg"),
+                fault_above=th("offset_fault_leg"),
             )
         )
     metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * max(int(ctx.track.detected.sum()), 1))
