@@ -27,8 +27,11 @@ def open_live_source(source: str):
         raise LiveError(f"no camera at index {text} (no /dev/video{text}); {LIST_HINT}")
     if text.startswith("/dev/") and not Path(text).exists():
         raise LiveError(f"{text}: no such camera device; {LIST_HINT}")
+    from formcheck.pose import quiet_native_logs
+
     try:
-        return CameraReader(text, buffer_frames=1), False
+        with quiet_native_logs():  # FFmpeg's and V4L2's own complaints on stderr; the one line below says it
+            return CameraReader(text, buffer_frames=1), False
     except VideoError:
         if _STREAM_URL.match(text):
             raise LiveError(f"{text}: cannot read this stream (unreachable, wrong address, or not a video stream)") from None

@@ -20,7 +20,7 @@ from formcheck.report.draw import OK_RGB, SEVERITY_RGB, blend_rect, put_text, sc
 
 # Text is drawn at least this much larger than the annotated video's on frames under 720 px tall (a 640x480 webcam
 # picture seen from the floor), since cv2's Hershey font at the video's 0.45 scale is ~8 px tall.
-SMALL_FRAME_TEXT_GAIN = 1.45
+SMALL_FRAME_TEXT_GAIN = 1.6
 
 
 class LiveError(ValueError):
@@ -128,7 +128,7 @@ class Window:
         if problem:
             raise LiveError(problem)
         try:
-            cv2.namedWindow(self.TITLE, cv2.WINDOW_NORMAL)
+            cv2.namedWindow(self.TITLE, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)  # no toolbar
         except cv2.error as exc:
             raise LiveError(f"cannot open a window ({str(exc).strip().splitlines()[-1]}); run with --no-window") from None
         self._shown = False

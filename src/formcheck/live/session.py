@@ -40,6 +40,9 @@ from formcheck.sources import LatestFrame, real_time
 from formcheck.streaming import STREAM_BETA, STREAM_MIN_CUTOFF_HZ, Event, StreamingAnalyzer
 from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
 
+# Frames taller than this go to the pose model scaled down (landmarks are normalised, so nothing else changes): the
+# model looks at a 256 px crop of the person, and copying and resizing a 1080p picture costs more than it brings.
+POSE_MAX_HEIGHT = 540
 # A cue stays on screen this long (seconds).
 CUE_SHOW_S = 4.0
 # fps and latency on screen: averaged over the last this many frames.
@@ -265,15 +268,16 @@ class LiveSession:
         self.body: kinematics.BodyReference | None = None
         self._pending: list[tuple[np.ndarray, np.ndarray, float]] = []  # frames seen during the setup check
         self._rows: tuple[list, list, list] = ([], [], [])  # raw landmarks, world, times: the session's track
-        self._cue: tuple[str, str] | None = None
-        self._cue_until = -np.inf
+        self._cue: tuple[str, str] | None = ("info", "Checking the setup: is your whole body in the picture?")
+        self._cue_until = np.inf
         self.reps = 0
         self._last_index = -1
+        self._now = 0.0  # session time of the frame being processed (s)
 
     # ---- things said, shown and written ----------------------------------------------------------------------
     def _note(self, line: str) -> None:
         self.echo(line)
-        self.events.write({"t_s": None, "type": "note", "rule": None, "words": line})
+        self.events.write({"t_s": self._now, "type": "note", "rule": None, "words": line})
 
     def _show(self, severity: str, words: str, t_s: float) -> None:
         self._cue = (severity, words)
@@ -343,8 +347,8 @@ class LiveSession:
 
     def _frame(self, captured) -> str | None:
         frame = captured.frame
-        t = float(frame.timestamp_s)
-        found = self.estimator.detect(frame)
+        t = self._now = float(frame.timestamp_s)
+        found = self.estimator.detect(_for_pose(frame))
         landmarks, world = found if found is not None else (self._missing[0][0], self._missing[1][0])
         for rows, value in zip(self._rows, (landmarks, world, t)):
             rows.append(value)
@@ -504,6 +508,16 @@ class LiveSession:
         report = replace(report, metrics={**report.metrics, "live_cues": float(cues),
                                           "live_frames_dropped_ratio": round(self.stats.drop_rate, 4)})
         return replace(analysis, report=report)
+
+
+def _for_pose(frame):
+    """The frame the pose model gets: at most POSE_MAX_HEIGHT tall."""
+    height = frame.rgb.shape[0]
+    if height <= POSE_MAX_HEIGHT:
+        return frame
+    from formcheck.report.draw import resize_to_height
+
+    return replace(frame, rgb=resize_to_height(frame.rgb, POSE_MAX_HEIGHT))
 
 
 def _findings(event: Event) -> list[dict[str, Any]]:
