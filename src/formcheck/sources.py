@@ -147,17 +147,19 @@ def decoded_ahead(frames: Iterable[Frame], depth: int = 4) -> Iterator[Frame]:
 
 # ---- live: frames at the source's own pace, and only the newest one kept ----------------------------------------
 
-def real_time(frames: Iterable[Frame], stop: threading.Event | None = None) -> Iterator[Frame]:
+def real_time(frames: Iterable[Frame], stop: threading.Event | None = None, *, speed: float = 1.0) -> Iterator[Frame]:
     """The frames of a file at their own pace: each one given when the wall clock reaches its timestamp (seconds
-    since the first), as a camera would give it. A decoder that falls behind gives the frame late, never waits to
-    catch up. ``stop`` set ends the iteration early."""
+    since the first; divided by ``speed``, 1 = real time), as a camera would give it. A decoder that falls behind
+    gives the frame late, never waits to catch up. ``stop`` set ends the iteration early."""
+    if not speed > 0:
+        raise ValueError(f"speed must be > 0, got {speed}")
     stop = stop or threading.Event()
     started: float | None = None
     first_t = 0.0
     for frame in frames:
         if started is None:
             started, first_t = time.monotonic(), frame.timestamp_s
-        wait = started + (frame.timestamp_s - first_t) - time.monotonic()
+        wait = started + (frame.timestamp_s - first_t) / speed - time.monotonic()
         if wait > 0 and stop.wait(wait):
             return
         if stop.is_set():

@@ -69,6 +69,7 @@ class LiveOptions:
     model: Path | None = None
     thresholds: Thresholds | None = None
     setup_timeout_s: float = SETUP_TIMEOUT_S
+    file_speed: float = 1.0  # a video file as the camera plays at this many times real time (tests)
 
 
 @dataclass
@@ -239,7 +240,10 @@ class LiveSession:
 
     def __init__(self, options: LiveOptions, *, speaker: Speaker | None = None,
                  echo: Callable[[str], None] | None = None,
-                 on_frame: Callable[[np.ndarray, LiveState], None] | None = None) -> None:
+                 on_frame: Callable[[np.ndarray, LiveState], None] | None = None, estimator=None) -> None:
+        """speaker: a Speaker to use (default: one per options.speak, closed at the end); echo(line): progress
+        lines; on_frame(picture, state) after each overlay; estimator: a pose estimator with ``detect(frame)``,
+        ``model`` and ``close()`` (default: a PoseEstimator of options.model, one person)."""
         from formcheck.pose import PoseEstimator, resolve_model
 
         self.options = options
@@ -250,7 +254,7 @@ class LiveSession:
         self.source, self.is_file = open_live_source(options.camera)
         info = self.source.info
         self.info = info
-        self.estimator = PoseEstimator(resolve_model(options.model), max_people=1)
+        self.estimator = estimator or PoseEstimator(resolve_model(options.model), max_people=1)
         self.events = EventLog(options.events_path)
         self._own_speaker = speaker is None
         self.speaker = speaker if speaker is not None else Speaker("auto" if options.speak else None,
@@ -406,7 +410,7 @@ class LiveSession:
         self._missing = empty_arrays(1)
         self._loop_ends: list[float] = []
         stop = threading.Event()
-        frames = real_time(self.source, stop) if self.is_file else iter(self.source)
+        frames = real_time(self.source, stop, speed=self.options.file_speed) if self.is_file else iter(self.source)
         started = time.monotonic()
         reason = ""
         self._latest = latest = LatestFrame(frames, stop=stop)
