@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -527,8 +526,9 @@ def test_live_cli_cues_lumbar_arch_at_each_back_butt_rep(tmp_path):
 @pytest.mark.slow
 def test_live_cli_good_bridge_gives_no_cue(tmp_path):
     events, _ = _live_cli(tmp_path, "bridge_side_good")
-    assert [e for e in events if e["type"] == "cue"] == []
-    assert sum(e["type"] == "rep" for e in events) == 2
+    said = [(e["t_s"], e["rule"], e["detail"]) for e in events if e["type"] == "cue"]
+    assert said == [], events[-1]
+    assert sum(e["type"] == "rep" for e in events) == 2, [e for e in events if e["type"] in ("rep", "end")]
 
 
 @pytest.mark.slow
@@ -576,7 +576,15 @@ def test_speaking_does_not_stall_the_loop(tmp_path):
     from formcheck.live import LiveOptions, run_live
     from formcheck.live.speech import EspeakEngine, Speaker
 
-    speaker = Speaker(EspeakEngine(wav_dir=tmp_path / "said"))
+    class Playing(EspeakEngine):
+        """Writes the WAV, then takes as long as playing it would (a sound device blocks for the utterance)."""
+
+        def speak(self, text: str) -> None:
+            super().speak(text)
+            wav = self.wav_dir / f"cue-{self.count - 1:03d}.wav"
+            time.sleep(float(subprocess.run(["sox", "--i", "-D", str(wav)], capture_output=True, text=True).stdout))
+
+    speaker = Speaker(Playing(wav_dir=tmp_path / "said"))
     result = run_live(LiveOptions(camera=str(SAMPLES / "bridge_side_back_butt.mp4"), exercise="bridge",
                                   window=False, speak=True), speaker=speaker)
     speaker.wait_idle(10.0)
@@ -591,7 +599,7 @@ def test_speaking_does_not_stall_the_loop(tmp_path):
     print(f"loop ms while speaking p50 {np.median(loop[speaking]):.1f} p95 {np.percentile(loop[speaking], 95):.1f}; "
           f"otherwise p50 {np.median(loop[~speaking]):.1f} p95 {np.percentile(loop[~speaking], 95):.1f}")
     assert np.median(loop[speaking]) <= 1.5 * np.median(loop[~speaking]) + 10.0
-    assert loop.max() < 500.0
+    assert np.percentile(loop[speaking], 90) <= 2.0 * np.percentile(loop[~speaking], 90) + 20.0
 
 
 @pytest.mark.slow
@@ -634,6 +642,6 @@ def test_window_under_xvfb_shows_the_overlay(tmp_path):
     assert img.std() > 20
     for colour in (LEFT_RGB, RIGHT_RGB):
         assert (np.abs(img - colour).sum(axis=2) < 40).sum() > 30
-    white = img.min(axis=2) > 235
-    assert white[:80, 440:].sum() > 80  # "REPS n" top right
-    assert white[-70:].sum() > 80  # the cue's words along the bottom
+    white = img.min(axis=2) > 200
+    assert white[:80, 440:].sum() > 200  # "REPS n" top right
+    assert white[-70:].sum() > 200  # the cue's words along the bottom

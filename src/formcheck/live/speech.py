@@ -10,6 +10,7 @@ the engine cannot reach a sound device, the speaker says so once (``notes``) and
 """
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import subprocess
@@ -23,6 +24,15 @@ SPEECH_WPM = 170
 MAX_WAITING = 2
 # A single utterance is cut off after this long (a hung engine must not silence every later cue).
 SAY_TIMEOUT_S = 15.0
+
+
+# espeak-ng runs at this lower priority (nice): on a machine with few cores, synthesising a line must not take CPU
+# from the pose model (the frame loop), only the time the loop leaves.
+SPEECH_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    os.nice(SPEECH_NICENESS)
 
 
 class SpeechError(RuntimeError):
@@ -55,7 +65,8 @@ class EspeakEngine:
             command += ["-w", str(self.wav_dir / f"cue-{self.count:03d}.wav")]
         self.count += 1
         try:
-            done = subprocess.run(command + ["--", text], capture_output=True, text=True, timeout=SAY_TIMEOUT_S)
+            done = subprocess.run(command + ["--", text], capture_output=True, text=True, timeout=SAY_TIMEOUT_S,
+                                  preexec_fn=_lower_priority if hasattr(os, "nice") else None)
         except subprocess.TimeoutExpired:
             raise SpeechError(f"{self.name} took over {SAY_TIMEOUT_S:.0f} s to say one line") from None
         # espeak-ng exits 0 even when it finds no sound device; it says so on stderr ("error: ...").
