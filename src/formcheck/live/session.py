@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -317,7 +318,7 @@ class LiveSession:
             rep = event.rep
             self.events.write({"t_s": round(event.t_s, 3), "type": "rep", "rule": None, "words": f"rep {self.reps}",
                                "rep": self.reps, "start_s": round(rep.start_s, 3), "peak_s": round(rep.peak_s, 3),
-                               "end_s": round(rep.end_s, 3), "findings": _findings(event)})
+                               "end_s": round(rep.end_s, 3), "findings": _findings(event, self.reps)})
         elif event.kind == "hold_ended":
             hold = event.hold
             self.events.write({"t_s": round(event.t_s, 3), "type": "hold", "rule": "hold_timer",
@@ -333,6 +334,8 @@ class LiveSession:
                                "words": f"{span.side} {kind}", "side": span.side, "start_s": round(span.start_s, 3),
                                "end_s": round(span.end_s, 3), "findings": _findings(event)})
         for cue in cues_from_event(event):
+            if event.kind == "rep_completed":  # judged alone, the rep is the rules' "rep 1": give its number
+                cue = replace(cue, detail=_renumbered(cue.detail, self.reps))
             self._cue_out(cue)
 
     # ---- the loop --------------------------------------------------------------------------------------------
@@ -524,9 +527,15 @@ def _for_pose(frame):
     return replace(frame, rgb=resize_to_height(frame.rgb, POSE_MAX_HEIGHT))
 
 
-def _findings(event: Event) -> list[dict[str, Any]]:
+def _renumbered(text: str, rep: int) -> str:
+    """A rule's sentence about a rep judged alone ("At the top of rep 1 ...") with the rep's number in the set."""
+    return re.sub(r"\brep 1\b", f"rep {rep}", text)
+
+
+def _findings(event: Event, rep: int | None = None) -> list[dict[str, Any]]:
     return [{"rule": f.rule, "severity": f.severity, "side": f.side, "value": _num(f.value),
-             "threshold": _num(f.threshold), "unit": f.unit, "cue": f.cue} for f in event.findings]
+             "threshold": _num(f.threshold), "unit": f.unit, "cue": f.cue if rep is None else _renumbered(f.cue, rep)}
+            for f in event.findings]
 
 
 def _num(value: float | None) -> float | None:
