@@ -220,6 +220,14 @@ def test_setup_check_at_timeout_names_what_cannot_be_judged():
     assert "I cannot judge lumbar_arch" in last.words
 
 
+def test_setup_check_with_the_view_given_starts_and_says_what_it_loses():
+    first = _setup("bridge", "feet", given_view="feet")[0]
+    assert first.ready and first.started and first.view == "feet" and first.view_source == "user"
+    assert first.not_judged == ("lumbar_arch", "hip_lockout")
+    assert first.notes == ("from the feet view I cannot judge lumbar_arch, hip_lockout: turn the camera to your side so "
+                           "I can see your lower back",)
+
+
 # ---- speech ------------------------------------------------------------------------------------------------------
 
 class _SlowEngine:

@@ -48,6 +48,8 @@ POSE_MAX_HEIGHT = 540
 CUE_SHOW_S = 4.0
 # fps and latency on screen: averaged over the last this many frames.
 READOUT_FRAMES = 30
+# Setup advice that has not changed is said again after this many seconds.
+SETUP_REPEAT_S = 6.0
 # Speech still going at the end is given this long to finish (seconds).
 SPEECH_DRAIN_S = 3.0
 # The recorder's queue of annotated frames (each a whole picture): beyond it, frames are left out of the recording.
@@ -252,10 +254,18 @@ class LiveSession:
         self.on_frame = on_frame
         self.th = options.thresholds or Thresholds.load()
         self.window = Window() if options.window else None  # no display: one line before the camera opens
-        self.source, self.is_file = open_live_source(options.camera)
-        info = self.source.info
-        self.info = info
-        self.estimator = estimator or PoseEstimator(resolve_model(options.model), max_people=1)
+        try:
+            self.source, self.is_file = open_live_source(options.camera)
+            try:
+                self.estimator = estimator or PoseEstimator(resolve_model(options.model), max_people=1)
+            except BaseException:
+                self.source.close()
+                raise
+        except BaseException:
+            if self.window is not None:
+                self.window.close()
+            raise
+        info = self.info = self.source.info
         self.events = EventLog(options.events_path)
         self._own_speaker = speaker is None
         self.speaker = speaker if speaker is not None else Speaker("auto" if options.speak else None,
@@ -278,6 +288,7 @@ class LiveSession:
         self.reps = 0
         self._last_index = -1
         self._now = 0.0  # session time of the frame being processed (s)
+        self._setup_said_s = -np.inf
 
     # ---- things said, shown and written ----------------------------------------------------------------------
     def _note(self, line: str) -> None:
@@ -297,16 +308,19 @@ class LiveSession:
         self.echo(f"{cue.t_s:7.2f} s  {cue.rule:<16} {cue.words}")
 
     def _setup_out(self, status: SetupStatus) -> None:
+        """Said, shown and written when the advice changes (said again every SETUP_REPEAT_S while it does not)."""
         previous = self.setup_status
         self.setup_status = status
-        self.events.write(status.event())
         for note in status.notes:
             if previous is None or note not in previous.notes:
                 self._note(note)
         changed = previous is None or previous.words != status.words
         if changed or status.started:
-            self.speaker.say(status.words)
+            self.events.write(status.event())
             self.echo(f"{status.t_s:7.2f} s  setup            {status.words}")
+        if changed or status.started or status.t_s - self._setup_said_s >= SETUP_REPEAT_S:
+            self.speaker.say(status.words)
+            self._setup_said_s = status.t_s
         self._show("info" if status.ready else "warning", status.words, status.t_s)
 
     def _event_out(self, event: Event) -> None:

@@ -163,8 +163,13 @@ class SetupCheck:
             problems.append("posture")
             words.append(POSTURE_WORDS[wanted_posture])
         elif view not in GOOD_VIEWS[exercise]:
-            problems.append("view")
-            words.append(TURN_WORDS[exercise])
+            if source == "auto":
+                problems.append("view")
+                words.append(TURN_WORDS[exercise])
+            else:  # the view was chosen (--view): say what it loses, do not hold the set back for it
+                turn = TURN_WORDS[exercise]
+                notes.append(f"from the {VIEW_WORDS[view]} I cannot judge {', '.join(UNJUDGED_ELSEWHERE[exercise])}: "
+                             f"{turn[0].lower()}{turn[1:]}")
         return self._status(t_s, problems, ". ".join(words), exercise, view, source, posture, timed_out,
                             tuple(notes))
 
@@ -172,12 +177,12 @@ class SetupCheck:
         ready = not problems
         timed_out = timed_out and exercise in EXERCISES and view in VIEW_WORDS  # nobody seen yet: keep looking
         not_judged: tuple[str, ...] = ()
+        if exercise in GOOD_VIEWS and view in VIEW_WORDS and view not in GOOD_VIEWS[exercise] and (ready or timed_out):
+            not_judged = UNJUDGED_ELSEWHERE[exercise]
         if ready:
             words = (f"Ready: {VIEW_WORDS.get(view, view)}, whole body in the picture. "
                      f"Start your {EXERCISE_WORDS.get(exercise, 'set')}")
         elif timed_out:
-            if exercise in GOOD_VIEWS and view not in GOOD_VIEWS[exercise]:
-                not_judged = UNJUDGED_ELSEWHERE[exercise]
             cannot = f"; from here I cannot judge {', '.join(not_judged)}" if not_judged else ""
             words = f"Starting anyway{cannot}. {words}".strip()
         return SetupStatus(t_s, ready, ready or timed_out, words, exercise, view, source, posture,
