@@ -400,7 +400,8 @@ def test_session_cues_lumbar_arch_at_each_faulty_rep_and_writes_everything(tmp_p
     assert len(times) == 2
     lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert lines == json.loads(json.dumps(result.events))
-    assert [l["type"] for l in lines][:2] == ["setup", "start"] and lines[-1]["type"] == "end"
+    types = [l["type"] for l in lines]
+    assert types[0] == "setup" and types.index("start") < types.index("rep") and types[-1] == "end"
     assert sum(l["type"] == "rep" for l in lines) == 2
     assert all({"t_s", "type", "rule", "words"} <= set(l) for l in lines)
     report = Report.from_dict(json.loads((tmp_path / "out" / "report.json").read_text()))
@@ -415,6 +416,22 @@ def test_session_on_good_form_says_nothing(tmp_path):
     assert len(offline.reps) == 2 and not offline.faults
     assert [e for e in result.events if e["type"] == "cue"] == []
     assert sum(e["type"] == "rep" for e in result.events) == 2
+
+
+def test_session_counts_a_long_hold_aloud(tmp_path):
+    """A 12 s bridge hold: "Hold: 10 seconds" said during it, and the hold event at its end."""
+    from formcheck.live import LiveOptions, run_live
+    from formcheck.synth import exact_track
+
+    track = exact_track("bridge", {"hold_s": 12.0}, view="side", seconds=16.0, noise=True)
+    video = _blank_video(tmp_path / "camera.mp4", 16.0)
+    result = run_live(LiveOptions(camera=str(video), exercise="bridge", window=False, speak=False, file_speed=4.0),
+                      estimator=_TrackEstimator(track))
+    counts = [e for e in result.events if e["type"] == "cue" and e["rule"] == "hold_timer"]
+    holds = [e for e in result.events if e["type"] == "hold"]
+    assert [c["words"] for c in counts] == ["Hold: 10 seconds"]
+    assert len(holds) == 1 and holds[0]["duration_s"] >= 11.0
+    assert holds[0]["start_s"] + 10.0 <= counts[0]["t_s"] <= holds[0]["end_s"]
 
 
 def test_session_ends_cleanly_on_ctrl_c_and_at_max_seconds(tmp_path):

@@ -38,6 +38,8 @@ RUNNING_SOURCES = ("stride", "stance")
 # Instant checks: a value past its fault threshold for this long (seconds) is a cue; shorter is a landmark glitch.
 INSTANT_MIN_S = 0.3
 SAG_MIN_S = 0.5
+# A hold is over once the body has been off straight this long (shorter: a landmark glitch, or a wobble).
+HOLD_BREAK_S = 0.3
 # A knee bent less than this (degrees) is near straight: its FPPA says nothing about caving in.
 INSTANT_MIN_KNEE_FLEXION_DEG = 15.0
 # The hold timer says the time every this many seconds ("Hold: 10 seconds").
@@ -190,8 +192,9 @@ class InstantChecks:
     push(t_s, values) with one frame's FRAME_SERIES values (cleaned, causal) -> the cues due now. ``hold_s``: the
     hold in progress (seconds; 0 when none). A knee caving now: standing exercises from the front or back, FPPA at or
     past knee_valgus's fault limit with the knee bent INSTANT_MIN_KNEE_FLEXION_DEG to fppa_max_knee_flexion_deg, for
-    INSTANT_MIN_S. A hold (bridges and hip thrusts): hips up (hip_rise >= the rep rise) and, from the side, within
-    hold.within_straight_deg of straight, for at least hold.min_duration_s; counted aloud every HOLD_COUNT_EVERY_S.
+    INSTANT_MIN_S. A hold (bridges and hip thrusts): from the side, shoulder-hip-knee within hold.within_straight_deg
+    of straight (as analysis.find_phases); from elsewhere, hips up (hip_rise >= the rep rise); for at least
+    hold.min_duration_s; counted aloud every HOLD_COUNT_EVERY_S.
     Sagging: from the side, in a hold, the hips bend below straight by more than within_straight_deg while still
     half up, for SAG_MIN_S (hip_lockout).
     """
@@ -202,6 +205,7 @@ class InstantChecks:
         self._hold_check = exercise in LYING
         self._caving_since: dict[str, float | None] = {"left": None, "right": None}
         self._straight_since: float | None = None
+        self._break_since: float | None = None
         self._sag_since: float | None = None
         self._holding = False
         self._counted = 0
@@ -239,14 +243,17 @@ class InstantChecks:
     def _hold(self, t_s: float, values: dict[str, float]) -> list[Cue]:
         rise, angle = values["hip_rise"], values["trunk_thigh_signed_near"]
         tolerance = self.th["hold", "within_straight_deg"]
-        up = np.isfinite(rise) and rise >= REP_MIN_RISE_TORSO
-        if self.view == "side":
-            straight = up and np.isfinite(angle) and abs(angle - 180.0) <= tolerance
-        else:
-            straight = up
+        if self.view == "side":  # as the offline hold finder: lying with knees bent, straight means hips up
+            if not np.isfinite(angle):
+                return []  # unseen for a frame: the hold goes on
+            straight = abs(angle - 180.0) <= tolerance
+        else:  # hips up against the body reference's level (measured over the first seconds)
+            if not np.isfinite(rise):
+                return []
+            straight = rise >= REP_MIN_RISE_TORSO
         cues: list[Cue] = []
         if straight:
-            self._sag_since = None
+            self._break_since = self._sag_since = None
             if self._straight_since is None:
                 self._straight_since = t_s
             held = t_s - self._straight_since
@@ -260,7 +267,9 @@ class InstantChecks:
                     cues.append(Cue(t_s, "hold_timer", f"Hold: {seconds} seconds", "info", "hold_timer",
                                     detail=f"Held for {seconds} s so far.", value=float(seconds), unit="s"))
             return cues
-        sagging = (self._holding and self.view == "side" and np.isfinite(angle) and np.isfinite(rise)
+        if self._break_since is None:
+            self._break_since = t_s
+        sagging = (self._holding and self.view == "side" and np.isfinite(rise)
                    and angle < 180.0 - tolerance and rise >= 0.5 * REP_MIN_RISE_TORSO)
         if sagging:
             if self._sag_since is None:
@@ -271,11 +280,13 @@ class InstantChecks:
                                 value=180.0 - angle, threshold=tolerance, unit="deg short of straight"))
                 self._end_hold()
             return cues
-        self._end_hold()
+        if t_s - self._break_since >= HOLD_BREAK_S:
+            self._end_hold()
         return cues
 
     def _end_hold(self) -> None:
         self._straight_since = None
+        self._break_since = None
         self._sag_since = None
         self._holding = False
         self._counted = 0

@@ -17,6 +17,8 @@ from formcheck.views import detect_exercise, detect_view
 # Seconds of frames judged at a time (the view needs a few dozen frames), and the most a setup may take.
 SETUP_WINDOW_S = 1.0
 SETUP_TIMEOUT_S = 20.0
+# ...and at least this many frames (a loop dropping most frames waits for more before judging).
+MIN_WINDOW_FRAMES = 10
 # A body part is in the picture when its landmark lies this far inside the frame edges (share of the frame)
 # with MediaPipe's visibility at least MIN_VISIBILITY, on at least IN_VIEW_SHARE of the frames with the person.
 EDGE_MARGIN = 0.01
@@ -125,7 +127,7 @@ class SetupCheck:
         if self._first_t is None:
             self._first_t = t_s
         self._rows.append((landmarks, world, t_s))
-        if t_s - self._rows[0][2] + 1.0 / self.fps < self.window_s - 1e-9:
+        if t_s - self._rows[0][2] + 1.0 / self.fps < self.window_s - 1e-9 or len(self._rows) < MIN_WINDOW_FRAMES:
             return None
         rows, self._rows = self._rows, []
         self.status = self._judge(rows, t_s, timed_out=t_s - self._first_t >= self.timeout_s)
