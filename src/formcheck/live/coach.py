@@ -40,6 +40,7 @@ INSTANT_MIN_S = 0.3
 SAG_MIN_S = 0.5
 # A hold is over once the body has been off straight this long (shorter: a landmark glitch, or a wobble).
 HOLD_BREAK_S = 0.3
+HOLD_BREAK_FRAMES = 3  # ...and this many frames (a loop dropping frames sees few of them)
 # A knee bent less than this (degrees) is near straight: its FPPA says nothing about caving in.
 INSTANT_MIN_KNEE_FLEXION_DEG = 15.0
 # The hold timer says the time every this many seconds ("Hold: 10 seconds").
@@ -206,6 +207,7 @@ class InstantChecks:
         self._caving_since: dict[str, float | None] = {"left": None, "right": None}
         self._straight_since: float | None = None
         self._break_since: float | None = None
+        self._break_frames = 0
         self._sag_since: float | None = None
         self._holding = False
         self._counted = 0
@@ -268,7 +270,7 @@ class InstantChecks:
                                     detail=f"Held for {seconds} s so far.", value=float(seconds), unit="s"))
             return cues
         if self._break_since is None:
-            self._break_since = t_s
+            self._break_since, self._break_frames = t_s, 0
         sagging = (self._holding and self.view == "side" and np.isfinite(rise)
                    and angle < 180.0 - tolerance and rise >= 0.5 * REP_MIN_RISE_TORSO)
         if sagging:
@@ -280,7 +282,8 @@ class InstantChecks:
                                 value=180.0 - angle, threshold=tolerance, unit="deg short of straight"))
                 self._end_hold()
             return cues
-        if t_s - self._break_since >= HOLD_BREAK_S:
+        self._break_frames += 1
+        if t_s - self._break_since >= HOLD_BREAK_S and self._break_frames >= HOLD_BREAK_FRAMES:
             self._end_hold()
         return cues
 
