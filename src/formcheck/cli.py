@@ -624,5 +624,79 @@ def serve(
                               token=token, keep_days=keep_days, max_disk_gb=max_disk_gb))
 
 
+@app.command()
+@user_errors
+def live(
+    camera: Annotated[
+        str, typer.Option("--camera", help="A camera index (0), a device (/dev/video0), a stream URL, or a video file "
+                          "(played at its own pace, frames dropped as a camera would).")
+    ] = "0",
+    exercise: Annotated[
+        str, typer.Option("--exercise", help="auto, bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance.")
+    ] = "auto",
+    view: Annotated[str, typer.Option("--view", help="Camera view: auto (from the setup check), side, front, back, feet, oblique.")] = "auto",
+    no_window: Annotated[bool, typer.Option("--no-window", help="No window: cues are spoken, printed and written only.")] = False,
+    speak: Annotated[bool, typer.Option("--speak/--no-speak", help="Say the cues aloud (espeak-ng or pyttsx3).")] = True,
+    max_seconds: Annotated[
+        Optional[float], typer.Option("--max-seconds", min=0.1, help="Stop after this many seconds.", show_default=False)
+    ] = None,
+    events: Annotated[
+        Optional[Path], typer.Option("--events", parser=_path_given, help="Write every cue, rep and hold as JSON lines (FILE.jsonl).")
+    ] = None,
+    record: Annotated[
+        Optional[Path], typer.Option("--record", parser=_path_given, help="Save the annotated session as H.264 (OUT.mp4).")
+    ] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", parser=_path_given, help="Folder for the session's report.json, report.html and track.npz.")
+    ] = None,
+    model: ModelOption = None,
+) -> None:
+    """Watch a set through a webcam: setup check, then spoken and on-screen cues from the rules on each rep or hold.
+
+    Stops on q, Ctrl-C, --max-seconds, the end of a file or a camera that stops; always writes what it has.
+    """
+    from formcheck.live import LiveOptions, run_live
+    from formcheck.report.terminal import print_summary
+
+    check_exercise(exercise, label="--exercise")
+    check_view(view, label="--view")
+    if record is not None:
+        _output_file(record, "--record", ".mp4")
+        if record.suffix.lower() != ".mp4":
+            raise ValueError(f"--record {record}: the recording must be an .mp4 file")
+        _writable_folder(record.parent, "--record", record)
+    if events is not None:
+        _output_file(events, "--events", ".jsonl")
+        _writable_folder(events.parent, "--events", events)
+    if out_dir is not None:
+        _writable_folder(out_dir, "--out")
+    options = LiveOptions(camera=camera, exercise=exercise, view=view, window=not no_window, speak=speak,
+                          max_seconds=max_seconds, events_path=events, record_path=record, out_dir=out_dir, model=model)
+    result = run_live(options, echo=lambda line: err.print(escape(line), highlight=False, soft_wrap=True))
+    stats = result.stats.summary()
+    err.print(f"[dim]{stats['frames_processed']} frames at {stats['fps']:.1f} fps, {stats['drop_rate']:.1%} dropped, "
+              f"latency p50 {stats['latency_p50_ms']:.0f} ms, p95 {stats['latency_p95_ms']:.0f} ms[/]", highlight=False)
+    if result.analysis is not None:
+        print_summary(result.analysis.report, out)
+    for kind, path in result.paths.items():
+        out.print(f"[dim]{kind:>5}[/]  {escape(str(path))}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@user_errors
+def cameras() -> None:
+    """List the cameras that can be opened, with their picture size and frame rate (for `formcheck live --camera`)."""
+    from formcheck.live import list_cameras
+
+    found = list_cameras()
+    if not any(c.opened for c in found):
+        out.print("no camera found" + (f" ({len(found)} video devices, none gives a picture)" if found else ""))
+    for c in found:
+        if c.opened:
+            out.print(f"{escape(c.source)}  {c.width}x{c.height}" + (f" at {c.fps:.0f} fps" if c.fps else ""), highlight=False)
+        else:
+            out.print(f"[dim]{escape(c.source)}  {escape(c.note)}[/]", highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

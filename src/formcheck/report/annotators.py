@@ -199,13 +199,14 @@ class ReadoutAnnotator:
     towards white so it stays readable on the panel."""
 
     alpha: float = 0.7
+    font_scale: float = 1.0  # multiplier on the size that scales with the frame height
 
     def annotate(self, frame_rgb: np.ndarray, lines: Sequence[tuple[str, RGB]], *, title: str = "") -> np.ndarray:
         img = frame_rgb.copy()
         rows = ([(ascii_text(title), None)] if title else []) + [(ascii_text(t), c) for t, c in lines]
         if not rows:
             return img
-        s = scale_for(img)
+        s = scale_for(img) * self.font_scale
         fs, thick = 0.55 * s, max(1, int(round(1.4 * s)))
         pad, gap = int(10 * s), int(8 * s)
         dot = max(3, int(5 * s))

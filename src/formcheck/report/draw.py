@@ -105,3 +105,15 @@ def resize_to_height(frame: np.ndarray, height: int) -> np.ndarray:
     width -= width % 2
     interp = cv2.INTER_AREA if height < h else cv2.INTER_CUBIC
     return cv2.resize(frame, (width, height), interpolation=interp)
+
+
+def fit_into(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The frame scaled to fit width x height with its aspect kept, centred on black bars (letterbox)."""
+    h, w = frame.shape[:2]
+    scale = min(width / w, height / h)
+    size = (max(1, int(round(w * scale))), max(1, int(round(h * scale))))
+    small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    out = np.zeros((height, width) + frame.shape[2:], dtype=frame.dtype)
+    y, x = (height - size[1]) // 2, (width - size[0]) // 2
+    out[y:y + size[1], x:x + size[0]] = small
+    return out
