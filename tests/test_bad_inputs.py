@@ -522,3 +522,26 @@ def test_partial_files_removes_partials_and_only_empty_new_folders(tmp_path):
         part.write_bytes(b"whole")
         part.replace(target)
     assert target.read_bytes() == b"whole"
+
+
+# ---- progress without a terminal --------------------------------------------------------------------------------------
+
+def test_progress_without_a_terminal_is_plain_lines(capsys):
+    """stderr not a terminal (a log file, a pipe): one plain line per tenth of the frames, no bar characters."""
+    from formcheck import cli
+
+    assert not cli.err.is_terminal  # pytest captures stderr
+    with cli._frame_progress("clip.mp4") as advance:
+        for done in range(1, 201):
+            advance(done, 200)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 11, lines  # the first frame, then each tenth
+    assert lines[0].startswith("pose clip.mp4: 1/200 frames (0%)")
+    assert lines[1].startswith("pose clip.mp4: 20/200 frames (10%)")
+    assert lines[-1].startswith("pose clip.mp4: 200/200 frames (100%)")
+    assert not any(ch in "".join(lines) for ch in "━…\r\x1b")
+    with cli._frame_progress("live.mp4") as advance:  # a stream: no frame count
+        for done in range(1, 50):
+            advance(done, 0)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("pose live.mp4: 1 frames")

@@ -293,6 +293,9 @@ def _frame_progress(name: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for the pose pass, shown from the first decoded frame on (a bad input's one-line error
     comes without a bar); yields progress(frames_done, frames_expected)."""
     bar: dict[str, object] = {}
+    if not err.is_terminal:  # a log file or a pipe: plain lines (a live bar would garble it), about one per 10%
+        yield _plain_progress(name)
+        return
 
     def advance(done: int, total: int) -> None:
         if not bar:
@@ -306,6 +309,36 @@ def _frame_progress(name: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         if bar:
             bar["progress"].stop()
+
+
+PLAIN_PROGRESS_EVERY_S = 10.0  # without a frame count, a plain progress line this often
+
+
+def _plain_progress(name: str) -> Callable[[int, int], None]:
+    """progress(frames_done, frames_expected) that prints a plain line to stderr at each further tenth of the frames
+    (or every PLAIN_PROGRESS_EVERY_S seconds when the count is unknown), e.g. `pose clip.mp4: 120/600 frames (20%),
+    31.2 fps, 3.8 s`."""
+    started = time.perf_counter()
+    state = {"tenth": -1, "last": started}
+
+    def advance(done: int, total: int) -> None:
+        now = time.perf_counter()
+        elapsed = now - started
+        fps = f", {done / elapsed:.1f} fps" if elapsed > 0 and done else ""
+        if total:
+            tenth = min(10, done * 10 // total)
+            if tenth <= state["tenth"]:
+                return
+            state["tenth"] = tenth
+            line = f"pose {name}: {done}/{total} frames ({done / total:.0%}){fps}, {elapsed:.1f} s"
+        else:
+            if done > 1 and now - state["last"] < PLAIN_PROGRESS_EVERY_S:
+                return
+            line = f"pose {name}: {done} frames{fps}, {elapsed:.1f} s"
+        state["last"] = now
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    return advance
 
 
 _SUMMARY_JOINTS = ("hip", "knee", "ankle", "shoulder")
