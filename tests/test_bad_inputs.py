@@ -545,3 +545,35 @@ def test_progress_without_a_terminal_is_plain_lines(capsys):
             advance(done, 0)
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("pose live.mp4: 1 frames")
+
+
+# ---- verdicts from completed reps only -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bridge_track() -> PoseTrack:
+    """8 s of exact synthetic bridges: reps at 0.87-3.33 s and 4.57-7.03 s, tops at 2.1 s and 5.8 s."""
+    return exact_track("bridge", {}, view="side", seconds=8.0)
+
+
+@pytest.mark.parametrize("end_s, reps, cut_off", [
+    (1.5, 0, True),   # ends mid-lift of the first rep: nothing judged, "ends mid-rep" said
+    (0.8, 0, False),  # 0.8 s lying flat, --exercise bridge: no lift, nothing judged
+    (5.2, 1, True),   # one whole rep, then the second cut off: the first judged, the second only mentioned
+    (8.0, 2, False),  # both whole
+])
+def test_verdicts_come_from_completed_reps_only(bridge_track, end_s, reps, cut_off):
+    from formcheck.analysis import analyze_track
+
+    part = bridge_track[bridge_track.timestamps_s < end_s]
+    report = analyze_track(part, exercise="bridge").report
+    assert len(report.reps) == reps
+    form = [f for f in report.findings if f.rule != "hold_timer"]
+    assert form == []  # a correct bridge: nothing from a cut-off or absent lift either
+    not_judged = {n.rule for n in report.not_judged}
+    if reps == 0:
+        assert {"hip_lockout", "lumbar_arch"} <= not_judged and not report.judged
+        assert "no completed rep or hold" in report.summary
+    else:
+        assert {"hip_lockout", "lumbar_arch"} <= set(report.judged)
+    assert any("ends mid-rep" in note for note in report.notes) == cut_off
+    assert ("ends mid-rep" in report.summary) == cut_off

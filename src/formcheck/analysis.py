@@ -10,7 +10,7 @@ import numpy as np
 
 from formcheck import kinematics
 from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
-from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
+from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides, rep_cut_off_at_end
 from formcheck.report.words import summarise
 from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import RuleContext, run_rules
@@ -67,6 +67,20 @@ def find_phases(
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait
+
+
+def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: list[Rep]) -> list[str]:
+    """Plain-words notes on the phases: a rep that the clip cuts off is neither counted nor judged."""
+    if exercise in LYING:
+        signal, prominence, moving = kin["hip_rise"], REP_MIN_RISE_TORSO, "the hips were rising or up"
+    elif exercise in ("squat", "single_leg_squat"):
+        signal, prominence, moving = -kin["hip_rise"], SQUAT_MIN_DIP_TORSO, "the hips were going down or down"
+    else:
+        return []
+    start_s = rep_cut_off_at_end(signal, t, reps, min_prominence=prominence)
+    if start_s is None:
+        return []
+    return [f"The clip ends mid-rep ({moving} from {start_s:.1f} s to the end): that rep is not counted or judged."]
 
 
 def analyze_track(
@@ -127,6 +141,7 @@ def analyze_track(
         reps=[RepSpan(r.start_s, r.peak_s, r.end_s) for r in reps],
         holds=[HoldSpan(h.start_s, h.end_s, h.duration_s) for h in holds],
         findings=findings, not_judged=not_judged, judged=judged, metrics=metrics,
+        notes=phase_notes(kin, track.timestamps_s, chosen_exercise, reps),
     )
     report = replace(report, summary=summarise(report))
     return Analysis(track=track, report=report, key_series=key_series)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -148,6 +149,29 @@ def find_reps(
             )
         )
     return reps
+
+
+def rep_cut_off_at_end(signal, timestamps_s, reps: Sequence[Rep], *, min_prominence: float) -> float | None:
+    """Start (s) of a rep that the clip cuts off, or None.
+
+    After the last rep found by find_reps (or from the clip's start), the signal rose at least half of
+    ``min_prominence`` (signal units) from its lowest point and is still there at the last frame: a lift under way
+    when the clip ended, which find_peaks cannot count (a peak needs a way down after it).
+    """
+    x, t = _check(signal, timestamps_s)
+    if np.isfinite(x).sum() < 3:
+        return None
+    x = interpolate_nans(x, t)
+    after = reps[-1].end_idx if reps else 0
+    seg = x[after:]
+    if seg.size < 2 or not np.isfinite(seg).all():
+        return None
+    low = int(np.argmin(seg))
+    risen = seg[-1] - seg[low]
+    if risen < 0.5 * min_prominence:
+        return None
+    start = low + int(np.flatnonzero(seg[low:] <= seg[low] + 0.2 * risen)[-1])  # where it left the bottom
+    return float(t[after + start])
 
 
 def _running_median(x: np.ndarray, width: int) -> np.ndarray:

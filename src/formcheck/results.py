@@ -18,6 +18,8 @@ report.json fields (version 1):
     not_judged[]       {rule, reason, better_view}
     judged[]           names of the form rules that gave a verdict (silent ones included; added in 1, optional
                        when read)
+    notes[]            plain-words remarks on the clip itself (a rep cut off at the end, the person upside down, a
+                       value no body can produce); optional when read
     metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio; counts and 1/0 flags
                        such as stance_drop_from_waistband_left carry none)
     summary            plain-words paragraph
@@ -127,6 +129,7 @@ class Report:
     not_judged: list[NotJudged] = field(default_factory=list)
     judged: list[str] = field(default_factory=list)  # form rules that gave a verdict (silent ones included)
     metrics: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # remarks on the clip: a rep cut off, upside down, impossible values
     summary: str = ""
 
     def to_dict(self) -> dict[str, Any]:

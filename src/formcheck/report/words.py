@@ -95,6 +95,7 @@ def summarise(report: Report) -> str:
         parts.append(f"No form faults seen in what this clip could judge ({checked})."
                      + (" The glutes look like they do the work." if report.exercise in LYING and
                         {"lumbar_arch", "hip_lockout"} & set(report.judged) else ""))
+    parts += list(report.notes)
     for item in report.not_judged:
         better = f" Film from the {item.better_view} to check it." if item.better_view else ""
         parts.append(f"Not judged: {rule_words(item.rule)} ({item.reason}).{better}")

@@ -9,7 +9,7 @@ import numpy as np
 
 from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register, severity_for
-from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, trunk_thigh_near
+from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, no_lift_to_judge, trunk_thigh_near
 
 NAME = "hip_lockout"
 
@@ -23,6 +23,8 @@ def hip_lockout(ctx: RuleContext) -> RuleOutcome:
     """Hips short of a straight shoulder-hip-knee line at the top: incomplete hip extension."""
     if ctx.view not in SIDE_VIEWS:
         return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the hip line", better_view="side")
+    if not lift_tops(ctx):
+        return no_lift_to_judge(ctx, NAME)
     warn = ctx.th["hip_lockout", "short_of_straight_warn_deg"]
     fault = ctx.th["hip_lockout", "short_of_straight_fault_deg"]
     angle = trunk_thigh_near(ctx)
