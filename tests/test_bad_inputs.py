@@ -577,3 +577,34 @@ def test_verdicts_come_from_completed_reps_only(bridge_track, end_s, reps, cut_o
         assert {"hip_lockout", "lumbar_arch"} <= set(report.judged)
     assert any("ends mid-rep" in note for note in report.notes) == cut_off
     assert ("ends mid-rep" in report.summary) == cut_off
+
+
+# ---- values no body can produce ---------------------------------------------------------------------------------------
+
+def test_a_value_no_body_can_produce_is_not_a_finding(tmp_path):
+    """A side-view bridge forced to --exercise walk --view front reads a pelvic drop (about 10 deg here, hundreds on
+    real clips): past the [plausible] limit it is named as the wrong exercise or view, not reported as a fault."""
+    from formcheck.analysis import analyze_track, implausible
+    from formcheck.rules.thresholds import Thresholds
+
+    bridge_track = exact_track("bridge", {}, view="side", seconds=8.0, noise=True)
+    th = Thresholds.load()
+    report = analyze_track(bridge_track, exercise="walk", view="front", thresholds=th).report
+    drops = [f for f in report.findings if f.unit == "deg pelvic drop"]
+    assert drops and max(f.value for f in drops) < th["plausible", "pelvic_drop_max_deg"]  # plausible: a finding
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[plausible]\npelvic_drop_max_deg = 5.0\n")  # now the same value is past what a body can do
+    report = analyze_track(bridge_track, exercise="walk", view="front", thresholds=Thresholds.load(strict)).report
+    assert not [f for f in report.findings if f.rule == "hip_sway"] and "hip_sway" not in report.judged
+    (reason,) = [n.reason for n in report.not_judged if n.rule == "hip_sway"]
+    assert "no body can produce" in reason and "walk, as given" in reason and "front, as given" in reason
+    assert "Fault" not in report.summary and "no body can produce" in report.summary
+    assert "at most 5°" in reason
+
+    def finding(value, unit):
+        from formcheck.results import Finding
+        return Finding(rule="r", severity="fault", side=None, start_s=0, end_s=1, value=value, threshold=1, unit=unit,
+                       cue="")
+    assert implausible([finding(29.0, "deg pelvic drop")], th) == {}
+    assert implausible([finding(402.0, "deg pelvic drop"), finding(31.0, "deg pelvic drop")], th)["r"][0].value == 402
+    assert implausible([finding(402.0, "hip widths side to side per stride")], th) == {}  # no limit for that measure

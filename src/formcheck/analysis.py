@@ -83,6 +83,33 @@ def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: 
     return [f"The clip ends mid-rep ({moving} from {start_s:.1f} s to the end): that rep is not counted or judged."]
 
 
+# A finding's unit -> its plausibility limit in thresholds.toml [plausible] (absolute value, the unit's degrees).
+PLAUSIBLE_MAX = {
+    "deg pelvic drop": "pelvic_drop_max_deg",
+    "deg lumbar extension": "lumbar_extension_max_deg",
+    "deg past straight": "past_straight_max_deg",
+    "deg head back": "head_back_max_deg",
+    "deg FPPA": "fppa_max_deg",
+}
+
+
+def implausible(findings: list[Finding], th: Thresholds) -> dict[str, tuple[Finding, float]]:
+    """rule -> (its finding with the largest value past its [plausible] limit, that limit): values no body can
+    produce."""
+    worst: dict[str, tuple[Finding, float]] = {}
+    for finding in findings:
+        key = PLAUSIBLE_MAX.get(finding.unit)
+        if key is None or not abs(finding.value) > th["plausible", key]:
+            continue
+        if finding.rule not in worst or abs(finding.value) > abs(worst[finding.rule][0].value):
+            worst[finding.rule] = (finding, th["plausible", key])
+    return worst
+
+
+def _how(source: str) -> str:
+    return "as given" if source == "user" else "detected"
+
+
 def analyze_track(
     track: PoseTrack,
     *,
@@ -132,6 +159,14 @@ def analyze_track(
             judged.append(spec.name)
         metrics.update(outcome.metrics)
         key_series += [s for s in outcome.key_series if s.name not in {k.name for k in key_series}]
+    for rule, (finding, limit) in implausible(findings, th).items():  # the wrong exercise or view, or a broken track
+        findings = [f for f in findings if f.rule != rule]
+        judged = [name for name in judged if name != rule]
+        not_judged = [n for n in not_judged if n.rule != rule] + [NotJudged(
+            rule=rule, reason=f"it read {finding.value:.0f} {finding.unit}, which no body can produce (at most "
+            f"{limit:.0f}°): the exercise ({chosen_exercise.replace('_', ' ')}, {_how(exercise_source)}) or the view "
+            f"({chosen_view}, {_how(view_source)}) is probably wrong for this clip, or the pose track is broken. "
+            "Check --exercise and --view", better_view=None)]
     if gait is not None:
         metrics["strides"] = float(gait.stride_count())
     findings.sort(key=lambda f: (f.start_s, f.rule))
