@@ -608,3 +608,80 @@ def test_a_value_no_body_can_produce_is_not_a_finding(tmp_path):
     assert implausible([finding(29.0, "deg pelvic drop")], th) == {}
     assert implausible([finding(402.0, "deg pelvic drop"), finding(31.0, "deg pelvic drop")], th)["r"][0].value == 402
     assert implausible([finding(402.0, "hip widths side to side per stride")], th) == {}  # no limit for that measure
+
+
+# ---- a picture the wrong way up -------------------------------------------------------------------------------------
+
+def turned(track: PoseTrack, clockwise_deg: int) -> PoseTrack:
+    """The track as a video turned clockwise_deg (90, 180, 270) would give it: landmarks moved, frame size swapped."""
+    from dataclasses import replace
+
+    w, h = track.frame_width, track.frame_height
+    x, y = track.landmarks[..., 0] * w, track.landmarks[..., 1] * h
+    for _ in range(clockwise_deg // 90):  # one clockwise quarter turn: (x, y) in w x h -> (h - y, x) in h x w
+        x, y, w, h = h - y, x, h, w
+    landmarks = track.landmarks.copy()
+    landmarks[..., 0], landmarks[..., 1] = x / w, y / h
+    return replace(track, landmarks=landmarks, frame_width=w, frame_height=h)
+
+
+@pytest.mark.parametrize("motion, view, exercise", [
+    ("squat", "front", "auto"), ("squat", "front", "squat"), ("walk", "front", "walk"),
+    ("bridge", "side", "auto"), ("bridge", "side", "bridge"), ("hip_thrust", "side", "hip_thrust"),
+])
+@pytest.mark.parametrize("clockwise_deg, fix", [(0, None), (90, 270), (180, 180), (270, 90)])
+def test_a_person_the_wrong_way_up_gets_the_turn_that_fixes_it(motion, view, exercise, clockwise_deg, fix):
+    """Upside down, or a standing person lying along the frame (a bridge standing along it): nothing judged, and the
+    --rotate that turns it upright named; upright clips are judged as before."""
+    from formcheck.analysis import analyze_track
+
+    track = turned(exact_track(motion, {}, view=view, seconds=6.0, noise=True), clockwise_deg)
+    report = analyze_track(track, exercise=exercise).report
+    if fix is None:
+        assert "--rotate" not in " ".join(report.notes) and "orientation_suggested_rotate_deg" not in report.metrics
+        return
+    (note,) = report.notes
+    assert f"--rotate {fix}." in note and ("upside down" if clockwise_deg == 180 else "lying along") in note
+    assert report.findings == [] and report.judged == [] and note in report.summary
+    assert report.metrics["orientation_suggested_rotate_deg"] == fix
+    upright = turned(track, fix)
+    assert "--rotate" not in " ".join(analyze_track(upright, exercise=exercise).report.notes)
+
+
+@pytest.mark.slow
+def test_a_turned_sample_video_gets_the_hint_and_rotate_fixes_it(tmp_path):
+    """A sample clip written turned a quarter (its rotation tag lost) or half turn: the report names the --rotate that
+    fixes it; analysed with that --rotate it reads as the upright clip does."""
+    from conftest import SAMPLE_VIDEOS
+
+    from formcheck.video import VideoReader, write_h264
+
+    with VideoReader(SAMPLE_VIDEOS / "squat_front_knee_valgus.mp4") as video:
+        fps, frames = video.info.fps, [frame.rgb for frame in video]
+    upright = runner.invoke(app, ["analyze", str(SAMPLE_VIDEOS / "squat_front_knee_valgus.mp4"), "--out",
+                                  str(tmp_path / "upright"), "--json", "--no-video"])
+    expected = json.loads(upright.stdout)
+    for quarter_turns, fix in ((1, 90), (2, 180)):  # np.rot90 turns counter-clockwise
+        clip = write_h264(tmp_path / f"turned{quarter_turns}.mp4",
+                          (np.ascontiguousarray(np.rot90(f, quarter_turns)) for f in frames), fps)
+        hinted = runner.invoke(app, ["analyze", str(clip), "--out", str(tmp_path / f"a{fix}"), "--json"])
+        assert hinted.exit_code == 0, hinted.output
+        report = json.loads(hinted.stdout)
+        assert report["findings"] == [] and f"--rotate {fix}." in report["notes"][0]
+        fixed = runner.invoke(app, ["analyze", str(clip), "--rotate", str(fix), "--out", str(tmp_path / f"b{fix}"),
+                                    "--json"])
+        report = json.loads(fixed.stdout)
+        assert report["notes"] == [] and (report["exercise"], report["view"]) == ("squat", "front")
+        assert len(report["reps"]) == len(expected["reps"])
+        assert {f["rule"] for f in report["findings"]} == {f["rule"] for f in expected["findings"]} == {"knee_valgus"}
+        assert (tmp_path / f"b{fix}" / "annotated.mp4").is_file()
+        with VideoReader(tmp_path / f"b{fix}" / "annotated.mp4") as video:  # drawn on the turned frames
+            assert video.info.width > video.info.height
+
+
+def test_rotate_is_a_quarter_turn_and_only_for_videos(tmp_path, tiny_video):
+    assert_one_line_error(runner.invoke(app, ["analyze", str(tiny_video), "--rotate", "45"]), "--rotate", "0, 90")
+    track = exact_track("squat", {}, view="front", seconds=2.0).save(tmp_path / "t.npz")
+    assert_one_line_error(runner.invoke(app, ["analyze", str(track), "--rotate", "90", "--out", str(tmp_path / "o")]),
+                          "--rotate 90", "pose track")
+    assert not (tmp_path / "o").exists()

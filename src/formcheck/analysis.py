@@ -10,6 +10,7 @@ import numpy as np
 
 from formcheck import kinematics
 from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
+from formcheck.orientation import check_orientation
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides, rep_cut_off_at_end
 from formcheck.report.words import summarise
 from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
@@ -136,6 +137,13 @@ def analyze_track(
     chosen_view, posture, view_source = choose_view(track, view)
     chosen_exercise, exercise_source = choose_exercise(track, exercise, chosen_view, posture)
     kin = kinematics.compute(track)
+    turned = check_orientation(track, chosen_exercise, chosen_view)
+    if turned is not None:  # judging a turned picture gives confident nonsense (an all-clear upside down)
+        return Analysis(track=track, report=Report(
+            exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
+            posture=posture, **base, notes=[turned.hint()],
+            metrics={"orientation_suggested_rotate_deg": float(turned.rotate_deg)}, summary=turned.hint(),
+        ))
     if chosen_exercise not in EXERCISES:
         return Analysis(track=track, report=Report(
             exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,

@@ -86,6 +86,26 @@ ModelOption = Annotated[
 ]
 
 
+def _quarter_turn(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value not in (0, 90, 180, 270):
+        raise typer.BadParameter(f"{text!r}: give 0, 90, 180 or 270 (degrees clockwise)")
+    return value
+
+
+RotateOption = Annotated[
+    int,
+    typer.Option(
+        "--rotate", parser=_quarter_turn, metavar="0|90|180|270",
+        help="Turn every frame this many degrees clockwise first, for a video that plays sideways or upside down "
+        "(its rotation tag lost). The report says which turn when it sees a person the wrong way up.",
+    ),
+]
+
+
 def _version_callback(value: bool) -> None:
     if value:
         out.print(f"formcheck {__version__}")
@@ -241,6 +261,7 @@ def extract(
             "1 is about 1.6x faster but cannot tell a bystander from the subject.",
         ),
     ] = 2,
+    rotate: RotateOption = 0,
 ) -> None:
     """Find the person's pose in every frame of VIDEO and save it as a pose track (.npz)."""
     from formcheck.clean import clean
@@ -256,7 +277,8 @@ def extract(
     with _output_folder(output.parent, "--output", output):
         started = time.perf_counter()
         with _frame_progress(video.name) as advance:
-            track = extract_track(video, model=model_info.path, max_people=max_people, progress=advance)
+            track = extract_track(video, model=model_info.path, max_people=max_people, progress=advance,
+                                  rotate_deg=rotate)
         seconds = time.perf_counter() - started
         for warning in track.meta.get("video_warnings", []):
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -395,6 +417,7 @@ def analyze(
         ),
     ] = True,
     model: ModelOption = None,
+    rotate: RotateOption = 0,
 ) -> None:
     """Judge the form in INPUT: findings in plain words with times, angles and pictures.
 
@@ -416,6 +439,9 @@ def analyze(
         check_video_path(input_path)  # missing, a folder, empty, a symlink loop: one line before anything is written
     elif not input_path.exists():
         raise FileNotFoundError(f"{input_path}: no such file")
+    elif rotate:
+        raise ValueError(f"--rotate {rotate}: turns a video's frames before the pose pass; {input_path} is a pose "
+                         "track, so extract it again from the video with --rotate")
     out_dir = out_dir or Path("out") / input_path.stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
@@ -423,6 +449,7 @@ def analyze(
         with _frame_progress(input_path.name) as advance:
             analysis = run_pipeline(
                 input_path, exercise=exercise, view=view, thresholds=limits, contour=contour, model=model,
+                rotate_deg=rotate,
                 progress=advance if is_video else None,
                 on_tracked=(lambda track: track.save(out_dir / "track.npz")) if is_video else None,
             )

@@ -317,14 +317,15 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
 from collections.abc import Callable  # noqa: E402  (kept beside the functions below that use it)
 
 
-def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
-    """The frames at `indices` (RGB uint8, upright) by index, read in one pass that stops after the last of them;
-    indices past the video's end are absent. VideoError when the video cannot be read."""
+def read_frames(path: str | Path, indices: set[int], *, rotate_deg: int = 0) -> dict[int, np.ndarray]:
+    """The frames at `indices` (RGB uint8, upright, then turned rotate_deg clockwise as VideoReader does) by index,
+    read in one pass that stops after the last of them; indices past the video's end are absent. VideoError when the
+    video cannot be read."""
     found: dict[int, np.ndarray] = {}
     if not indices:
         return found
     last = max(indices)
-    with VideoReader(path) as video:
+    with VideoReader(path, rotate_deg=rotate_deg) as video:
         for frame in video:
             if frame.index in indices:
                 found[frame.index] = frame.rgb
@@ -333,9 +334,10 @@ def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
     return found
 
 
-def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray]) -> Path:
-    """Re-encode a video frame by frame: each decoded frame through draw(frame, info) -> an RGB image (any even
-    size), written by write_h264 at the source's frame rate. Returns out_path; VideoError when the video cannot be
-    read."""
-    with VideoReader(path) as video:
+def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray], *,
+                 rotate_deg: int = 0) -> Path:
+    """Re-encode a video frame by frame: each decoded frame (turned rotate_deg clockwise, as VideoReader does) through
+    draw(frame, info) -> an RGB image (any even size), written by write_h264 at the source's frame rate. Returns
+    out_path; VideoError when the video cannot be read."""
+    with VideoReader(path, rotate_deg=rotate_deg) as video:
         return write_h264(out_path, (draw(frame, video.info) for frame in video), video.info.fps)

@@ -84,4 +84,4 @@ def write_annotated_video(video_path: str | Path, analysis: Analysis, out_path: 
         t = float(track.timestamps_s[i]) if i < len(track) else frame.timestamp_s
         return overlay.annotate(rgb, analysis, i, t)
 
-    return rewrite_h264(video_path, out_path, draw)
+    return rewrite_h264(video_path, out_path, draw, rotate_deg=int(track.meta.get("rotate_deg", 0)))
