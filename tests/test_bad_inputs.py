@@ -550,7 +550,7 @@ def test_progress_without_a_terminal_is_plain_lines(capsys):
 # ---- verdicts from completed reps only -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def bridge_track() -> PoseTrack:
+def exact_bridges() -> PoseTrack:
     """8 s of exact synthetic bridges: reps at 0.87-3.33 s and 4.57-7.03 s, tops at 2.1 s and 5.8 s."""
     return exact_track("bridge", {}, view="side", seconds=8.0)
 
@@ -561,10 +561,10 @@ def bridge_track() -> PoseTrack:
     (5.2, 1, True),   # one whole rep, then the second cut off: the first judged, the second only mentioned
     (8.0, 2, False),  # both whole
 ])
-def test_verdicts_come_from_completed_reps_only(bridge_track, end_s, reps, cut_off):
+def test_verdicts_come_from_completed_reps_only(exact_bridges, end_s, reps, cut_off):
     from formcheck.analysis import analyze_track
 
-    part = bridge_track[bridge_track.timestamps_s < end_s]
+    part = exact_bridges[exact_bridges.timestamps_s < end_s]
     report = analyze_track(part, exercise="bridge").report
     assert len(report.reps) == reps
     form = [f for f in report.findings if f.rule != "hold_timer"]
@@ -582,19 +582,19 @@ def test_verdicts_come_from_completed_reps_only(bridge_track, end_s, reps, cut_o
 # ---- values no body can produce ---------------------------------------------------------------------------------------
 
 def test_a_value_no_body_can_produce_is_not_a_finding(tmp_path):
-    """A side-view bridge forced to --exercise walk --view front reads a pelvic drop (about 10 deg here, hundreds on
-    real clips): past the [plausible] limit it is named as the wrong exercise or view, not reported as a fault."""
+    """Past its measure's [plausible] limit a value is named as the wrong exercise or view (or a broken track), not
+    reported as a fault: a walk with a real pelvic drop, judged against a limit set below it."""
     from formcheck.analysis import analyze_track, implausible
     from formcheck.rules.thresholds import Thresholds
 
-    bridge_track = exact_track("bridge", {}, view="side", seconds=8.0, noise=True)
+    walk = exact_track("walk", {"pelvic_drop": 8}, view="front", seconds=8.0)  # reads 10.6-11.2 deg
     th = Thresholds.load()
-    report = analyze_track(bridge_track, exercise="walk", view="front", thresholds=th).report
+    report = analyze_track(walk, exercise="walk", view="front", thresholds=th).report
     drops = [f for f in report.findings if f.unit == "deg pelvic drop"]
     assert drops and max(f.value for f in drops) < th["plausible", "pelvic_drop_max_deg"]  # plausible: a finding
     strict = tmp_path / "strict.toml"
     strict.write_text("[plausible]\npelvic_drop_max_deg = 5.0\n")  # now the same value is past what a body can do
-    report = analyze_track(bridge_track, exercise="walk", view="front", thresholds=Thresholds.load(strict)).report
+    report = analyze_track(walk, exercise="walk", view="front", thresholds=Thresholds.load(strict)).report
     assert not [f for f in report.findings if f.rule == "hip_sway"] and "hip_sway" not in report.judged
     (reason,) = [n.reason for n in report.not_judged if n.rule == "hip_sway"]
     assert "no body can produce" in reason and "walk, as given" in reason and "front, as given" in reason

@@ -24,6 +24,7 @@ NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
 SQUAT_MIN_DIP_TORSO = 0.2
 REP_MIN_PERIOD_S = 1.0
+REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the clip ends is a rep (its top is seen)
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
 
@@ -55,7 +56,8 @@ def find_phases(
     if not np.isfinite(rise).sum() >= 3:
         return reps, holds, gait
     if exercise in LYING:
-        reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2)
+        reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
+                         end_hold_s=REP_END_HOLD_S, whole_only=True)
         min_hold = th["hold", "min_duration_s"]
         if view == "side":
             off_straight = -np.abs(kin["trunk_thigh_signed_near"] - 180.0)
@@ -64,7 +66,8 @@ def find_phases(
         else:
             holds = find_holds(rise, t, tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold)
     elif exercise in ("squat", "single_leg_squat"):
-        reps = find_reps(-rise, t, min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2)
+        reps = find_reps(-rise, t, min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
+                         whole_only=True)
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait

@@ -33,11 +33,17 @@ class Orientation:
     share: float  # share of detected frames pointing that way
     cue: str  # which body line gave "up"
 
+    exercise: str = ""  # the exercise given or detected ("" or "unknown": none)
+
     def hint(self) -> str:
         where = "upside down" if self.pointing == "down" else f"lying along the frame, head to the {self.pointing}"
-        return (f"The person appears {where} in {self.share:.0%} of the frames (going by {self.cue}): the video is "
-                f"probably turned (or its rotation tag was lost), so nothing was judged. Analyse it again with "
+        text = (f"The person appears {where} in {self.share:.0%} of the frames (going by {self.cue}), so nothing "
+                "was judged: the video is probably turned (or its rotation tag was lost). Analyse it again with "
                 f"--rotate {self.rotate_deg}.")
+        if self.pointing != "down" and self.exercise and self.exercise not in LYING and self.exercise != "unknown":
+            text += (f" If the person does lie down, the exercise is not {self.exercise.replace('_', ' ')} (a "
+                     "standing one): give it with --exercise.")
+        return text
 
 
 def _mid(track: PoseTrack, part: str) -> np.ndarray:
@@ -89,5 +95,5 @@ def check_orientation(track: PoseTrack, exercise: str, view: str) -> Orientation
     for pointing, (mask, turn) in quadrant.items():
         share = float(mask.mean())
         if share >= MIN_SHARE:
-            return Orientation(pointing=pointing, rotate_deg=turn, share=share, cue=cue)
+            return Orientation(pointing=pointing, rotate_deg=turn, share=share, cue=cue, exercise=exercise)
     return None
