@@ -299,3 +299,93 @@ def test_renders_a_clip_with_nothing_found(tmp_path):
     frame = np.zeros((H, W, 3), np.uint8)
     assert FrameOverlay().annotate(frame, analysis, 0, 0.0).shape == frame.shape  # a frame with no person
     assert FrameOverlay().annotate(frame, analysis, T + 5, 9.0).shape == frame.shape  # past the track's end
+
+
+# ---- the same clip framed differently reads the same ---------------------------------------------------------------
+
+def _write_anamorphic(path, frames, fps, sample_aspect_ratio):
+    """frames (already squeezed to stored pixels) written with a pixel aspect ratio in the stream."""
+    from fractions import Fraction
+
+    import av
+
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.codec_context.sample_aspect_ratio = Fraction(sample_aspect_ratio)
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_non_square_pixels_are_shown_square(tmp_path):
+    """A 2:1 pixel aspect ratio (an anamorphic or a squeezed-then-tagged video): frames come stretched to the shape
+    they are displayed at, so angles are not skewed."""
+    from formcheck.video import VideoReader
+
+    img = np.zeros((120, 80, 3), np.uint8)
+    img[:, 40:] = 255
+    path = _write_anamorphic(tmp_path / "sar.mp4", [img] * 3, 25, "2")
+    with VideoReader(path) as video:
+        assert (video.info.width, video.info.height) == (160, 120)
+        frame = next(iter(video)).rgb
+    assert frame.shape == (120, 160, 3) and frame[:, :70].mean() < 30 and frame[:, 90:].mean() > 225
+
+
+# Tolerance for the same clip in another frame: the shoulder-hip-knee angle at each rep's top. The pose model sees the
+# person from a different detector input each time; on the real bridge below the tops moved 0.3-1.3 deg (landscape
+# 181.4/181.8, letterboxed 180.2-180.9), so 3 deg, under the 5 deg between hip_lockout's warning and no finding.
+FRAMING_TOLERANCE_DEG = 3.0
+
+
+@pytest.mark.slow
+def test_padding_or_letterboxing_a_clip_keeps_its_angles(tmp_path):
+    """A real side-view bridge (960x540), padded into a portrait frame (960x1706), letterboxed small (406x720), and
+    stored squeezed at half width with a 2:1 pixel aspect ratio: the same reps, the same findings, and each rep top's
+    shoulder-hip-knee angle within FRAMING_TOLERANCE_DEG of the landscape clip's."""
+    import cv2
+
+    from conftest import shared_video
+    from formcheck import analyze, kinematics
+    from formcheck.video import VideoReader, write_h264
+
+    source = shared_video("bridge/bubbadk_pexels_glute_bridge_band_side.mp4")
+    with VideoReader(source) as video:
+        fps, frames = video.info.fps, [frame.rgb for frame in video]
+    h, w = frames[0].shape[:2]
+
+    def pad(rgb, size):
+        width, height = size
+        scaled = cv2.resize(rgb, (width, round(h * width / w) // 2 * 2), interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((height, width, 3), np.uint8)
+        top = (height - scaled.shape[0]) // 2
+        canvas[top: top + scaled.shape[0]] = scaled
+        return canvas
+
+    portrait = [pad(f, (w, 1706)) for f in frames]
+    clips = {
+        "padded": write_h264(tmp_path / "padded.mp4", iter(portrait), fps),
+        "letterboxed": write_h264(tmp_path / "letterboxed.mp4", (pad(f, (406, 720)) for f in frames), fps),
+        "anamorphic": _write_anamorphic(tmp_path / "anamorphic.mp4",
+                                        [cv2.resize(p, (w // 2, 1706), interpolation=cv2.INTER_AREA) for p in portrait],
+                                        fps, "2"),
+    }
+
+    def tops(analysis):
+        angle = kinematics.compute(analysis.track)["trunk_thigh_signed_near"]
+        return [float(np.nanmax(angle[round(r.start_s * fps): round(r.end_s * fps) + 1])) for r in analysis.report.reps]
+
+    def verdicts(report):
+        return sorted((f.rule, f.severity) for f in report.findings)
+
+    reference = analyze(source, contour=False)
+    assert len(reference.report.reps) == 2  # two dips in the plot: two reps
+    for name, clip in clips.items():
+        analysis = analyze(clip, contour=False)
+        assert len(analysis.report.reps) == 2, name
+        assert verdicts(analysis.report) == verdicts(reference.report), name
+        assert tops(analysis) == pytest.approx(tops(reference), abs=FRAMING_TOLERANCE_DEG), name

@@ -142,6 +142,9 @@ class VideoReader:
             frame_count = int(round(fps * duration_s))
         rotation = (int(round(self._first.rotation or 0)) - 90 * self._extra_quarter_turns) % 360
         width, height = self._first.width, self._first.height
+        self._square_size = _square_pixels(width, height, stream.sample_aspect_ratio or ctx.sample_aspect_ratio)
+        if self._square_size is not None:  # non-square pixels: frames are stretched to their displayed shape
+            width, height = self._square_size
         if rotation % 180:
             width, height = height, width
         if not width or not height:
@@ -182,7 +185,12 @@ class VideoReader:
                 if t <= last_t:  # missing or repeated pts: keep time strictly increasing
                     t = last_t + period
                 last_t = t
-                yield Frame(index=index, timestamp_s=t, rgb=_rotate(_to_rgb(av_frame), self.info.rotation_deg))
+                rgb = _to_rgb(av_frame)
+                if self._square_size is not None:
+                    import cv2
+
+                    rgb = cv2.resize(rgb, self._square_size, interpolation=cv2.INTER_LINEAR)
+                yield Frame(index=index, timestamp_s=t, rgb=_rotate(rgb, self.info.rotation_deg))
                 index += 1
                 self.frames_decoded = index
         except (av.error.FFmpegError, EOFError) as exc:
@@ -208,6 +216,21 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _square_pixels(width: int, height: int, sample_aspect_ratio) -> tuple[int, int] | None:
+    """(width, height) that shows a frame with the given pixel aspect ratio (sample aspect ratio, a pixel's width over
+    its height) in square pixels, by stretching one side (none is shrunk); None when the pixels are square or the
+    ratio is unset. Angles measured in stored pixels of a 2:1 or 3:4 anamorphic video would be skewed."""
+    try:
+        ratio = float(sample_aspect_ratio) if sample_aspect_ratio else 0.0
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not 0.1 < ratio < 10 or abs(ratio - 1.0) < 0.01:
+        return None
+    if ratio > 1:
+        return int(round(width * ratio)), int(height)
+    return int(width), int(round(height / ratio))
 
 
 def _to_rgb(av_frame: "av.VideoFrame") -> np.ndarray:
