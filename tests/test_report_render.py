@@ -389,3 +389,64 @@ def test_padding_or_letterboxing_a_clip_keeps_its_angles(tmp_path):
         assert len(analysis.report.reps) == 2, name
         assert verdicts(analysis.report) == verdicts(reference.report), name
         assert tops(analysis) == pytest.approx(tops(reference), abs=FRAMING_TOLERANCE_DEG), name
+
+
+# ---- the overlay on any frame size ----------------------------------------------------------------------------------
+
+MIN_TEXT_PX = 8  # cap height of the smallest overlay text (Hershey simplex): legible on a phone
+
+
+@pytest.mark.parametrize("size", [(360, 640), (406, 720), (640, 360), (1280, 720), (1920, 1080)])
+def test_overlay_text_is_legible_and_inside_the_frame(analysis, monkeypatch, size):
+    """Every piece of text the overlay draws, on frames 360 to 1920 px wide (portrait phone clips included), lies
+    inside the frame and is at least MIN_TEXT_PX tall; the readout carries the rep count and each value's limits."""
+    from dataclasses import replace
+
+    from formcheck.report import annotators
+    from formcheck.report.draw import text_size
+    from formcheck.report.overlay import FrameOverlay
+
+    long_label = replace(analysis.key_series[1], label="Knee angle in the frontal plane, left (FPPA, + = inward)")
+    analysis = replace(analysis, key_series=[analysis.key_series[0], long_label])
+    drawn = []
+
+    def record(img, text, org, scale, colour, thickness, *, outline=True):
+        width, height, _ = text_size(text, scale, thickness)
+        drawn.append((text, org[0], org[1] - height, org[0] + width, org[1], height))
+
+    monkeypatch.setattr(annotators, "put_text", record)
+    w, h = size
+    for t in (0.5, 1.5, 1.99):  # a fault cue, a warning cue, between reps
+        index = int(t * FPS)
+        FrameOverlay().annotate(np.zeros((h, w, 3), np.uint8), analysis, min(index, T - 1), t)
+    assert drawn
+    for text, x0, y0, x1, y1, height in drawn:
+        assert 0 <= x0 and x1 <= w and 0 <= y0 and y1 <= h, (size, text, (x0, y0, x1, y1))
+        assert height >= MIN_TEXT_PX, (size, text, height)
+    texts = " ".join(d[0] for d in drawn)
+    assert "rep 1 of 2" in texts and "rep 2 of 2" in texts
+    assert "warn >= 5 deg, fault >= 10 deg" in texts.replace("  ", " ") or "fault >=" in texts
+
+
+def test_overlay_readout_and_outline_label_show_one_lumbar_value(analysis, monkeypatch):
+    """The back's outline is traced on a few frames and drawn on the frames near them: the readout shows the value of
+    the outline drawn (never '--' beside an outline labelled with a number)."""
+    from dataclasses import replace
+
+    from formcheck.report import annotators
+    from formcheck.report.overlay import FrameOverlay
+
+    track = analysis.track
+    contour = np.full((len(track), 5, 3), np.nan)
+    contour[20] = [[0.25, 0.7, 1], [0.35, 0.68, 1], [0.42, 0.66, 1], [0.47, 0.64, 1], [0.52, 0.62, 1]]
+    lumbar = np.full(len(track), np.nan)
+    lumbar[20] = -11.0
+    track = replace(track, dorsal_contour=contour)
+    series = KeySeries("lumbar_angle", "Lumbar angle from the back's outline (+ = arched)", "deg", lumbar,
+                       rules=("lumbar_arch",), warn_above=20.0, fault_above=30.0)
+    analysis = replace(analysis, track=track, key_series=[series])
+    drawn = []
+    monkeypatch.setattr(annotators, "put_text", lambda img, text, *a, **k: drawn.append(text))
+    FrameOverlay().annotate(np.zeros((H, W, 3), np.uint8), analysis, 21, float(track.timestamps_s[21]))
+    joined = " ".join(drawn)
+    assert "lumbar -11 deg" in joined and "outline (+ = arched): -11 deg" in joined and "--" not in joined
