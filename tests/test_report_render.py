@@ -190,7 +190,7 @@ def test_html_is_self_contained_and_complete(analysis, tmp_path):
     assert NOT_JUDGED_REASON in text and "front view" in text
     assert "14.2°" in text and "10.0°" in text
     assert "What formcheck cannot see" in text
-    assert "Rep 2" in text and "Hold 1" in text
+    assert "Rep 2" in text and "<h2>Holds</h2>" in text
     assert "peak hip extension" in text  # metrics table
     # the verdict names the fault first, with the rep it was seen at
     h1 = re.search(r"<h1>(.*?)</h1>", text).group(1)
@@ -291,9 +291,10 @@ def test_renders_a_clip_with_nothing_found(tmp_path):
     text = console.export_text()
     assert "No faults seen in this clip." in text and "no reps or holds" in text
     assert "(as given)" in text
-    assert plot_series(analysis)[0][1].startswith(PNG_MAGIC)
+    assert plot_series(analysis) == []  # a series with no value is not drawn as a blank plot ...
     html_text = write_html(analysis, tmp_path / "r.html", annotated_video_name=None).read_text()
     assert "No findings" in html_text and "No reps or holds" in html_text
+    assert "Not plotted, as no frame of this clip gave a value: Nothing." in html_text  # ... but named
     finding = Finding("r", "info", None, 0.0, 0.1, 1.0, 2.0, "deg", "cue")
     assert key_frame(None, analysis, finding).shape[:2] == (540, 720)  # 640x480 canvas, at key-frame height
     frame = np.zeros((H, W, 3), np.uint8)
@@ -450,3 +451,108 @@ def test_overlay_readout_and_outline_label_show_one_lumbar_value(analysis, monke
     FrameOverlay().annotate(np.zeros((H, W, 3), np.uint8), analysis, 21, float(track.timestamps_s[21]))
     joined = " ".join(drawn)
     assert "lumbar -11 deg" in joined and "outline (+ = arched): -11 deg" in joined and "--" not in joined
+
+
+# ---- the report's words and sections (issue 15) ---------------------------------------------------------------------
+
+def _report(**changes) -> Report:
+    base = dict(source="clip.mp4", exercise="bridge", exercise_source="auto", view="side", view_source="auto",
+                posture="lying", duration_s=8.0, fps=30.0, frames=240, detection_rate=1.0)
+    return Report(**{**base, **changes})
+
+
+def _finding(rule, severity, start, value, unit="deg short of straight", threshold=10.0, cue="Squeeze at the top."):
+    return Finding(rule=rule, severity=severity, side=None, start_s=start, end_s=start + 0.5, value=value,
+                   threshold=threshold, unit=unit, cue=cue, evidence="shoulder-hip-knee angle", peak_s=start + 0.2)
+
+
+def test_counts_agree_between_headline_and_summary():
+    """One fault at rep 1 and one warning at rep 2: the headline says rep 1 of 2, the summary 1 time (rep 1) and the
+    warning apart, never '2 times'."""
+    from formcheck.report.words import summarise, verdict_parts
+
+    report = _report(reps=[RepSpan(0.5, 1.5, 2.5), RepSpan(4.0, 5.0, 6.0)], judged=["hip_lockout"],
+                     findings=[_finding("hip_lockout", "fault", 1.0, 16.0), _finding("hip_lockout", "warning", 4.5, 7.0)])
+    headline, detail = verdict_parts(report)
+    assert detail.startswith("Seen at rep 1 of 2.")
+    summary = summarise(report)
+    assert "1 time (rep 1)" in summary and "1 warning besides" in summary and "2 times" not in summary
+
+
+def test_holds_are_a_measurement_not_a_finding(analysis, tmp_path):
+    """A hold's time goes in its own Holds section (terminal and HTML), not among the findings, the key frames
+    ('worst moment') or the verdict's notes."""
+    from dataclasses import replace
+
+    from formcheck.report.html import render_html
+    from formcheck.report.terminal import print_summary
+    from formcheck.report.words import verdict_parts
+
+    hold = Finding(rule="hold_timer", severity="info", side=None, start_s=0.4, end_s=0.6, value=0.2, threshold=20.0,
+                   unit="s held", cue="Hold 1: 0.2 s with shoulders, hips and knees within 12° of a straight line.",
+                   evidence="time at the top (phases)", peak_s=0.5)
+    report = replace(analysis.report, findings=[hold], judged=["hip_lockout"])
+    html_text = render_html(replace(analysis, report=report), annotated_video_name=None)
+    holds = html_text.split("<h2>Holds</h2>")[1].split("</section>")[0]
+    assert "Hold 1: 0.2 s with shoulders" in holds and "0.2 s</b> from 0.4–0.6 s" in holds
+    assert "No findings in what this clip lets formcheck judge." in html_text
+    assert "worst moment" not in html_text and "limit 20" not in html_text and "20.00 s" not in html_text
+    assert verdict_parts(report)[1] == ""  # no "1 note below" pointing at nothing
+    console = Console(record=True, width=200, color_system=None)
+    print_summary(report, console)
+    text = console.export_text()
+    assert "hold 1: 0.4–0.6 s (0.2 s): Hold 1: 0.2 s with" in text and "What formcheck saw" not in text
+
+
+def test_findings_table_fits_its_box_with_one_unit():
+    """Four columns (severity, what and why, when, measured) in a fixed layout that wraps long words; the unit once,
+    beside the value; no separate unit column repeating 'measured vs threshold'."""
+    from formcheck.report.html import CSS, _findings_table
+
+    report = _report(reps=[RepSpan(0.5, 1.5, 2.5)], findings=[
+        _finding("lumbar_arch", "fault", 1.0, 14.2, unit="deg past straight", threshold=10.0)])
+    table = _findings_table(report)
+    assert table.count("<th>") == 4 and "Unit" not in table and "vs threshold" not in table.lower()
+    assert "<b>14.2° past straight</b>" in table and "limit 10.0° past straight" in table
+    assert "table-layout: fixed" in CSS and "overflow-wrap: anywhere" in CSS
+
+
+def test_walks_show_steps_and_strides(tmp_path):
+    from formcheck.analysis import analyze_track
+    from formcheck.report.html import render_html
+    from formcheck.report.terminal import print_summary
+    from formcheck.synth import exact_track
+
+    analysis = analyze_track(exact_track("walk", {}, view="front", seconds=8.0), exercise="walk")
+    m = analysis.report.metrics
+    assert m["steps"] == m["steps_left"] + m["steps_right"] >= 12 and m["strides"] >= 10
+    assert 0.9 < m["stride_median_s"] < 1.3 and 90 < m["cadence_steps_per_min"] < 130
+    html_text = render_html(analysis, annotated_video_name=None)
+    assert "<h2>Steps and strides</h2>" in html_text and "no reps or holds" not in html_text.lower()
+    console = Console(record=True, width=200, color_system=None)
+    print_summary(analysis.report, console)
+    text = console.export_text()
+    assert f"{m['steps']:.0f} steps (left" in text and "no reps or holds" not in text
+
+
+def test_unknown_view_and_exercise_read_as_words():
+    from formcheck.report.html import render_html
+    from formcheck.report.words import summarise
+
+    report = _report(exercise="unknown", view="unknown", posture="standing")
+    analysis = Analysis(track=_bridge_track(), report=report)
+    html_text = render_html(analysis, annotated_video_name=None)
+    assert "from a unknown" not in html_text and "Unknown (detected)" not in html_text
+    assert "Exercise not recognised" in html_text and "from a view formcheck could not tell" in html_text
+    assert "filmed from the unknown" not in summarise(report)
+
+
+def test_synth_help_lists_every_motion():
+    from typer.testing import CliRunner
+
+    from formcheck.cli import SYNTH_MOTIONS, app
+    from formcheck.synth import MOTIONS
+
+    assert tuple(SYNTH_MOTIONS) == tuple(MOTIONS)
+    text = CliRunner().invoke(app, ["synth", "--help"], env={"COLUMNS": "200"}).output
+    assert all(name in text for name in MOTIONS) and "..." not in text and "…" not in text

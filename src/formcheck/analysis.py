@@ -13,13 +13,13 @@ from formcheck.exercises import EXERCISES, LYING, MIN_FRAMES, check_exercise, ch
 from formcheck.orientation import check_orientation
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides, rep_cut_off_at_end
 from formcheck.report.words import summarise
-from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
+from formcheck.results import MEASUREMENT_RULES, Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import detect_exercise, detect_view
 
-NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
+NOT_FORM_CHECKS = MEASUREMENT_RULES  # report time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
 SQUAT_MIN_DIP_TORSO = 0.2
@@ -110,6 +110,22 @@ def implausible(findings: list[Finding], th: Thresholds) -> dict[str, tuple[Find
     return worst
 
 
+def gait_metrics(gait: Gait) -> dict[str, float]:
+    """Steps (heel strikes) per side and in all, strides, the median stride time (s) and the cadence (steps a
+    minute, from the first heel strike to the last)."""
+    strikes = {side: np.sort(np.asarray(times, float)) for side, times in gait.heel_strikes.items()}
+    metrics = {f"steps_{side}": float(len(times)) for side, times in sorted(strikes.items())}
+    every = np.sort(np.concatenate(list(strikes.values()))) if strikes else np.array([])
+    metrics["steps"] = float(len(every))
+    metrics["strides"] = float(gait.stride_count())
+    durations = [span.duration_s for spans in gait.strides.values() for span in spans]
+    if durations:
+        metrics["stride_median_s"] = float(np.median(durations))
+    if len(every) >= 3 and every[-1] > every[0]:
+        metrics["cadence_steps_per_min"] = float(60.0 * (len(every) - 1) / (every[-1] - every[0]))
+    return metrics
+
+
 def _how(source: str) -> str:
     return "as given" if source == "user" else "detected"
 
@@ -179,7 +195,7 @@ def analyze_track(
             f"({chosen_view}, {_how(view_source)}) is probably wrong for this clip, or the pose track is broken. "
             "Check --exercise and --view", better_view=None)]
     if gait is not None:
-        metrics["strides"] = float(gait.stride_count())
+        metrics.update(gait_metrics(gait))
     findings.sort(key=lambda f: (f.start_s, f.rule))
     report = Report(
         exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,

@@ -37,6 +37,7 @@ import numpy as np
 from formcheck.track import PoseTrack
 
 REPORT_SCHEMA_VERSION = 1
+MEASUREMENT_RULES = ("hold_timer",)  # rules that report a measurement (time held), not a form finding
 
 Severity = Literal["info", "warning", "fault"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "fault")
@@ -162,6 +163,16 @@ class Report:
     @property
     def faults(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "fault"]
+
+    @property
+    def form_findings(self) -> list[Finding]:
+        """The findings about form: all but the measurements (MEASUREMENT_RULES, e.g. a hold's time)."""
+        return [f for f in self.findings if f.rule not in MEASUREMENT_RULES]
+
+    @property
+    def measurements(self) -> list[Finding]:
+        """The measurement rules' findings (a hold's time against a baseline): shown apart from the form findings."""
+        return [f for f in self.findings if f.rule in MEASUREMENT_RULES]
 
 
 @dataclass(frozen=True)
