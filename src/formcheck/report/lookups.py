@@ -87,7 +87,12 @@ def angle_series(analysis: Analysis, rules: Iterable[str] | None = None, side: s
 
 
 def limits_text(series: KeySeries) -> str:
-    """The series' thresholds as frames show them: 'warn >= 190, fault >= 200 deg'; '' without any."""
+    """The series' thresholds as frames show them: 'warn >= 190 deg, fault >= 200 deg', or 'warn beyond +-6 deg,
+    fault beyond +-8 deg' for a band symmetric about zero; '' without any."""
+    if (series.warn_above is not None and series.warn_below == -series.warn_above
+            and series.fault_above is not None and series.fault_below == -series.fault_above):
+        return (f"warn beyond +-{format_number(series.warn_above, series.unit)}, "
+                f"fault beyond +-{format_number(series.fault_above, series.unit)}")
     parts = [f"{word} {sign} {format_number(value, series.unit)}" for word, sign, value in (
         ("warn", ">=", series.warn_above), ("fault", ">=", series.fault_above),
         ("warn", "<=", series.warn_below), ("fault", "<=", series.fault_below)) if value is not None]

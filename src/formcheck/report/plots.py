@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from formcheck.results import Analysis, Finding, KeySeries
+from formcheck.results import MEASUREMENT_RULES, Analysis, Finding, KeySeries
 
 WARN_COLOUR = "#f5be1e"
 FAULT_COLOUR = "#e63935"
@@ -72,8 +72,9 @@ def _shade_bands(ax, series: KeySeries, lo: float, hi: float) -> list[Patch]:
 
 
 def _findings_for(series: KeySeries, findings: list[Finding]) -> list[Finding]:
-    """Findings of the rules this series feeds; for a sided series, only that side's (or unsided) findings."""
-    mine = [f for f in findings if f.rule in series.rules]
+    """Findings of the rules this series feeds; for a sided series, only that side's (or unsided) findings. A
+    measurement (a hold's time) is not a finding here: holds are shaded on their own."""
+    mine = [f for f in findings if f.rule in series.rules and f.rule not in MEASUREMENT_RULES]
     sides = {p.split("_")[0] for p in series.angle_points if p.startswith(("left", "right"))}
     if not sides:
         sides = {w for w in ("left", "right") if series.name.startswith(w) or f"_{w}" in series.name}
