@@ -76,9 +76,9 @@ def find_phases(
 def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: list[Rep]) -> list[str]:
     """Plain-words notes on the phases: a rep that the clip cuts off is neither counted nor judged."""
     if exercise in LYING:
-        signal, prominence, moving = kin["hip_rise"], REP_MIN_RISE_TORSO, "the hips were rising or up"
+        signal, prominence, moving = kin["hip_rise"], REP_MIN_RISE_TORSO, "the hips were rising or still up"
     elif exercise in ("squat", "single_leg_squat"):
-        signal, prominence, moving = -kin["hip_rise"], SQUAT_MIN_DIP_TORSO, "the hips were going down or down"
+        signal, prominence, moving = -kin["hip_rise"], SQUAT_MIN_DIP_TORSO, "the hips were going down or still down"
     else:
         return []
     start_s = rep_cut_off_at_end(signal, t, reps, min_prominence=prominence)
