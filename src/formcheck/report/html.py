@@ -41,7 +41,7 @@ header.top { background: var(--card); border-radius: 12px; padding: 20px 22px; b
 header.top.fault { border-left-color: var(--fault); } header.top.warning { border-left-color: #f5be1e; }
 header.top.unjudged { border-left-color: var(--muted); }
 header.top .what { color: var(--muted); font-size: 14px; margin: 0 0 6px; overflow-wrap: anywhere; }
-main { overflow-wrap: break-word; }
+main { overflow-wrap: break-word; } td code { overflow-wrap: anywhere; }
 header.top h1 { font-size: 24px; line-height: 1.3; margin: 0 0 8px; }
 header.top p.detail { margin: 0; font-weight: 600; color: var(--muted); }
 header.top p.summary { margin: 10px 0 0; }
