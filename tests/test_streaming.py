@@ -389,7 +389,7 @@ HEEL_STRIKE_TOLERANCE_S = 0.2  # One Euro lag on the ankle: +0.07 s median on th
 
 
 def _extract(path) -> PoseTrack:
-    from formcheck.pose import extract_track
+    from formcheck.pipeline import extract_track
 
     return extract_track(path)
 
