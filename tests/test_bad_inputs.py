@@ -522,3 +522,166 @@ def test_partial_files_removes_partials_and_only_empty_new_folders(tmp_path):
         part.write_bytes(b"whole")
         part.replace(target)
     assert target.read_bytes() == b"whole"
+
+
+# ---- progress without a terminal --------------------------------------------------------------------------------------
+
+def test_progress_without_a_terminal_is_plain_lines(capsys):
+    """stderr not a terminal (a log file, a pipe): one plain line per tenth of the frames, no bar characters."""
+    from formcheck import cli
+
+    assert not cli.err.is_terminal  # pytest captures stderr
+    with cli._frame_progress("clip.mp4") as advance:
+        for done in range(1, 201):
+            advance(done, 200)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 11, lines  # the first frame, then each tenth
+    assert lines[0].startswith("pose clip.mp4: 1/200 frames (0%)")
+    assert lines[1].startswith("pose clip.mp4: 20/200 frames (10%)")
+    assert lines[-1].startswith("pose clip.mp4: 200/200 frames (100%)")
+    assert not any(ch in "".join(lines) for ch in "━…\r\x1b")
+    with cli._frame_progress("live.mp4") as advance:  # a stream: no frame count
+        for done in range(1, 50):
+            advance(done, 0)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("pose live.mp4: 1 frames")
+
+
+# ---- verdicts from completed reps only -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exact_bridges() -> PoseTrack:
+    """8 s of exact synthetic bridges: reps at 0.87-3.33 s and 4.57-7.03 s, tops at 2.1 s and 5.8 s."""
+    return exact_track("bridge", {}, view="side", seconds=8.0)
+
+
+@pytest.mark.parametrize("end_s, reps, cut_off", [
+    (1.5, 0, True),   # ends mid-lift of the first rep: nothing judged, "ends mid-rep" said
+    (0.8, 0, False),  # 0.8 s lying flat, --exercise bridge: no lift, nothing judged
+    (5.2, 1, True),   # one whole rep, then the second cut off: the first judged, the second only mentioned
+    (8.0, 2, False),  # both whole
+])
+def test_verdicts_come_from_completed_reps_only(exact_bridges, end_s, reps, cut_off):
+    from formcheck.analysis import analyze_track
+
+    part = exact_bridges[exact_bridges.timestamps_s < end_s]
+    report = analyze_track(part, exercise="bridge").report
+    assert len(report.reps) == reps
+    form = [f for f in report.findings if f.rule != "hold_timer"]
+    assert form == []  # a correct bridge: nothing from a cut-off or absent lift either
+    not_judged = {n.rule for n in report.not_judged}
+    if reps == 0:
+        assert {"hip_lockout", "lumbar_arch"} <= not_judged and not report.judged
+        assert "no completed rep or hold" in report.summary
+    else:
+        assert {"hip_lockout", "lumbar_arch"} <= set(report.judged)
+    assert any("ends mid-rep" in note for note in report.notes) == cut_off
+    assert ("ends mid-rep" in report.summary) == cut_off
+
+
+# ---- values no body can produce ---------------------------------------------------------------------------------------
+
+def test_a_value_no_body_can_produce_is_not_a_finding(tmp_path):
+    """Past its measure's [plausible] limit a value is named as the wrong exercise or view (or a broken track), not
+    reported as a fault: a walk with a real pelvic drop, judged against a limit set below it."""
+    from formcheck.analysis import analyze_track, implausible
+    from formcheck.rules.thresholds import Thresholds
+
+    walk = exact_track("walk", {"pelvic_drop": 8}, view="front", seconds=8.0)  # reads 10.6-11.2 deg
+    th = Thresholds.load()
+    report = analyze_track(walk, exercise="walk", view="front", thresholds=th).report
+    drops = [f for f in report.findings if f.unit == "deg pelvic drop"]
+    assert drops and max(f.value for f in drops) < th["plausible", "pelvic_drop_max_deg"]  # plausible: a finding
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[plausible]\npelvic_drop_max_deg = 5.0\n")  # now the same value is past what a body can do
+    report = analyze_track(walk, exercise="walk", view="front", thresholds=Thresholds.load(strict)).report
+    assert not [f for f in report.findings if f.rule == "hip_sway"] and "hip_sway" not in report.judged
+    (reason,) = [n.reason for n in report.not_judged if n.rule == "hip_sway"]
+    assert "no body can produce" in reason and "walk, as given" in reason and "front, as given" in reason
+    assert "Fault" not in report.summary and "no body can produce" in report.summary
+    assert "at most 5°" in reason
+
+    def finding(value, unit):
+        from formcheck.results import Finding
+        return Finding(rule="r", severity="fault", side=None, start_s=0, end_s=1, value=value, threshold=1, unit=unit,
+                       cue="")
+    assert implausible([finding(29.0, "deg pelvic drop")], th) == {}
+    assert implausible([finding(402.0, "deg pelvic drop"), finding(31.0, "deg pelvic drop")], th)["r"][0].value == 402
+    assert implausible([finding(402.0, "hip widths side to side per stride")], th) == {}  # no limit for that measure
+
+
+# ---- a picture the wrong way up -------------------------------------------------------------------------------------
+
+def turned(track: PoseTrack, clockwise_deg: int) -> PoseTrack:
+    """The track as a video turned clockwise_deg (90, 180, 270) would give it: landmarks moved, frame size swapped."""
+    from dataclasses import replace
+
+    w, h = track.frame_width, track.frame_height
+    x, y = track.landmarks[..., 0] * w, track.landmarks[..., 1] * h
+    for _ in range(clockwise_deg // 90):  # one clockwise quarter turn: (x, y) in w x h -> (h - y, x) in h x w
+        x, y, w, h = h - y, x, h, w
+    landmarks = track.landmarks.copy()
+    landmarks[..., 0], landmarks[..., 1] = x / w, y / h
+    return replace(track, landmarks=landmarks, frame_width=w, frame_height=h)
+
+
+@pytest.mark.parametrize("motion, view, exercise", [
+    ("squat", "front", "auto"), ("squat", "front", "squat"), ("walk", "front", "walk"),
+    ("bridge", "side", "auto"), ("bridge", "side", "bridge"), ("hip_thrust", "side", "hip_thrust"),
+])
+@pytest.mark.parametrize("clockwise_deg, fix", [(0, None), (90, 270), (180, 180), (270, 90)])
+def test_a_person_the_wrong_way_up_gets_the_turn_that_fixes_it(motion, view, exercise, clockwise_deg, fix):
+    """Upside down, or a standing person lying along the frame (a bridge standing along it): nothing judged, and the
+    --rotate that turns it upright named; upright clips are judged as before."""
+    from formcheck.analysis import analyze_track
+
+    track = turned(exact_track(motion, {}, view=view, seconds=6.0, noise=True), clockwise_deg)
+    report = analyze_track(track, exercise=exercise).report
+    if fix is None:
+        assert "--rotate" not in " ".join(report.notes) and "orientation_suggested_rotate_deg" not in report.metrics
+        return
+    (note,) = report.notes
+    assert f"--rotate {fix}." in note and ("upside down" if clockwise_deg == 180 else "lying along") in note
+    assert report.findings == [] and report.judged == [] and note in report.summary
+    assert report.metrics["orientation_suggested_rotate_deg"] == fix
+    upright = turned(track, fix)
+    assert "--rotate" not in " ".join(analyze_track(upright, exercise=exercise).report.notes)
+
+
+@pytest.mark.slow
+def test_a_turned_sample_video_gets_the_hint_and_rotate_fixes_it(tmp_path):
+    """A sample clip written turned a quarter (its rotation tag lost) or half turn: the report names the --rotate that
+    fixes it; analysed with that --rotate it reads as the upright clip does."""
+    from conftest import SAMPLE_VIDEOS
+
+    from formcheck.video import VideoReader, write_h264
+
+    with VideoReader(SAMPLE_VIDEOS / "squat_front_knee_valgus.mp4") as video:
+        fps, frames = video.info.fps, [frame.rgb for frame in video]
+    upright = runner.invoke(app, ["analyze", str(SAMPLE_VIDEOS / "squat_front_knee_valgus.mp4"), "--out",
+                                  str(tmp_path / "upright"), "--json", "--no-video"])
+    expected = json.loads(upright.stdout)
+    for quarter_turns, fix in ((1, 90), (2, 180)):  # np.rot90 turns counter-clockwise
+        clip = write_h264(tmp_path / f"turned{quarter_turns}.mp4",
+                          (np.ascontiguousarray(np.rot90(f, quarter_turns)) for f in frames), fps)
+        hinted = runner.invoke(app, ["analyze", str(clip), "--out", str(tmp_path / f"a{fix}"), "--json"])
+        assert hinted.exit_code == 0, hinted.output
+        report = json.loads(hinted.stdout)
+        assert report["findings"] == [] and f"--rotate {fix}." in report["notes"][0]
+        fixed = runner.invoke(app, ["analyze", str(clip), "--rotate", str(fix), "--out", str(tmp_path / f"b{fix}"),
+                                    "--json"])
+        report = json.loads(fixed.stdout)
+        assert report["notes"] == [] and (report["exercise"], report["view"]) == ("squat", "front")
+        assert len(report["reps"]) == len(expected["reps"])
+        assert {f["rule"] for f in report["findings"]} == {f["rule"] for f in expected["findings"]} == {"knee_valgus"}
+        assert (tmp_path / f"b{fix}" / "annotated.mp4").is_file()
+        with VideoReader(tmp_path / f"b{fix}" / "annotated.mp4") as video:  # drawn on the turned frames
+            assert video.info.width > video.info.height
+
+
+def test_rotate_is_a_quarter_turn_and_only_for_videos(tmp_path, tiny_video):
+    assert_one_line_error(runner.invoke(app, ["analyze", str(tiny_video), "--rotate", "45"]), "--rotate", "0, 90")
+    track = exact_track("squat", {}, view="front", seconds=2.0).save(tmp_path / "t.npz")
+    assert_one_line_error(runner.invoke(app, ["analyze", str(track), "--rotate", "90", "--out", str(tmp_path / "o")]),
+                          "--rotate 90", "pose track")
+    assert not (tmp_path / "o").exists()

@@ -209,3 +209,45 @@ def test_standing_still_has_no_strides():
     gait = find_strides(track.with_arrays(landmarks=lm))
     assert gait.stride_count() == 0
     assert all(len(v) == 0 for v in gait.heel_strikes.values())
+
+
+def _bridge_signal(t: np.ndarray, tops: list[tuple[float, float]], *, low: float = -0.3) -> np.ndarray:
+    """Hip rise (torso lengths): at `low` between lifts, at 0 on each top (start_s, end_s), 0.3 s ramps between."""
+    x = np.full_like(t, low)
+    for start, end in tops:
+        up = np.clip((t - (start - 0.3)) / 0.3, 0, 1)
+        down = np.clip(((end + 0.3) - t) / 0.3, 0, 1)
+        x = np.maximum(x, low + (0 - low) * np.minimum(up, down))
+    return x
+
+
+# The real bridge (bubbadk, 6.7 s) in miniature: it begins at the top, dips twice, and ends held at the top.
+BUBBADK_LIKE = [(-1.0, 1.3), (2.8, 4.2), (5.9, 9.0)]
+
+
+@pytest.mark.parametrize("tops, end_hold_s, whole_only, peaks_s", [
+    (BUBBADK_LIKE, 0.0, False, [3.5]),             # before: one rep, though the plot shows two dips
+    (BUBBADK_LIKE, 0.5, True, [3.5, 5.9]),          # the last lift, held 0.8 s at the end, counts
+    (BUBBADK_LIKE, 1.0, True, [3.5]),              # ... unless held shorter than end_hold_s
+    ([(1.5, 2.5), (4.0, 5.0), (6.6, 9.0)], 0.5, True, [2.0, 4.5]),  # still rising at 6.7 s: not a rep
+    ([(1.5, 2.5), (4.0, 5.0)], 0.5, True, [2.0, 4.5]),               # ends at rest: unchanged
+])
+def test_reps_count_a_last_lift_held_at_the_end(tops, end_hold_s, whole_only, peaks_s):
+    t = timeline(6.7)
+    reps = find_reps(_bridge_signal(t, tops), t, min_prominence=0.12, min_period_s=1.0, base_fraction=0.2,
+                     end_hold_s=end_hold_s, whole_only=whole_only)
+    assert [r.peak_s for r in reps] == pytest.approx(peaks_s, abs=0.35)  # a flat top: its middle or its start
+    if end_hold_s == 0.5 and len(peaks_s) == 2 and tops is BUBBADK_LIKE:
+        assert reps[-1].end_idx == len(t) - 1 and reps[-1].start_s == pytest.approx(5.6, abs=0.1)
+
+
+def test_whole_only_leaves_out_a_first_rep_the_clip_began_in():
+    """A one-frame dip at frame 0 (a detector's first guess) makes the top the clip begins on a peak; whole_only
+    leaves that rep out, as its lift was not seen."""
+    t = timeline(6.7)
+    x = _bridge_signal(t, BUBBADK_LIKE)
+    x[0] = -0.15
+    assert [round(r.peak_s) for r in find_reps(x, t, min_prominence=0.12, min_period_s=1.0, base_fraction=0.2)] \
+        == [1, 4]
+    reps = find_reps(x, t, min_prominence=0.12, min_period_s=1.0, base_fraction=0.2, whole_only=True)
+    assert [round(r.peak_s) for r in reps] == [4]

@@ -487,3 +487,30 @@ def test_segmenters_reject_parameters_out_of_range():
         RepSegmenter(min_prominence=0.0)
     with pytest.raises(ValueError, match="tolerance"):
         HoldSegmenter(tolerance=-1.0)
+
+
+@pytest.mark.parametrize("tops", [
+    [(-1.0, 1.3), (2.8, 4.2), (5.9, 9.0)],  # begins on a top, ends held at one (the real bubbadk bridge in miniature)
+    [(-1.0, 1.3), (2.8, 4.2), (6.4, 9.0)],  # ends still rising
+    [(1.5, 2.5), (4.0, 5.0)],               # begins and ends at rest
+    [(1.0, 2.0), (3.5, 4.5), (6.0, 9.0)],   # ends held, after two whole reps
+])
+@pytest.mark.parametrize("seed", range(3))
+def test_rep_segmenter_counts_a_held_last_lift_and_leaves_out_a_cut_first_one_as_offline(tops, seed):
+    """end_hold_s and whole_only: the same reps as find_reps on bridge-like signals with a detector's first-frame dip
+    and noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(6.7 * 30)) / 30.0
+    x = np.full_like(t, -0.3)
+    for start, end in tops:
+        x = np.maximum(x, -0.3 + 0.3 * np.minimum(np.clip((t - start + 0.3) / 0.3, 0, 1),
+                                                  np.clip((end + 0.3 - t) / 0.3, 0, 1)))
+    x = x + rng.normal(0, 0.004, len(t))
+    x[0] -= 0.15
+    params = dict(min_prominence=0.12, min_period_s=1.0, base_fraction=0.2, end_hold_s=0.5, whole_only=True)
+    offline = find_reps(x, t, **params)
+    online = _stream(RepSegmenter(**params), x, t)
+    assert [r.peak_idx for r in online] == [r.peak_idx for r in offline]
+    assert [r.start_idx for r in online] == [r.start_idx for r in offline]
+    assert all(r.start_idx > 0 for r in offline)
+    assert (offline[-1].end_idx == len(t) - 1) == (tops[-1][1] > 7 and t[-1] - tops[-1][0] >= 0.5)  # held 0.5 s

@@ -10,19 +10,21 @@ import numpy as np
 
 from formcheck import kinematics
 from formcheck.exercises import EXERCISE_WORDS, EXERCISES, LYING, MIN_FRAMES, check_exercise, check_view
-from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides
+from formcheck.orientation import check_orientation
+from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides, rep_cut_off_at_end
 from formcheck.report.words import summarise
-from formcheck.results import Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
+from formcheck.results import MEASUREMENT_RULES, Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
 from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
 from formcheck.views import ExerciseGuess, ViewGuess, detect_exercise, detect_view
 
-NOT_FORM_CHECKS = ("hold_timer",)  # reports time at the top, not a fault
+NOT_FORM_CHECKS = MEASUREMENT_RULES  # report time at the top, not a fault
 # A rep must lift the hips at least this much (torso lengths) and last this long; squats dip the hips.
 REP_MIN_RISE_TORSO = 0.12  # bridges: the hip rises ~0.3-0.6 torso lengths per rep on the synthetic and real clips
 SQUAT_MIN_DIP_TORSO = 0.2
 REP_MIN_PERIOD_S = 1.0
+REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the clip ends is a rep (its top is seen)
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
 
@@ -68,7 +70,8 @@ def find_phases(
     if not np.isfinite(rise).sum() >= 3:
         return reps, holds, gait
     if exercise in LYING:
-        reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2)
+        reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
+                         end_hold_s=REP_END_HOLD_S, whole_only=True)
         min_hold = th["hold", "min_duration_s"]
         if view == "side":
             off_straight = -np.abs(kin["trunk_thigh_signed_near"] - 180.0)
@@ -77,10 +80,68 @@ def find_phases(
         else:
             holds = find_holds(rise, t, tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold)
     elif exercise in ("squat", "single_leg_squat"):
-        reps = find_reps(-rise, t, min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2)
+        reps = find_reps(-rise, t, min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
+                         whole_only=True)
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait
+
+
+def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: list[Rep]) -> list[str]:
+    """Plain-words notes on the phases: a rep that the clip cuts off is neither counted nor judged."""
+    if exercise in LYING:
+        signal, prominence, moving = kin["hip_rise"], REP_MIN_RISE_TORSO, "the hips were rising or still up"
+    elif exercise in ("squat", "single_leg_squat"):
+        signal, prominence, moving = -kin["hip_rise"], SQUAT_MIN_DIP_TORSO, "the hips were going down or still down"
+    else:
+        return []
+    start_s = rep_cut_off_at_end(signal, t, reps, min_prominence=prominence)
+    if start_s is None:
+        return []
+    return [f"The clip ends mid-rep ({moving} from {start_s:.1f} s to the end): that rep is not counted or judged."]
+
+
+# A finding's unit -> its plausibility limit in thresholds.toml [plausible] (absolute value, the unit's degrees).
+PLAUSIBLE_MAX = {
+    "deg pelvic drop": "pelvic_drop_max_deg",
+    "deg lumbar extension": "lumbar_extension_max_deg",
+    "deg past straight": "past_straight_max_deg",
+    "deg head back": "head_back_max_deg",
+    "deg FPPA": "fppa_max_deg",
+}
+
+
+def implausible(findings: list[Finding], th: Thresholds) -> dict[str, tuple[Finding, float]]:
+    """rule -> (its finding with the largest value past its [plausible] limit, that limit): values no body can
+    produce."""
+    worst: dict[str, tuple[Finding, float]] = {}
+    for finding in findings:
+        key = PLAUSIBLE_MAX.get(finding.unit)
+        if key is None or not abs(finding.value) > th["plausible", key]:
+            continue
+        if finding.rule not in worst or abs(finding.value) > abs(worst[finding.rule][0].value):
+            worst[finding.rule] = (finding, th["plausible", key])
+    return worst
+
+
+def gait_metrics(gait: Gait) -> dict[str, float]:
+    """Steps (heel strikes) per side and in all, strides, the median stride time (s) and the cadence (steps a
+    minute, from the first heel strike to the last)."""
+    strikes = {side: np.sort(np.asarray(times, float)) for side, times in gait.heel_strikes.items()}
+    metrics = {f"steps_{side}": float(len(times)) for side, times in sorted(strikes.items())}
+    every = np.sort(np.concatenate(list(strikes.values()))) if strikes else np.array([])
+    metrics["steps"] = float(len(every))
+    metrics["strides"] = float(gait.stride_count())
+    durations = [span.duration_s for spans in gait.strides.values() for span in spans]
+    if durations:
+        metrics["stride_median_s"] = float(np.median(durations))
+    if len(every) >= 3 and every[-1] > every[0]:
+        metrics["cadence_steps_per_min"] = float(60.0 * (len(every) - 1) / (every[-1] - every[0]))
+    return metrics
+
+
+def _how(source: str) -> str:
+    return "as given" if source == "user" else "detected"
 
 
 def analyze_track(
@@ -112,6 +173,13 @@ def analyze_track(
     base |= dict(exercise_confidence=guess.confidence if exercise_source == "auto" else None,
                  exercise_alternatives=list(guess.alternatives))
     kin = kinematics.compute(track)
+    turned = check_orientation(track, chosen_exercise, chosen_view)
+    if turned is not None:  # judging a turned picture gives confident nonsense (an all-clear upside down)
+        return Analysis(track=track, report=Report(
+            exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
+            posture=posture, **base, notes=[turned.hint()],
+            metrics={"orientation_suggested_rotate_deg": float(turned.rotate_deg)}, summary=turned.hint(),
+        ))
     if chosen_exercise not in EXERCISES:
         return Analysis(track=track, report=Report(
             exercise="unknown", exercise_source=exercise_source, view=chosen_view, view_source=view_source,
@@ -133,8 +201,16 @@ def analyze_track(
             judged.append(spec.name)
         metrics.update(outcome.metrics)
         key_series += [s for s in outcome.key_series if s.name not in {k.name for k in key_series}]
+    for rule, (finding, limit) in implausible(findings, th).items():  # the wrong exercise or view, or a broken track
+        findings = [f for f in findings if f.rule != rule]
+        judged = [name for name in judged if name != rule]
+        not_judged = [n for n in not_judged if n.rule != rule] + [NotJudged(
+            rule=rule, reason=f"it read {finding.value:.0f} {finding.unit}, which no body can produce (at most "
+            f"{limit:.0f}°): the exercise ({chosen_exercise.replace('_', ' ')}, {_how(exercise_source)}) or the view "
+            f"({chosen_view}, {_how(view_source)}) is probably wrong for this clip, or the pose track is broken. "
+            "Check --exercise and --view", better_view=None)]
     if gait is not None:
-        metrics["strides"] = float(gait.stride_count())
+        metrics.update(gait_metrics(gait))
     findings.sort(key=lambda f: (f.start_s, f.rule))
     report = Report(
         exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
@@ -142,6 +218,7 @@ def analyze_track(
         reps=[RepSpan(r.start_s, r.peak_s, r.end_s) for r in reps],
         holds=[HoldSpan(h.start_s, h.end_s, h.duration_s) for h in holds],
         findings=findings, not_judged=not_judged, judged=judged, metrics=metrics,
+        notes=phase_notes(kin, track.timestamps_s, chosen_exercise, reps),
     )
     report = replace(report, summary=summarise(report))
     return Analysis(track=track, report=report, key_series=key_series)

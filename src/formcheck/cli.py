@@ -86,6 +86,26 @@ ModelOption = Annotated[
 ]
 
 
+def _quarter_turn(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value not in (0, 90, 180, 270):
+        raise typer.BadParameter(f"{text!r}: give 0, 90, 180 or 270 (degrees clockwise)")
+    return value
+
+
+RotateOption = Annotated[
+    int,
+    typer.Option(
+        "--rotate", parser=_quarter_turn, metavar="0|90|180|270",
+        help="Turn every frame this many degrees clockwise first, for a video that plays sideways or upside down "
+        "(its rotation tag lost). The report says which turn when it sees a person the wrong way up.",
+    ),
+]
+
+
 def _version_callback(value: bool) -> None:
     if value:
         out.print(f"formcheck {__version__}")
@@ -241,6 +261,7 @@ def extract(
             "1 is about 1.6x faster but cannot tell a bystander from the subject.",
         ),
     ] = 2,
+    rotate: RotateOption = 0,
 ) -> None:
     """Find the person's pose in every frame of VIDEO and save it as a pose track (.npz)."""
     from formcheck.clean import clean
@@ -256,7 +277,8 @@ def extract(
     with _output_folder(output.parent, "--output", output):
         started = time.perf_counter()
         with _frame_progress(video.name) as advance:
-            track = extract_track(video, model=model_info.path, max_people=max_people, progress=advance)
+            track = extract_track(video, model=model_info.path, max_people=max_people, progress=advance,
+                                  rotate_deg=rotate)
         seconds = time.perf_counter() - started
         for warning in track.meta.get("video_warnings", []):
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -293,6 +315,9 @@ def _frame_progress(name: str) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr for the pose pass, shown from the first decoded frame on (a bad input's one-line error
     comes without a bar); yields progress(frames_done, frames_expected)."""
     bar: dict[str, object] = {}
+    if not err.is_terminal:  # a log file or a pipe: plain lines (a live bar would garble it), about one per 10%
+        yield _plain_progress(name)
+        return
 
     def advance(done: int, total: int) -> None:
         if not bar:
@@ -306,6 +331,36 @@ def _frame_progress(name: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         if bar:
             bar["progress"].stop()
+
+
+PLAIN_PROGRESS_EVERY_S = 10.0  # without a frame count, a plain progress line this often
+
+
+def _plain_progress(name: str) -> Callable[[int, int], None]:
+    """progress(frames_done, frames_expected) that prints a plain line to stderr at each further tenth of the frames
+    (or every PLAIN_PROGRESS_EVERY_S seconds when the count is unknown), e.g. `pose clip.mp4: 120/600 frames (20%),
+    31.2 fps, 3.8 s`."""
+    started = time.perf_counter()
+    state = {"tenth": -1, "last": started}
+
+    def advance(done: int, total: int) -> None:
+        now = time.perf_counter()
+        elapsed = now - started
+        fps = f", {done / elapsed:.1f} fps" if elapsed > 0 and done else ""
+        if total:
+            tenth = min(10, done * 10 // total)
+            if tenth <= state["tenth"]:
+                return
+            state["tenth"] = tenth
+            line = f"pose {name}: {done}/{total} frames ({done / total:.0%}){fps}, {elapsed:.1f} s"
+        else:
+            if done > 1 and now - state["last"] < PLAIN_PROGRESS_EVERY_S:
+                return
+            line = f"pose {name}: {done} frames{fps}, {elapsed:.1f} s"
+        state["last"] = now
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    return advance
 
 
 _SUMMARY_JOINTS = ("hip", "knee", "ankle", "shoulder")
@@ -362,10 +417,11 @@ def analyze(
         ),
     ] = True,
     model: ModelOption = None,
+    rotate: RotateOption = 0,
 ) -> None:
     """Judge the form in INPUT: findings in plain words with times, angles and pictures.
 
-    Writes report.json, report.html (self-contained) and annotated.mp4 into --out, and prints a summary.
+    Writes report.json, report.html (one file, pictures inside) and annotated.mp4 (a separate file the report plays: keep it beside the report) into --out, and prints a summary.
     Exits 0 whenever the analysis ran, whatever it found.
     """
     from formcheck.pipeline import analyze as run_pipeline
@@ -383,6 +439,9 @@ def analyze(
         check_video_path(input_path)  # missing, a folder, empty, a symlink loop: one line before anything is written
     elif not input_path.exists():
         raise FileNotFoundError(f"{input_path}: no such file")
+    elif rotate:
+        raise ValueError(f"--rotate {rotate}: turns a video's frames before the pose pass; {input_path} is a pose "
+                         "track, so extract it again from the video with --rotate")
     out_dir = out_dir or Path("out") / input_path.stem
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"--out {out_dir}: exists and is not a folder")
@@ -390,6 +449,7 @@ def analyze(
         with _frame_progress(input_path.name) as advance:
             analysis = run_pipeline(
                 input_path, exercise=exercise, view=view, thresholds=limits, contour=contour, model=model,
+                rotate_deg=rotate,
                 progress=advance if is_video else None,
                 on_tracked=(lambda track: track.save(out_dir / "track.npz")) if is_video else None,
             )
@@ -556,6 +616,11 @@ def batch(
                 exercise=exercise, resume=resume, timeout_s=timeout_s, model=model, err_console=err, out_console=out)
 
 
+# formcheck.synth.MOTIONS, spelled out so that --help does not import the renderer (a test keeps the two equal)
+SYNTH_MOTIONS = ("bridge", "bridge_hold", "single_leg_bridge", "hip_thrust", "squat", "single_leg_squat", "walk",
+                 "single_leg_stance")
+
+
 def _parse_faults(faults: list[str]) -> dict[str, float]:
     """NAME=VALUE pairs -> {name: value}; ValueError with the bad pair otherwise."""
     parsed: dict[str, float] = {}
@@ -573,7 +638,7 @@ def _parse_faults(faults: list[str]) -> dict[str, float]:
 @app.command()
 @user_errors
 def synth(
-    motion: Annotated[str, typer.Argument(help="bridge, hip_thrust, squat, single_leg_squat, walk, single_leg_stance, ...")],
+    motion: Annotated[str, typer.Argument(help="One of: " + ", ".join(SYNTH_MOTIONS) + ".")],
     output: Annotated[Path, typer.Option("--output", "-o", parser=_path_given, help="Video to write (.mp4); OUT.truth.json goes beside it.")],
     fault: Annotated[
         Optional[list[str]],

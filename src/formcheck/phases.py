@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -103,6 +104,8 @@ def find_reps(
     min_prominence: float,
     min_period_s: float = 0.8,
     base_fraction: float = 0.0,
+    end_hold_s: float = 0.0,
+    whole_only: bool = False,
 ) -> list[Rep]:
     """Repetitions as peaks of ``signal`` (e.g. ``hip_rise`` or ``hip_height`` for bridges, ``-knee_flexion``
     or ``hip_rise`` for squats).
@@ -115,6 +118,15 @@ def find_reps(
     f * (peak - trough) of that trough, and the end the *first* frame after it: the moment the signal
     leaves / regains its resting level, which is better when reps are separated by noisy rests.
     Ties at f = 0 go to the frame nearest the peak. A flat or all-NaN signal gives no reps.
+
+    With ``end_hold_s`` > 0, a last lift that the clip ends on also counts, once it is held: risen at least
+    ``min_prominence`` from the lowest point since the previous peak and then within END_TOP_TOLERANCE of that rise
+    of the last value for ``end_hold_s`` seconds or more (a bridge held at the top as the clip ends: its top is
+    seen). Its peak is where that held top begins and its end the last frame. A lift still under way at the end
+    does not count (see rep_cut_off_at_end).
+
+    With ``whole_only``, a first rep that starts at the first measured frame is left out: the clip began mid-lift,
+    so neither its start nor its rise was seen (it still bounds the next rep's start).
     """
     x, t = _check(signal, timestamps_s)
     if not 0.0 <= base_fraction < 1.0:
@@ -123,6 +135,7 @@ def find_reps(
         raise ValueError(f"min_prominence must be positive (signal units), got {min_prominence}")
     if np.isfinite(x).sum() < 3:
         return []
+    first_seen = int(np.flatnonzero(np.isfinite(x))[0])
     x = interpolate_nans(x, t)
     dt = _frame_period(t)
     distance = max(1, int(np.floor(min_period_s / dt + 1e-9))) if min_period_s > 0 else 1
@@ -147,7 +160,69 @@ def find_reps(
                 peak_value=float(x[p]), prominence=float(props["prominences"][i]),
             )
         )
+    if end_hold_s > 0:
+        lo = int(peaks[-1]) if len(peaks) else 0
+        last = held_top_at_end(np.arange(len(x)), t, x, lo=lo, previous_peak_s=float(t[lo]) if len(peaks) else -np.inf,
+                               min_prominence=min_prominence, min_period_s=min_period_s,
+                               base_fraction=base_fraction, end_hold_s=end_hold_s)
+        if last is not None:
+            reps.append(last)
+    if whole_only and reps and reps[0].start_idx <= first_seen:
+        reps = reps[1:]
     return reps
+
+
+END_TOP_TOLERANCE = 0.2  # a held top: within this share of the lift's height of the last value
+
+
+def held_top_at_end(idx: np.ndarray, t: np.ndarray, x: np.ndarray, *, lo: int, previous_peak_s: float,
+                    min_prominence: float, min_period_s: float, base_fraction: float,
+                    end_hold_s: float) -> Rep | None:
+    """The rep of a lift held at the top when the samples end (find_reps' end_hold_s), or None. idx, t, x: frame
+    indices, seconds and finite values; lo: the position of the previous peak (0 without one)."""
+    if len(x) - lo < 3:
+        return None
+    top = float(x[-1])
+    seg = x[lo:]
+    base = float(seg.min())
+    height = top - base
+    if height < min_prominence:
+        return None
+    away = np.flatnonzero(np.abs(seg - top) > END_TOP_TOLERANCE * height)
+    peak = lo + (int(away[-1]) + 1 if away.size else 0)  # where the held top begins
+    if t[-1] - t[peak] < end_hold_s - 1e-9 or t[peak] - previous_peak_s < min_period_s - 1e-9:
+        return None
+    before = x[lo: peak + 1]
+    low = float(before.min())
+    if x[peak] - low < min_prominence:
+        return None
+    start = lo + int(np.flatnonzero(before <= low + base_fraction * (x[peak] - low))[-1])
+    return Rep(start_s=float(t[start]), peak_s=float(t[peak]), end_s=float(t[-1]), start_idx=int(idx[start]),
+               peak_idx=int(idx[peak]), end_idx=int(idx[-1]), peak_value=float(x[peak]),
+               prominence=float(x[peak] - low))
+
+
+def rep_cut_off_at_end(signal, timestamps_s, reps: Sequence[Rep], *, min_prominence: float) -> float | None:
+    """Start (s) of a rep that the clip cuts off, or None.
+
+    After the last rep found by find_reps (or from the clip's start), the signal rose at least half of
+    ``min_prominence`` (signal units) from its lowest point and is still there at the last frame: a lift under way
+    when the clip ended, which find_peaks cannot count (a peak needs a way down after it).
+    """
+    x, t = _check(signal, timestamps_s)
+    if np.isfinite(x).sum() < 3:
+        return None
+    x = interpolate_nans(x, t)
+    after = reps[-1].end_idx if reps else 0
+    seg = x[after:]
+    if seg.size < 2 or not np.isfinite(seg).all():
+        return None
+    low = int(np.argmin(seg))
+    risen = seg[-1] - seg[low]
+    if risen < 0.5 * min_prominence:
+        return None
+    start = low + int(np.flatnonzero(seg[low:] <= seg[low] + 0.2 * risen)[-1])  # where it left the bottom
+    return float(t[after + start])
 
 
 def _running_median(x: np.ndarray, width: int) -> np.ndarray:
@@ -336,7 +411,8 @@ class RepSegmenter:
       height, at least ``min_prominence`` / 2; no new low for ``min_period_s`` (at rest after the last rep).
     """
 
-    def __init__(self, *, min_prominence: float, min_period_s: float = 0.8, base_fraction: float = 0.0) -> None:
+    def __init__(self, *, min_prominence: float, min_period_s: float = 0.8, base_fraction: float = 0.0,
+                 end_hold_s: float = 0.0, whole_only: bool = False) -> None:
         if not 0.0 <= base_fraction < 1.0:
             raise ValueError(f"base_fraction must be in [0, 1), got {base_fraction}")
         if min_prominence <= 0:
@@ -344,6 +420,10 @@ class RepSegmenter:
         self.min_prominence = float(min_prominence)
         self.min_period_s = float(min_period_s)
         self.base_fraction = float(base_fraction)
+        self.end_hold_s = float(end_hold_s)
+        self.whole_only = bool(whole_only)
+        self._first_seen: int | None = None  # the first measured frame's index
+        self._produced_any = False
         # samples since the last kept peak (or the start): where the next rep's start and this rep's end lie
         self._idx: list[int] = []
         self._t: list[float] = []
@@ -418,7 +498,20 @@ class RepSegmenter:
         self._open_peak(peak_pos - last_kept)
         return done
 
+    def _whole(self, reps: list[Rep]) -> list[Rep]:
+        """whole_only: the first rep left out when it starts at the first measured frame (as find_reps)."""
+        first = not self._produced_any
+        self._produced_any = self._produced_any or bool(reps)
+        if self.whole_only and first and reps and reps[0].start_idx <= self._first_seen:
+            return reps[1:]
+        return reps
+
     def push(self, index: int, t_s: float, value: float) -> list[Rep]:
+        if self._first_seen is None and np.isfinite(value):
+            self._first_seen = int(index)
+        return self._whole(self._push(index, t_s, value))
+
+    def _push(self, index: int, t_s: float, value: float) -> list[Rep]:
         self._idx.append(int(index))
         self._t.append(float(t_s))
         self._x.append(float(value))
@@ -475,8 +568,26 @@ class RepSegmenter:
             self._high = (float(x.max()), int(pos[np.argmax(x)]))
 
     def finish(self) -> list[Rep]:
-        """The rep still open at the end of the stream, ended as ``find_reps`` ends its last rep."""
-        return [self._close(len(self._x))] if self._open is not None else []
+        """The rep still open at the end of the stream, ended as ``find_reps`` ends its last rep; with end_hold_s,
+        then a last lift held at the top, as ``find_reps`` counts it."""
+        return self._whole(self._finish())
+
+    def _finish(self) -> list[Rep]:
+        done: list[Rep] = []
+        lo = self._last_peak_pos
+        if self._open is not None:
+            lo = self._open["pos"]
+            done.append(self._close(len(self._x)))
+        if self.end_hold_s > 0:
+            pos, x = self._finite(0, len(self._x))
+            start = int(np.searchsorted(pos, lo))
+            held = held_top_at_end(np.asarray(self._idx)[pos], np.asarray(self._t)[pos], x, lo=start,
+                                   previous_peak_s=self._last_peak_t, min_prominence=self.min_prominence,
+                                   min_period_s=self.min_period_s, base_fraction=self.base_fraction,
+                                   end_hold_s=self.end_hold_s)
+            if held is not None:
+                done.append(held)
+        return done
 
 
 class HoldSegmenter:

@@ -269,6 +269,7 @@ def track_video(
             "video_warnings": warnings,
             "rotation_deg": info.rotation_deg,
             "scene_cuts_s": cuts.cuts_s,
+            "rotate_deg": int(rotate_deg) % 360,  # the user's extra clockwise turn (--rotate): re-reads repeat it
         },
     )
     return waistline.attach(track), cache
@@ -276,9 +277,10 @@ def track_video(
 
 def extract_track(source: Union[str, Path, int, BinaryIO], *, model: str | Path | None = None,
                   max_people: int = MAX_PEOPLE, progress: Progress | None = None,
-                  estimator: PoseEstimator | None = None) -> PoseTrack:
-    """The raw pose track of a video (what `formcheck extract` saves before cleaning), through the one decode."""
+                  estimator: PoseEstimator | None = None, rotate_deg: int = 0) -> PoseTrack:
+    """The raw pose track of a video (what `formcheck extract` saves before cleaning), through the one decode;
+    rotate_deg: a further clockwise turn of every frame (0, 90, 180, 270)."""
     if estimator is not None:
-        return track_video(source, estimator=estimator, progress=progress)[0]
+        return track_video(source, estimator=estimator, progress=progress, rotate_deg=rotate_deg)[0]
     with PoseEstimator(resolve_model(model), max_people=max_people) as own:
-        return track_video(source, estimator=own, progress=progress)[0]
+        return track_video(source, estimator=own, progress=progress, rotate_deg=rotate_deg)[0]

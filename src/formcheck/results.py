@@ -25,6 +25,8 @@ report.json fields (version 1):
                        when read)
     segments[]         the shots of an edited clip, {start_s, end_s, view, exercise, judged}, each analysed with its
                        own view; a finding's `segment` is its shot's index ([] and null for a clip of one shot)
+    notes[]            plain-words remarks on the clip itself (a rep cut off at the end, the person upside down, a
+                       value no body can produce); optional when read
     metrics{}          name -> number (units in the name: _deg, _s, _torso, _hipw, _ratio; counts and 1/0 flags
                        such as stance_drop_from_waistband_left carry none)
     summary            plain-words paragraph
@@ -42,6 +44,7 @@ import numpy as np
 from formcheck.track import PoseTrack
 
 REPORT_SCHEMA_VERSION = 1
+MEASUREMENT_RULES = ("hold_timer",)  # rules that report a measurement (time held), not a form finding
 
 Severity = Literal["info", "warning", "fault"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "fault")
@@ -146,6 +149,7 @@ class Report:
     not_judged: list[NotJudged] = field(default_factory=list)
     judged: list[str] = field(default_factory=list)  # form rules that gave a verdict (silent ones included)
     metrics: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # remarks on the clip: a rep cut off, upside down, impossible values
     summary: str = ""
     exercise_confidence: float | None = None
     exercise_alternatives: list[str] = field(default_factory=list)
@@ -182,6 +186,16 @@ class Report:
     @property
     def faults(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "fault"]
+
+    @property
+    def form_findings(self) -> list[Finding]:
+        """The findings about form: all but the measurements (MEASUREMENT_RULES, e.g. a hold's time)."""
+        return [f for f in self.findings if f.rule not in MEASUREMENT_RULES]
+
+    @property
+    def measurements(self) -> list[Finding]:
+        """The measurement rules' findings (a hold's time against a baseline): shown apart from the form findings."""
+        return [f for f in self.findings if f.rule in MEASUREMENT_RULES]
 
 
 @dataclass(frozen=True)

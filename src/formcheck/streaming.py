@@ -34,6 +34,7 @@ from formcheck import kinematics
 from formcheck.analysis import (
     HOLD_MIN_RISE_TOLERANCE_TORSO,
     LYING,
+    REP_END_HOLD_S,
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
     SQUAT_MIN_DIP_TORSO,
@@ -299,7 +300,7 @@ class StreamingAnalyzer:
         th, period = self.th, 1.0 / self.fps
         if self.exercise in LYING:
             self._reps = RepSegmenter(min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S,
-                                      base_fraction=0.2)
+                                      base_fraction=0.2, end_hold_s=REP_END_HOLD_S, whole_only=True)
             min_hold = th["hold", "min_duration_s"]
             if self.view == "side":
                 self._hold_signal = "off_straight"
@@ -311,7 +312,7 @@ class StreamingAnalyzer:
                                             frame_period_s=period)
         elif self.exercise in ("squat", "single_leg_squat"):
             self._reps = RepSegmenter(min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S,
-                                      base_fraction=0.2)
+                                      base_fraction=0.2, whole_only=True)
             self._rep_sign = -1.0
         elif self.exercise == "walk":
             self._strides = _Strides(self.fps)

@@ -142,6 +142,9 @@ class VideoReader:
             frame_count = int(round(fps * duration_s))
         rotation = (int(round(self._first.rotation or 0)) - 90 * self._extra_quarter_turns) % 360
         width, height = self._first.width, self._first.height
+        self._square_size = _square_pixels(width, height, stream.sample_aspect_ratio or ctx.sample_aspect_ratio)
+        if self._square_size is not None:  # non-square pixels: frames are stretched to their displayed shape
+            width, height = self._square_size
         if rotation % 180:
             width, height = height, width
         if not width or not height:
@@ -182,7 +185,12 @@ class VideoReader:
                 if t <= last_t:  # missing or repeated pts: keep time strictly increasing
                     t = last_t + period
                 last_t = t
-                yield Frame(index=index, timestamp_s=t, rgb=_rotate(_to_rgb(av_frame), self.info.rotation_deg))
+                rgb = _to_rgb(av_frame)
+                if self._square_size is not None:
+                    import cv2
+
+                    rgb = cv2.resize(rgb, self._square_size, interpolation=cv2.INTER_LINEAR)
+                yield Frame(index=index, timestamp_s=t, rgb=_rotate(rgb, self.info.rotation_deg))
                 index += 1
                 self.frames_decoded = index
         except (av.error.FFmpegError, EOFError) as exc:
@@ -208,6 +216,21 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _square_pixels(width: int, height: int, sample_aspect_ratio) -> tuple[int, int] | None:
+    """(width, height) that shows a frame with the given pixel aspect ratio (sample aspect ratio, a pixel's width over
+    its height) in square pixels, by stretching one side (none is shrunk); None when the pixels are square or the
+    ratio is unset. Angles measured in stored pixels of a 2:1 or 3:4 anamorphic video would be skewed."""
+    try:
+        ratio = float(sample_aspect_ratio) if sample_aspect_ratio else 0.0
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not 0.1 < ratio < 10 or abs(ratio - 1.0) < 0.01:
+        return None
+    if ratio > 1:
+        return int(round(width * ratio)), int(height)
+    return int(width), int(round(height / ratio))
 
 
 def _to_rgb(av_frame: "av.VideoFrame") -> np.ndarray:
@@ -322,14 +345,15 @@ def write_h264(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float, *
 from collections.abc import Callable  # noqa: E402  (kept beside the functions below that use it)
 
 
-def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
-    """The frames at `indices` (RGB uint8, upright) by index, read in one pass that stops after the last of them;
-    indices past the video's end are absent. VideoError when the video cannot be read."""
+def read_frames(path: str | Path, indices: set[int], *, rotate_deg: int = 0) -> dict[int, np.ndarray]:
+    """The frames at `indices` (RGB uint8, upright, then turned rotate_deg clockwise as VideoReader does) by index,
+    read in one pass that stops after the last of them; indices past the video's end are absent. VideoError when the
+    video cannot be read."""
     found: dict[int, np.ndarray] = {}
     if not indices:
         return found
     last = max(indices)
-    with VideoReader(path) as video:
+    with VideoReader(path, rotate_deg=rotate_deg) as video:
         for frame in video:
             if frame.index in indices:
                 found[frame.index] = frame.rgb
@@ -338,13 +362,14 @@ def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
     return found
 
 
-def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray]) -> Path:
-    """Re-encode a video frame by frame: each decoded frame through draw(frame, info) -> an RGB image (any even
-    size), written by write_h264 at the source's frame rate. Returns out_path; VideoError when the video cannot be
-    read. Decoding runs a few frames ahead on a thread; the encoder uses x264's superfast preset (a report's video:
-    speed over file size)."""
+def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, VideoInfo], np.ndarray], *,
+                 rotate_deg: int = 0) -> Path:
+    """Re-encode a video frame by frame: each decoded frame (turned rotate_deg clockwise, as VideoReader does) through
+    draw(frame, info) -> an RGB image (any even size), written by write_h264 at the source's frame rate. Returns
+    out_path; VideoError when the video cannot be read. Decoding runs a few frames ahead on a thread; the encoder
+    uses x264's superfast preset (a report's video: speed over file size)."""
     from formcheck.sources import decoded_ahead
 
-    with VideoReader(path) as video:
+    with VideoReader(path, rotate_deg=rotate_deg) as video:
         return write_h264(out_path, (draw(frame, video.info) for frame in decoded_ahead(video)), video.info.fps,
                           preset="superfast")

@@ -211,18 +211,29 @@ class ReadoutAnnotator:
         pad, gap = int(10 * s), int(8 * s)
         dot = max(3, int(5 * s))
         text_x = 2 * pad + 2 * dot + pad // 2
+        room = img.shape[1] - text_x - 2 * pad  # wrap what would run past the frame's right edge
+        wrapped: list[tuple[str, RGB | None]] = []
+        for text, colour in rows:
+            for i, part in enumerate(wrap_text(text, room, fs, thick)):
+                wrapped.append((part, colour if i == 0 else ()))  # () = a continued line: no dot
+        rows = wrapped
         sizes = [text_size(t, fs, thick) for t, _ in rows]
         line_h = max(h + b for _, h, b in sizes) + gap
         width = min(img.shape[1] - 2 * pad, max(w for w, _, _ in sizes) + text_x)
         height = line_h * len(rows) + pad
         blend_rect(img, pad, pad, pad + width, pad + height, (0, 0, 0), self.alpha)
         y = pad + pad // 2
+        last: RGB = OK_RGB
         for (text, colour), (_, th, _) in zip(rows, sizes):
             y += line_h
             if colour is None:  # title
                 put_text(img, text, (2 * pad, y - gap), fs, (200, 200, 200), thick, outline=False)
                 continue
-            cv2.circle(img, (2 * pad + dot, y - gap - th // 2), dot, colour, -1, cv2.LINE_AA)
+            if colour == ():  # continued: the colour of the line above
+                colour = last
+            else:
+                cv2.circle(img, (2 * pad + dot, y - gap - th // 2), dot, colour, -1, cv2.LINE_AA)
+            last = colour
             light = tuple(int(c + (255 - c) * 0.45) for c in colour)
             put_text(img, text, (text_x, y - gap), fs, light, thick, outline=False)
         return img

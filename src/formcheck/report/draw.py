@@ -38,9 +38,15 @@ def format_number(value: float | None, unit: str) -> str:
     return format_value(value, unit, degree_digits=0, missing="--")
 
 
+MIN_SCALE = 0.7  # the smallest drawing scale: its smallest text (0.6 x 0.7 Hershey) is 8 px tall, legible on a phone
+
+
 def scale_for(frame: np.ndarray) -> float:
-    """Drawing scale: 1.0 for a 720 px tall frame, never below 0.45."""
-    return max(0.45, frame.shape[0] / 720.0)
+    """Drawing scale (text size, line widths): 1.0 for a 1280x720 frame; by the height, or by the width where the
+    frame is narrower than 16:9 (a portrait phone clip); never below MIN_SCALE. Text that is then too wide for the
+    frame is wrapped or moved inside it by the annotators."""
+    h, w = frame.shape[:2]
+    return max(MIN_SCALE, min(h / 720.0, w / 1280.0))
 
 
 def side_colour(name: str) -> RGB:

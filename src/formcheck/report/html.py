@@ -1,6 +1,7 @@
-"""A self-contained HTML report: inline CSS, images as data URIs, no scripts, no external resources.
+"""The HTML report: one file with inline CSS and its pictures as data URIs, no scripts, no external resources.
 
-The only relative reference is the optional annotated video beside the HTML file (a plain <video> tag).
+The annotated video is not inside it: it is a separate file beside the report (annotated.mp4, a plain <video> tag),
+so keep the two together when moving or sending the report.
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import numpy as np
 
 from formcheck.report.key_frames import key_frames
 from formcheck.report.lookups import finding_time
-from formcheck.formats import format_value
-from formcheck.report.plots import plot_series
+from formcheck.formats import format_span, format_value
+from formcheck.report.plots import plot_series, unmeasured_series
 from formcheck.report.words import (
     SEVERITY_WORD,
+    a_view_words,
     exercise_words,
     metric_label,
     sorted_findings,
@@ -38,7 +40,8 @@ header.top { background: var(--card); border-radius: 12px; padding: 20px 22px; b
              box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 header.top.fault { border-left-color: var(--fault); } header.top.warning { border-left-color: #f5be1e; }
 header.top.unjudged { border-left-color: var(--muted); }
-header.top .what { color: var(--muted); font-size: 14px; margin: 0 0 6px; }
+header.top .what { color: var(--muted); font-size: 14px; margin: 0 0 6px; overflow-wrap: anywhere; }
+main { overflow-wrap: break-word; } td code { overflow-wrap: anywhere; }
 header.top h1 { font-size: 24px; line-height: 1.3; margin: 0 0 8px; }
 header.top p.detail { margin: 0; font-weight: 600; color: var(--muted); }
 header.top p.summary { margin: 10px 0 0; }
@@ -52,7 +55,12 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; vertical-align: top; padding: 7px 8px; border-bottom: 1px solid var(--line); }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); white-space: nowrap; }
 td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.cue { min-width: 240px; } td.cue code { font-weight: 400; color: var(--muted); } td.evidence { min-width: 150px; color: var(--muted); }
+table.findings { table-layout: fixed; } table.findings col.sev { width: 86px; }
+table.findings th:nth-child(1) { width: 86px; } table.findings th:nth-child(3) { width: 150px; }
+table.findings th:nth-child(4) { width: 150px; }
+td.cue, td.when, td.measured { overflow-wrap: anywhere; }
+.about { font-size: 13px; font-weight: 400; color: var(--muted); margin-top: 3px; }
+tr.fault td.cue .about, tr.warning td.cue .about { color: var(--muted); font-weight: 400; }
 code { font: 13px/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background:#f0f2f5; padding:1px 4px; border-radius:4px; }
 .sev { display:inline-block; font-size:12px; font-weight:700; padding:2px 8px; border-radius:10px; color:#fff; white-space:nowrap; }
 .sev.fault { background: var(--fault); } .sev.warning { background: #f5be1e; color:#3a2c00; } .sev.info { background: var(--info); }
@@ -73,7 +81,8 @@ footer ul { padding-left: 18px; }
   header.top h1 { font-size: 20px; } body { font-size: 15px; }
   table.findings thead { display: none; }
   table.findings tr { display: block; padding: 10px 0; border-bottom: 1px solid var(--line); }
-  table.findings td { display: block; border: none; padding: 2px 0; min-width: 0; white-space: normal; }
+  table.findings { table-layout: auto; }
+  table.findings td { display: block; border: none; padding: 2px 0; min-width: 0; white-space: normal; width: auto; }
   table.findings td.sevcell { padding-bottom: 4px; }
   table.findings td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: 13px; }
 }
@@ -99,13 +108,19 @@ def rgb_data_uri(rgb: np.ndarray, *, quality: int = 85) -> str:
 def _header(report: Report) -> str:
     worst = "fault" if report.faults else ("warning" if any(f.severity == "warning" for f in report.findings)
                                           else "ok" if report.judged else "unjudged")
-    ex_note = "detected" if report.exercise_source == "auto" else "as given"
-    view_note = "detected" if report.view_source == "auto" else "as given"
+    ex_note = "" if report.exercise == "unknown" else " (detected)" if report.exercise_source == "auto" else " (as given)"
+    view_note = "" if report.view == "unknown" else " (detected)" if report.view_source == "auto" else " (as given)"
+    if report.exercise == "walk":
+        counts = [f"<li><b>{report.metrics.get('steps', 0):.0f}</b> steps</li>",
+                  f"<li><b>{report.metrics.get('strides', 0):.0f}</b> strides</li>"]
+    else:
+        counts = [f"<li><b>{len(report.reps)}</b> rep{'s' if len(report.reps) != 1 else ''}</li>"]
+        if report.holds:
+            counts.append(f"<li><b>{len(report.holds)}</b> hold{'s' if len(report.holds) != 1 else ''}</li>")
     facts = [
-        f"<li><b>{_e(exercise_words(report).capitalize())}</b> ({ex_note})</li>",
-        f"<li><b>{_e(view_words(report.view))}</b> ({view_note})</li>",
-        f"<li><b>{len(report.reps)}</b> rep{'s' if len(report.reps) != 1 else ''}</li>",
-        f"<li><b>{len(report.holds)}</b> hold{'s' if len(report.holds) != 1 else ''}</li>",
+        f"<li><b>{_e(exercise_words(report).capitalize())}</b>{ex_note}</li>",
+        f"<li><b>{_e(view_words(report.view).capitalize())}</b>{view_note}</li>",
+        *counts,
         f"<li><b>{format_value(report.duration_s, 's')}</b> at {report.fps:.0f} fps</li>",
         f"<li>person found in <b>{report.detection_rate:.0%}</b> of frames</li>",
     ]
@@ -119,24 +134,24 @@ def _header(report: Report) -> str:
 
 
 def _findings_table(report: Report) -> str:
-    if not report.findings:
+    findings = report.form_findings
+    if not findings:
         return '<section><h2>Findings</h2><p class="empty">No findings in what this clip lets formcheck judge.</p></section>'
     rows = []
-    for f in sorted_findings(report.findings):
+    for f in sorted_findings(findings):
+        about = " · ".join(x for x in (f.rule, f"{f.side} side" if f.side else "", f.evidence) if x)
         rows.append(
             f'<tr class="{_e(f.severity)}">'
             f'<td class="sevcell"><span class="sev {_e(f.severity)}">{_e(SEVERITY_WORD.get(f.severity, f.severity))}</span></td>'
-            f'<td class="cue">{_e(f.cue)}<br><code>{_e(f.rule)}</code></td>'
-            f'<td class="num" data-label="When">{_e(when_words(f, report.reps))}</td>'
-            f"<td data-label=\"Side\">{_e(f.side or '–')}</td>"
-            f'<td class="num" data-label="Measured">{_e(format_value(f.value, f.unit))} <span class="better">vs</span> {_e(format_value(f.threshold, f.unit))}</td>'
-            f'<td data-label="Unit">{_e(f.unit)}</td>'
-            f"<td class=\"evidence\" data-label=\"Evidence\">{_e(f.evidence or '–')}</td></tr>"
+            f'<td class="cue">{_e(f.cue)}<div class="about">{_e(about)}</div></td>'
+            f'<td class="when" data-label="When">{_e(when_words(f, report.reps))}</td>'
+            f'<td class="measured" data-label="Measured"><b>{_e(format_value(f.value, f.unit))}</b>'
+            f'<div class="about">limit {_e(format_value(f.threshold, f.unit))}</div></td></tr>'
         )
-    head = "".join(f"<th>{h}</th>" for h in ("Severity", "Cue and rule", "When", "Side", "Measured vs threshold", "Unit", "Evidence"))
+    head = "".join(f"<th>{h}</th>" for h in ("", "What and why", "When", "Measured"))
     return (
-        f'<section><h2>Findings</h2><div class="scroll"><table class="findings"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        f'<section><h2>Findings</h2><table class="findings"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
@@ -154,31 +169,52 @@ def _not_judged(report: Report) -> str:
 
 
 def _reps_holds(report: Report) -> str:
-    if not report.reps and not report.holds:
+    """Reps (a table), holds (a measurement: time held, against a common baseline) and, for walks, steps and strides."""
+    parts = []
+    if report.reps:
+        rows = [
+            f"<tr><td>Rep {i}</td><td class=\"num\">{format_value(r.start_s, 's')}</td>"
+            f"<td class=\"num\">{format_value(r.peak_s, 's')}</td><td class=\"num\">{format_value(r.end_s, 's')}</td>"
+            f"<td class=\"num\">{format_value(r.end_s - r.start_s, 's')}</td></tr>"
+            for i, r in enumerate(report.reps, 1)
+        ]
+        head = "".join(f"<th>{h}</th>" for h in ("", "Start", "Top", "End", "Duration"))
+        parts.append(f'<section><h2>Reps</h2><div class="scroll"><table><thead><tr>{head}</tr></thead>'
+                     f"<tbody>{''.join(rows)}</tbody></table></div></section>")
+    if report.holds:
+        said = {round(m.start_s, 3): m.cue for m in report.measurements}
+        items = [
+            f"<li><b>{format_value(h.duration_s, 's')}</b> from {format_span(h.start_s, h.end_s, instant_s=0)}"
+            + (f" — {_e(said[round(h.start_s, 3)])}" if round(h.start_s, 3) in said else "") + "</li>"
+            for h in report.holds
+        ]
+        parts.append('<section class="holds"><h2>Holds</h2><p class="better">Time held at the top: a measurement, not '
+                     f'a fault.</p><ul>{"".join(items)}</ul></section>')
+    if report.exercise == "walk":
+        m = report.metrics
+        if m.get("steps"):
+            facts = [f"<li><b>{m['steps']:.0f}</b> steps (left {m.get('steps_left', 0):.0f}, "
+                     f"right {m.get('steps_right', 0):.0f})</li>", f"<li><b>{m.get('strides', 0):.0f}</b> strides</li>"]
+            if "stride_median_s" in m:
+                facts.append(f"<li>median stride <b>{format_value(m['stride_median_s'], 's')}</b></li>")
+            if "cadence_steps_per_min" in m:
+                facts.append(f"<li>cadence <b>{m['cadence_steps_per_min']:.0f}</b> steps a minute</li>")
+            parts.append(f'<section><h2>Steps and strides</h2><ul class="facts">{"".join(facts)}</ul></section>')
+        else:
+            parts.append('<section><h2>Steps and strides</h2><p class="empty">No steps were found.</p></section>')
+    if not parts:
         return '<section><h2>Reps and holds</h2><p class="empty">No reps or holds were found.</p></section>'
-    rows = [
-        f"<tr><td>Rep {i}</td><td class=\"num\">{format_value(r.start_s, 's')}</td>"
-        f"<td class=\"num\">{format_value(r.peak_s, 's')}</td><td class=\"num\">{format_value(r.end_s, 's')}</td>"
-        f"<td class=\"num\">{format_value(r.end_s - r.start_s, 's')}</td></tr>"
-        for i, r in enumerate(report.reps, 1)
-    ]
-    rows += [
-        f"<tr><td>Hold {i}</td><td class=\"num\">{format_value(h.start_s, 's')}</td><td>–</td>"
-        f"<td class=\"num\">{format_value(h.end_s, 's')}</td>"
-        f"<td class=\"num\">{format_value(h.duration_s, 's')}</td></tr>"
-        for i, h in enumerate(report.holds, 1)
-    ]
-    head = "".join(f"<th>{h}</th>" for h in ("", "Start", "Top", "End", "Duration"))
-    return (
-        f'<section><h2>Reps and holds</h2><div class="scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
-    )
+    return "".join(parts)
 
 
 def _plots(analysis: Analysis) -> str:
     if not analysis.key_series:
         return ""
     parts = []
+    missing = unmeasured_series(analysis)
+    if missing:
+        names = "; ".join(s.label for s in missing)
+        parts.append(f'<p class="better">Not plotted, as no frame of this clip gave a value: {_e(names)}.</p>')
     for series, png in plot_series(analysis):
         parts.append(
             f'<div class="plot"><img alt="{_e(series.label)} over time" src="{png_data_uri(png)}"></div>'
@@ -191,7 +227,7 @@ def _plots(analysis: Analysis) -> str:
 
 
 def _key_frames(analysis: Analysis, video_path: str | Path | None) -> str:
-    findings: Sequence[Finding] = sorted_findings(analysis.report.findings)
+    findings: Sequence[Finding] = sorted_findings(analysis.report.form_findings)
     if not findings:
         return ""
     images = key_frames(video_path, analysis, findings)
@@ -242,8 +278,9 @@ def _footer(report: Report) -> str:
         "<footer><b>What formcheck cannot see.</b><ul>"
         "<li>It sees one flat (2D) picture from one camera. Angles that point towards or away from the camera look "
         "smaller than they are, so a rule is only judged from a view where its movement is side-on to the lens.</li>"
-        f"<li>It judged this clip from a {_e(view_words(report.view) or 'single view')} only; the rules listed as "
-        "not judged need another view.</li>"
+        f"<li>It judged this clip from {_e(a_view_words(report.view))} only; the rules listed as not judged need "
+        "another view.</li>"
+        "<li>The annotated video is a separate file beside this report (annotated.mp4): keep them together.</li>"
         "<li>The body landmarks are a model's estimate (MediaPipe Pose). They are typically off by a few centimetres, "
         "more with loose clothing, poor light, or limbs hidden behind the body, so values near a threshold are uncertain.</li>"
         "<li>It cannot see your spine, pelvis or muscles directly, pain, or why a movement looks the way it does. "
@@ -284,7 +321,7 @@ def write_html(
     video_path: str | Path | None = None,
     annotated_video_name: str | None = "annotated.mp4",
 ) -> Path:
-    """Write a self-contained HTML report. video_path (optional) supplies key-frame pictures; annotated_video_name
+    """Write the HTML report (one file; the annotated video stays a separate file beside it). video_path (optional) supplies key-frame pictures; annotated_video_name
     (relative to the HTML file, or None) is embedded as a <video>. Returns out_path."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -65,14 +65,14 @@ def blank_canvas(track: PoseTrack) -> np.ndarray:
     return np.full((h, w, 3), CANVAS_RGB, np.uint8)
 
 
-def _read_frames(video_path: str | Path | None, indices: set[int]) -> dict[int, np.ndarray]:
+def _read_frames(video_path: str | Path | None, indices: set[int], rotate_deg: int = 0) -> dict[int, np.ndarray]:
     """The requested frames of a video by index; {} when there is no readable video."""
     if video_path is None or not Path(video_path).is_file() or not indices:
         return {}
     from formcheck.video import VideoError, read_frames
 
     try:
-        return read_frames(video_path, indices)
+        return read_frames(video_path, indices, rotate_deg=rotate_deg)
     except VideoError as exc:
         log.warning("key frames drawn without the video: %s", exc)
         return {}
@@ -108,7 +108,7 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
                 idx[k] = kept[0]
                 frames[kept[0]] = kept[1]
     missing = {i for i in idx if i not in frames}
-    frames.update(_read_frames(video_path, missing) if len(track) and missing else {})
+    frames.update(_read_frames(video_path, missing, int(track.meta.get("rotate_deg", 0))) if len(track) and missing else {})
     skeleton, angle = SkeletonAnnotator(), AngleAnnotator(radius_frac=0.07, font_scale=1.6)
     cue = CueAnnotator(max_cues=1, font_scale=1.8)
     images = []

@@ -10,7 +10,7 @@ import numpy as np
 
 from formcheck.report.draw import OK_RGB, RGB, SEVERITY_RGB, format_number
 from formcheck.report.words import sorted_findings
-from formcheck.results import Analysis, Finding, KeySeries
+from formcheck.results import Analysis, Finding, KeySeries, Report
 from formcheck.track import PoseTrack
 
 
@@ -84,3 +84,38 @@ def angle_series(analysis: Analysis, rules: Iterable[str] | None = None, side: s
         sided = [s for s in series if all(not p.startswith(("left", "right")) or p.startswith(side) for p in s.angle_points)]
         series = sided or series
     return series
+
+
+def limits_text(series: KeySeries) -> str:
+    """The series' thresholds as frames show them: 'warn >= 190 deg, fault >= 200 deg', or 'warn beyond +-6 deg,
+    fault beyond +-8 deg' for a band symmetric about zero; '' without any."""
+    if (series.warn_above is not None and series.warn_below == -series.warn_above
+            and series.fault_above is not None and series.fault_below == -series.fault_above):
+        return (f"warn beyond +-{format_number(series.warn_above, series.unit)}, "
+                f"fault beyond +-{format_number(series.fault_above, series.unit)}")
+    parts = [f"{word} {sign} {format_number(value, series.unit)}" for word, sign, value in (
+        ("warn", ">=", series.warn_above), ("fault", ">=", series.fault_above),
+        ("warn", "<=", series.warn_below), ("fault", "<=", series.fault_below)) if value is not None]
+    return ", ".join(parts)
+
+
+def rep_text(report: Report, t: float) -> str:
+    """Where time t is among the reps: 'rep 2 of 5', '2 of 5 reps done', or '' for a clip without reps."""
+    reps = report.reps
+    if not reps:
+        return ""
+    for number, rep in enumerate(reps, start=1):
+        if rep.start_s <= t <= rep.end_s:
+            return f"rep {number} of {len(reps)}"
+    done = sum(rep.end_s < t for rep in reps)
+    return f"{done} of {len(reps)} reps done"
+
+
+def value_at(series: KeySeries, index: int, traced: tuple[int, np.ndarray] | None) -> float:
+    """The series' value for frame `index`; for the back outline's series, at the traced frame that is drawn
+    (contour_at), so the readout and the outline's label show one number."""
+    j = traced[0] if traced is not None and series.name in OUTLINE_SERIES else index
+    return float(series.values[j]) if 0 <= j < len(series.values) else float("nan")
+
+
+OUTLINE_SERIES = ("lumbar_angle", "lumbar_apex_depth")  # measured on the traced back outline (lumbar_arch)

@@ -18,7 +18,17 @@ from formcheck.report.annotators import (
     SkeletonAnnotator,
 )
 from formcheck.report.draw import format_number, resize_to_height
-from formcheck.report.lookups import active_findings, angle_series, band_colour, contour_at, finding_text, lumbar_text
+from formcheck.report.lookups import (
+    active_findings,
+    angle_series,
+    band_colour,
+    contour_at,
+    finding_text,
+    limits_text,
+    lumbar_text,
+    rep_text,
+    value_at,
+)
 from formcheck.results import Analysis
 
 log = logging.getLogger(__name__)
@@ -47,14 +57,17 @@ class FrameOverlay:
             if traced is not None:
                 img = self.contour.annotate(img, traced[1], *lumbar_text(analysis, traced[0]))
             for s in angle_series(analysis):
-                v = float(s.values[index]) if index < len(s.values) else float("nan")
+                v = value_at(s, index, traced)
                 if np.isfinite(v):
                     img = self.angle.annotate(img, lm, s.angle_points, format_number(v, s.unit), band_colour(s, v))
             lines = []
             for s in analysis.key_series:
-                v = float(s.values[index]) if index < len(s.values) else float("nan")
-                lines.append((f"{s.label}: {format_number(v, s.unit)}", band_colour(s, v)))
-            img = self.readout.annotate(img, lines, title=f"t = {format_value(t, 's')}")
+                v = value_at(s, index, traced)
+                limits = limits_text(s)
+                lines.append((f"{s.label}: {format_number(v, s.unit)}" + (f"  ({limits})" if limits else ""),
+                              band_colour(s, v)))
+            reps = rep_text(analysis.report, t)
+            img = self.readout.annotate(img, lines, title=f"t = {format_value(t, 's')}" + (f" | {reps}" if reps else ""))
         cues = [(f.severity, finding_text(f)) for f in active_findings(analysis.report.findings, t)]
         return self.cue.annotate(img, cues)
 
@@ -84,4 +97,4 @@ def write_annotated_video(video_path: str | Path, analysis: Analysis, out_path: 
         t = float(track.timestamps_s[i]) if i < len(track) else frame.timestamp_s
         return overlay.annotate(rgb, analysis, i, t)
 
-    return rewrite_h264(video_path, out_path, draw)
+    return rewrite_h264(video_path, out_path, draw, rotate_deg=int(track.meta.get("rotate_deg", 0)))

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from formcheck.results import Analysis, Finding, KeySeries
+from formcheck.results import MEASUREMENT_RULES, Analysis, Finding, KeySeries
 
 WARN_COLOUR = "#f5be1e"
 FAULT_COLOUR = "#e63935"
@@ -72,8 +72,9 @@ def _shade_bands(ax, series: KeySeries, lo: float, hi: float) -> list[Patch]:
 
 
 def _findings_for(series: KeySeries, findings: list[Finding]) -> list[Finding]:
-    """Findings of the rules this series feeds; for a sided series, only that side's (or unsided) findings."""
-    mine = [f for f in findings if f.rule in series.rules]
+    """Findings of the rules this series feeds; for a sided series, only that side's (or unsided) findings. A
+    measurement (a hold's time) is not a finding here: holds are shaded on their own."""
+    mine = [f for f in findings if f.rule in series.rules and f.rule not in MEASUREMENT_RULES]
     sides = {p.split("_")[0] for p in series.angle_points if p.startswith(("left", "right"))}
     if not sides:
         sides = {w for w in ("left", "right") if series.name.startswith(w) or f"_{w}" in series.name}
@@ -122,7 +123,13 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
             handles.append(Patch(color=SPAN_COLOUR[severity], alpha=0.9, label=f"{severity} seen"))
 
     ax.plot(t, values, color=LINE_COLOUR, lw=1.8, label=series.label)
-    if not np.isfinite(values).any():
+    finite = np.isfinite(values)
+    isolated = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]  # no neighbour: a line cannot show it
+    if isolated.any():  # measured on a few frames only (the back's outline: tops and bottoms of reps)
+        ax.plot(t[isolated], values[isolated], ls="", marker="o", ms=5, color=LINE_COLOUR, mec="white", mew=0.8)
+        ax.text(0.99, 0.02, f"measured on {int(finite.sum())} of {n} frames", transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=8, color="#555")
+    if not finite.any():
         ax.text(0.5, 0.5, "not measured in this clip", transform=ax.transAxes, ha="center", va="center", color="#666")
 
     peaks_drawn = False
@@ -141,7 +148,7 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
     ax.set_title(series.label, fontsize=12, loc="left")
     ax.set_xlabel("time (s)")
     unit = _axis_unit(series.unit)
-    ax.set_ylabel(f"{series.label.split('(')[0].strip()[:28]} ({unit})" if unit else series.label[:28])
+    ax.set_ylabel(unit or "value")  # the title names the series; a cut label would only repeat it
     ax.grid(True, color="#ddd", lw=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -149,10 +156,15 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight")  # nothing cut off: title, axis labels, legend
     return buf.getvalue()
 
 
 def plot_series(analysis: Analysis) -> list[tuple[KeySeries, bytes]]:
-    """One PNG per key series, in the analysis' order."""
-    return [(s, plot_one(analysis, s)) for s in analysis.key_series]
+    """One PNG per key series that has a value on some frame, in the analysis' order (see unmeasured_series)."""
+    return [(s, plot_one(analysis, s)) for s in analysis.key_series if np.isfinite(np.asarray(s.values, float)).any()]
+
+
+def unmeasured_series(analysis: Analysis) -> list[KeySeries]:
+    """The key series with no value on any frame: left out of the plots (a blank plot says nothing)."""
+    return [s for s in analysis.key_series if not np.isfinite(np.asarray(s.values, float)).any()]

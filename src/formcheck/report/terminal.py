@@ -34,9 +34,10 @@ def print_summary(report: Report, console: Console) -> None:
     p = console.print
     title = Text()
     title.append(exercise_words(report).capitalize(), style="bold")
-    title.append(f" ({_source_note(report.exercise_source)}), ")
+    title.append("" if report.exercise == "unknown" else f" ({_source_note(report.exercise_source)})")
+    title.append(", ")
     title.append(view_words(report.view), style="bold")
-    title.append(f" ({_source_note(report.view_source)})")
+    title.append("" if report.view == "unknown" else f" ({_source_note(report.view_source)})")
     p(title)
     p(
         f"{report.duration_s:.1f} s, {report.frames} frames at {report.fps:.0f} fps; "
@@ -53,23 +54,32 @@ def print_summary(report: Report, console: Console) -> None:
     if holds:
         total = sum(h.duration_s for h in holds)
         parts.append(f"{plural(len(holds), 'hold')} ({format_value(total, 's')} in total)")
-    p("Counted: " + (", ".join(parts) if parts else "no reps or holds"), markup=False, highlight=False)
+    m = report.metrics
+    if report.exercise == "walk" and m.get("steps"):
+        parts.append(f"{plural(int(m['steps']), 'step')} (left {m.get('steps_left', 0):.0f}, right "
+                     f"{m.get('steps_right', 0):.0f}), {plural(int(m.get('strides', 0)), 'stride')}"
+                     + (f", median stride {format_value(m['stride_median_s'], 's')}" if "stride_median_s" in m else "")
+                     + (f", {m['cadence_steps_per_min']:.0f} steps a minute" if "cadence_steps_per_min" in m else ""))
+    empty = "no steps" if report.exercise == "walk" else "no reps or holds"
+    p("Counted: " + (", ".join(parts) if parts else empty), markup=False, highlight=False)
     if reps:
         rep_text = "; ".join(
             f"{i}: {format_span(r.start_s, r.end_s, instant_s=0)} (top at {format_value(r.peak_s, 's')})"
             for i, r in enumerate(reps, 1)
         )
         p(Text("  reps " + rep_text, style="dim"))
+    said = {round(f.start_s, 3): f.cue for f in report.measurements}
     for i, h in enumerate(holds, 1):
-        p(Text(f"  hold {i}: {format_span(h.start_s, h.end_s, instant_s=0)} ({format_value(h.duration_s, 's')})",
-               style="dim"))
+        cue = said.get(round(h.start_s, 3), "")
+        p(Text(f"  hold {i}: {format_span(h.start_s, h.end_s, instant_s=0)} ({format_value(h.duration_s, 's')})"
+               + (f": {cue}" if cue else ""), style="dim"))
 
     p()
     p(Text(verdict(report), style="bold"))
     p()
-    if report.findings:
+    if report.form_findings:
         p(Text("What formcheck saw", style="bold underline"))
-        for f in sorted_findings(report.findings):
+        for f in sorted_findings(report.form_findings):
             style = SEVERITY_STYLE.get(f.severity, "")
             line = Text()
             line.append(f"{SEVERITY_WORD.get(f.severity, f.severity.upper()):<8}", style=style)
@@ -81,7 +91,7 @@ def print_summary(report: Report, console: Console) -> None:
             measure = f"  measured {format_value(f.value, f.unit)}"
             if f.evidence:
                 measure += f" ({f.evidence})"
-            measure += f" against a threshold of {format_value(f.threshold, f.unit)}"
+            measure += f", limit {format_value(f.threshold, f.unit)}"
             p(Text(measure + f"  [{f.rule}]", style="dim"))
     else:
         p(Text("No findings.", style="green"))

@@ -20,13 +20,27 @@ METRIC_UNITS = {"_deg": "°", "_s": "s", "_torso": "torso lengths", "_hipw": "hi
 
 
 def exercise_words(report: Report) -> str:
+    """'glute bridge'; 'exercise not recognised' for an exercise formcheck could not tell."""
+    if report.exercise == "unknown":
+        return "exercise not recognised"
     return EXERCISE_WORDS.get(report.exercise, report.exercise.replace("_", " "))
 
 
 def view_words(view: str | None) -> str:
+    """'side view'; 'view not recognised' for a view formcheck could not tell."""
     if not view:
         return ""
+    if view == "unknown":
+        return "view not recognised"
     return VIEW_WORDS.get(view, f"{view.replace('_', ' ')} view")
+
+
+def a_view_words(view: str | None) -> str:
+    """'a side view', 'an oblique view', 'a view formcheck could not tell'."""
+    if not view or view == "unknown":
+        return "a view formcheck could not tell"
+    words = view_words(view)
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
 def reps_in(start_s: float, end_s: float, reps: Sequence[RepSpan]) -> list[int]:
@@ -68,7 +82,8 @@ def metric_label(name: str) -> tuple[str, str]:
 def summarise(report: Report) -> str:
     """A plain-words paragraph (report.json's summary): what was seen, the verdicts, and what could not be judged."""
     exercise = EXERCISE_WORDS.get(report.exercise, "unrecognised movement")
-    parts = [f"{exercise.capitalize()}, filmed from the {report.view}."]
+    filmed = f"filmed from the {report.view}" if report.view in VIEW_WORDS else "from a view formcheck could not tell"
+    parts = [f"{exercise.capitalize()}, {filmed}."]
     if report.reps:
         parts.append(f"{plural(len(report.reps), 'rep')} found.")
     if report.holds:
@@ -83,11 +98,16 @@ def summarise(report: Report) -> str:
         by_rule.setdefault(finding.rule, []).append(finding)
     for rule, items in by_rule.items():
         worst = max(items, key=lambda f: (f.severity == "fault", abs(f.value)))
-        label = "Fault" if any(f.severity == "fault" for f in items) else "Watch"
-        times = sum(f.unit == worst.unit for f in items)  # a rule's other measures (a side difference) apart
+        label = "Fault" if worst.severity == "fault" else "Watch"
+        same = [f for f in items if f.unit == worst.unit]  # a rule's other measures (a side difference) apart
+        counted = [f for f in same if f.severity == worst.severity]  # as the headline counts: faults, or warnings
         at = format_value(worst.peak_s if worst.peak_s is not None else worst.start_s, "s")
         worst_value = format_value(worst.value, worst.unit)
-        parts.append(f"{label}: {rule_words(rule)}, {plural(times, 'time')} (worst {worst_value} at {at}).")
+        where = rep_words(sorted({n for f in counted for n in reps_in(f.start_s, f.end_s, report.reps)}))
+        also = len(same) - len(counted)
+        parts.append(f"{label}: {rule_words(rule)}, {plural(len(counted), 'time')}"
+                     + (f" ({where})" if where else "") + f", worst {worst_value} at {at}"
+                     + (f"; {plural(also, 'warning')} besides" if also else "") + ".")
     if not report.judged:
         parts.append("No part of the form could be judged from this clip.")
     elif not problems:
@@ -95,6 +115,7 @@ def summarise(report: Report) -> str:
         parts.append(f"No form faults seen in what this clip could judge ({checked})."
                      + (" The glutes look like they do the work." if report.exercise in LYING and
                         {"lumbar_arch", "hip_lockout"} & set(report.judged) else ""))
+    parts += list(report.notes)
     for item in report.not_judged:
         better = f" Film from the {item.better_view} to check it." if item.better_view else ""
         parts.append(f"Not judged: {rule_words(item.rule)} ({item.reason}).{better}")
@@ -106,7 +127,7 @@ def verdict_parts(report: Report) -> tuple[str, str]:
 
     Findings of the same rule as the worst one are counted together ("seen at reps 2–4").
     """
-    ordered = sorted_findings(report.findings)
+    ordered = sorted_findings(report.form_findings)
     serious = [f for f in ordered if f.severity in PROBLEMS]
     if not serious:
         notes = f"{plural(len(ordered), 'note')} below." if ordered else ""

@@ -7,7 +7,7 @@ from typing import Callable
 
 from formcheck.kinematics import near_side
 from formcheck.results import Finding
-from formcheck.rules.base import RuleContext, rep_top_frames, severity_for
+from formcheck.rules.base import RuleContext, RuleOutcome, rep_top_frames, severity_for
 
 SIDE_VIEWS = ("side",)
 # Square to the side, the far hip hides behind the near one, and the near thigh and shank show their own lengths.
@@ -43,7 +43,8 @@ def off_side_reason(ctx: RuleContext) -> str | None:
 
 
 def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
-    """(label, frame indices) for the top of each rep and of each hold outside a rep; the clip's top if neither.
+    """(label, frame indices) for the top of each completed rep and of each hold outside a rep; empty if neither
+    (a clip that ends mid-lift, or lying flat, has no top to judge: see no_lift_to_judge).
 
     The top of a rep: frames within the top quarter of its hip rise (kinematics `hip_rise`, torso lengths).
     """
@@ -58,10 +59,14 @@ def lift_tops(ctx: RuleContext) -> list[tuple[str, np.ndarray]]:
         frames = np.arange(hold.start_idx, hold.end_idx)
         if not in_reps.intersection(frames.tolist()):  # a pause at the top of a rep is that rep's top, judged once
             tops.append((f"hold {number}", frames))
-    if not tops and np.isfinite(rise).any():
-        high = np.nanpercentile(rise, 90)
-        tops.append(("top of the lift", np.flatnonzero(np.isfinite(rise) & (rise >= high))))
     return tops
+
+
+def no_lift_to_judge(ctx: RuleContext, rule: str) -> RuleOutcome:
+    """Not judged: the clip has no completed rep and no hold (verdicts come from whole lifts only)."""
+    return RuleOutcome.cannot_judge(
+        rule, "no completed rep or hold in this clip: a lift cut off by the clip's end, or no lift at all, has no "
+        "top to judge. Film at least one whole rep, hips up and back down", better_view=None)
 
 
 def trunk_thigh_near(ctx: RuleContext) -> np.ndarray:

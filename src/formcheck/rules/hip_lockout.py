@@ -9,7 +9,7 @@ import numpy as np
 
 from formcheck.results import Finding
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register, severity_for
-from formcheck.rules._sagittal import SIDE_VIEWS, off_side_reason, lift_tops, trunk_thigh_near
+from formcheck.rules._sagittal import SIDE_VIEWS, lift_tops, no_lift_to_judge, off_side_reason, trunk_thigh_near
 
 NAME = "hip_lockout"
 
@@ -26,6 +26,8 @@ def hip_lockout(ctx: RuleContext) -> RuleOutcome:
     off_side = off_side_reason(ctx)
     if off_side:
         return RuleOutcome.cannot_judge(NAME, off_side, better_view="side")
+    if not lift_tops(ctx):
+        return no_lift_to_judge(ctx, NAME)
     warn = ctx.th["hip_lockout", "short_of_straight_warn_deg"]
     fault = ctx.th["hip_lockout", "short_of_straight_fault_deg"]
     angle = trunk_thigh_near(ctx)

@@ -19,7 +19,14 @@ import numpy as np
 from formcheck.contour import track_apex_depth, track_lumbar_angle
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
-from formcheck.rules._sagittal import SIDE_VIEWS, off_side_reason, judge_top, lift_tops, trunk_thigh_near
+from formcheck.rules._sagittal import (
+    SIDE_VIEWS,
+    judge_top,
+    lift_tops,
+    no_lift_to_judge,
+    off_side_reason,
+    trunk_thigh_near,
+)
 
 NAME = "lumbar_arch"
 CONTOUR_EVIDENCE = "lumbar angle at the top, from the back's outline (person mask)"
@@ -58,6 +65,8 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     off_side = off_side_reason(ctx)
     if off_side:
         return RuleOutcome.cannot_judge(NAME, off_side, better_view="side")
+    if not lift_tops(ctx):
+        return no_lift_to_judge(ctx, NAME)
     warn = ctx.th["lumbar_arch", "past_straight_warn_deg"]
     fault = ctx.th["lumbar_arch", "past_straight_fault_deg"]
     top_warn = ctx.th["lumbar_arch", "lumbar_top_warn_deg"]

@@ -12,7 +12,7 @@ import numpy as np
 from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px, signed_distance_above_line
 from formcheck.results import KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
-from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops
+from formcheck.rules._sagittal import SIDE_VIEWS, judge_top, lift_tops, no_lift_to_judge
 
 NAME = "neck_flexion"
 
@@ -50,6 +50,8 @@ def neck_flexion(ctx: RuleContext) -> RuleOutcome:
     """Head thrown back at the top of a hip thrust (keep the chin tucked)."""
     if ctx.view not in SIDE_VIEWS:
         return RuleOutcome.cannot_judge(NAME, f"{a_view(ctx.view)} cannot show the chin–chest angle", better_view="side")
+    if not lift_tops(ctx):
+        return no_lift_to_judge(ctx, NAME)
     warn = ctx.th[NAME, "head_back_warn_deg"]
     fault = ctx.th[NAME, "head_back_fault_deg"]
     angle = head_back_angle(ctx)
