@@ -14,6 +14,7 @@ the one closest in time to another kept frame, so what stays is spread evenly).
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,11 +39,17 @@ class _Entry:
     index: int
     timestamp_s: float
     priority: float
-    jpeg: bytes
+    jpeg: bytes | Future  # a Future while the encoder thread is still at it
+    nbytes: int  # the JPEG's size, estimated until it is encoded
+    pixels: int
 
 
 class FrameCache:
-    """At most `capacity` frames (index -> RGB picture), JPEG-compressed, kept by priority (module docstring)."""
+    """At most `capacity` frames (index -> RGB picture), JPEG-compressed, kept by priority (module docstring).
+
+    Encoding runs on a thread of its own (OpenCV releases the GIL), beside the pose model: call `finish()` when no
+    more frames come. The pixels are encoded in the order they come (RGB) and decoded the same way, with no channel
+    swap either side."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, quality: int = JPEG_QUALITY,
                  max_bytes: int = DEFAULT_MAX_BYTES):
@@ -51,6 +58,8 @@ class FrameCache:
         self.max_bytes = max_bytes
         self._entries: dict[int, _Entry] = {}
         self._bytes = 0
+        self._bytes_per_pixel = 0.2  # updated from each finished JPEG; quality 90 gives ~0.15 on video frames
+        self._encoder: ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -71,17 +80,32 @@ class FrameCache:
             return True
         if len(self._entries) >= self.capacity and not self._make_room(priority):
             return False
-        import cv2
-
-        ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(frame.rgb[:, :, ::-1]),
-                                [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-        if not ok:
-            return False
-        self._entries[frame.index] = _Entry(frame.index, frame.timestamp_s, priority, jpeg.tobytes())
-        self._bytes += len(self._entries[frame.index].jpeg)
+        if self._encoder is None:
+            self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formcheck-jpeg")
+        pixels = frame.rgb.shape[0] * frame.rgb.shape[1]
+        estimate = int(self._bytes_per_pixel * pixels)
+        job = self._encoder.submit(_encode, frame.rgb, self.quality)
+        self._entries[frame.index] = _Entry(frame.index, frame.timestamp_s, priority, job, estimate, pixels)
+        self._bytes += estimate
         while self._bytes > self.max_bytes and len(self._entries) > 1:
             self._evict(self._weakest())
         return frame.index in self._entries
+
+    def finish(self) -> None:
+        """Wait for the frames still being encoded and stop the encoder thread."""
+        for entry in list(self._entries.values()):
+            self._jpeg(entry)
+        if self._encoder is not None:
+            self._encoder.shutdown(wait=True)
+            self._encoder = None
+
+    def _jpeg(self, entry: _Entry) -> bytes:
+        if isinstance(entry.jpeg, Future):
+            entry.jpeg = entry.jpeg.result()
+            self._bytes += len(entry.jpeg) - entry.nbytes
+            entry.nbytes = len(entry.jpeg)
+            self._bytes_per_pixel = 0.8 * self._bytes_per_pixel + 0.2 * entry.nbytes / max(1, entry.pixels)
+        return entry.jpeg
 
     def _make_room(self, priority: float) -> bool:
         """Evict the weakest kept frame for a new one of `priority`; False when the new one is the weaker."""
@@ -92,7 +116,9 @@ class FrameCache:
         return True
 
     def _evict(self, entry: _Entry) -> None:
-        self._bytes -= len(entry.jpeg)
+        if isinstance(entry.jpeg, Future):
+            entry.jpeg.cancel()
+        self._bytes -= entry.nbytes
         del self._entries[entry.index]
 
     def _weakest(self) -> _Entry:
@@ -111,8 +137,7 @@ class FrameCache:
             return None
         import cv2
 
-        bgr = cv2.imdecode(np.frombuffer(entry.jpeg, np.uint8), cv2.IMREAD_COLOR)
-        return np.ascontiguousarray(bgr[:, :, ::-1])
+        return cv2.imdecode(np.frombuffer(self._jpeg(entry), np.uint8), cv2.IMREAD_UNCHANGED)
 
     def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
         """(kept index, RGB) of the kept frame nearest to `index`, at most `max_distance` frames away, or None."""
@@ -134,6 +159,15 @@ def _hip_height_torso(landmarks: np.ndarray) -> tuple[float, float]:
     if not np.isfinite(torso) or torso <= 0:
         return np.nan, np.nan
     return float(-hips[1] / torso), torso
+
+
+def _encode(rgb: np.ndarray, quality: int) -> bytes:
+    import cv2
+
+    ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("could not encode a frame as JPEG")
+    return jpeg.tobytes()
 
 
 class ExtremaPicker:

@@ -248,6 +248,7 @@ def track_video(
             if progress is not None:
                 progress(frame.index + 1, info.frame_count)
         picker.finish()
+        cache.finish()
         warnings = list(video.warnings)
     model = estimator.model
     track = PoseTrack(
