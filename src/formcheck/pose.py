@@ -200,8 +200,9 @@ def quiet_native_logs():
 
 # Subject checks: a multi-person look (IMAGE mode, up to max_people) costs ~3.3x a tracked single-pose frame
 # (50 vs 15 ms at 720p on this machine), so it runs at the first frame, then every CHECK_INTERVAL_S, and whenever
-# the tracked person's box or visibility jumps.
-CHECK_INTERVAL_S = 2.0
+# the tracked person's box or visibility jumps (a tracker taken over by someone else jumps; the periodic look catches
+# a slow slide). Every 5 s costs ~1% of the pose pass.
+CHECK_INTERVAL_S = 5.0
 # Box overlap with the previous frame's subject below which the single-pose tracker is taken to have jumped:
 # consecutive frames of one person overlap > 0.5 even in a brisk walk at 25 fps.
 BOX_JUMP_IOU = 0.3
@@ -246,8 +247,9 @@ class PoseEstimator:
         self.check_interval_s = check_interval_s
         self._tracker = self._create("VIDEO", num_poses=1)
         # IMAGE mode, max_people, with segmentation masks: the multi-person looks and the masks share one landmarker
-        # (each costs ~200 MB of memory); created on first need.
-        self._looker = None
+        # (each costs ~200 MB of memory). Built now (every video's first frame is looked at), or on first need when
+        # the checks are off.
+        self._looker = self._create("IMAGE", num_poses=max_people, masks=True) if max_people > 1 else None
         self._follower = None  # VIDEO mode, max_people: created when a video turns out contested
         self._start_video()
 
