@@ -7,8 +7,8 @@ person masks for the back's outline at the tops of reps, and the key frames of t
     picker.finish()
     cache.nearest(index, max_distance=3)                              # (index, rgb) or None
 
-The cache holds at most `capacity` frames and `max_bytes`, JPEG-compressed (quality 90: a 720p frame ~0.15 MB, a 1080p
-one ~0.5 MB, ~3.5 ms to encode at 720p), so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
+The cache holds at most `capacity` frames and `max_bytes`, JPEG-compressed (quality 95: a 720p frame ~0.2 MB, a 1080p
+one ~0.8 MB, ~3.5 ms to encode at 720p, on a thread of its own), so its memory does not grow with the video's length; when full, the lowest-priority frame goes (among equals,
 the one closest in time to another kept frame, so what stays is spread evenly).
 """
 from __future__ import annotations
@@ -23,11 +23,13 @@ from formcheck.track import LANDMARK_INDEX
 from formcheck.video import Frame
 
 DEFAULT_CAPACITY = 160  # frames: 40 s at PERIOD_S
-DEFAULT_MAX_BYTES = 48 << 20  # and at most this much JPEG: ~300 frames of 720p, ~100 of 1080p
+DEFAULT_MAX_BYTES = 48 << 20  # and at most this much JPEG: ~240 frames of 720p, ~60 of 1080p
 # One frame every PERIOD_S besides the turning points: a key frame then shows a picture at most 0.125 s from the worst
 # moment of a finding (rules' worst moments need not be a top or bottom); 4 JPEGs a second cost ~2% of the pose pass.
 PERIOD_S = 0.25
-JPEG_QUALITY = 90
+# At quality 90 the person masks made from the kept frames lost the back's edge: a rendered hip thrust's outline read
+# 18-19 deg of lumbar extension for 25 (within 6 at 95; tests/test_contour.py).
+JPEG_QUALITY = 95
 # Priorities: a top or bottom of the hips' travel outranks its neighbours, which outrank the once-a-second frames.
 PRIORITY_EXTREMUM = 2.0
 PRIORITY_NEIGHBOUR = 1.5
@@ -48,8 +50,7 @@ class FrameCache:
     """At most `capacity` frames (index -> RGB picture), JPEG-compressed, kept by priority (module docstring).
 
     Encoding runs on a thread of its own (OpenCV releases the GIL), beside the pose model: call `finish()` when no
-    more frames come. The pixels are encoded in the order they come (RGB) and decoded the same way, with no channel
-    swap either side."""
+    more frames come. Frames go to JPEG as BGR, the order its colour transform is made for."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY, quality: int = JPEG_QUALITY,
                  max_bytes: int = DEFAULT_MAX_BYTES):
@@ -58,7 +59,7 @@ class FrameCache:
         self.max_bytes = max_bytes
         self._entries: dict[int, _Entry] = {}
         self._bytes = 0
-        self._bytes_per_pixel = 0.2  # updated from each finished JPEG; quality 90 gives ~0.15 on video frames
+        self._bytes_per_pixel = 0.25  # updated from each finished JPEG; quality 95 gives ~0.2-0.4 on video frames
         self._encoder: ThreadPoolExecutor | None = None
 
     def __len__(self) -> int:
@@ -137,7 +138,8 @@ class FrameCache:
             return None
         import cv2
 
-        return cv2.imdecode(np.frombuffer(self._jpeg(entry), np.uint8), cv2.IMREAD_UNCHANGED)
+        bgr = cv2.imdecode(np.frombuffer(self._jpeg(entry), np.uint8), cv2.IMREAD_COLOR)
+        return np.ascontiguousarray(bgr[:, :, ::-1])
 
     def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
         """(kept index, RGB) of the kept frame nearest to `index`, at most `max_distance` frames away, or None."""
@@ -164,7 +166,7 @@ def _hip_height_torso(landmarks: np.ndarray) -> tuple[float, float]:
 def _encode(rgb: np.ndarray, quality: int) -> bytes:
     import cv2
 
-    ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("could not encode a frame as JPEG")
     return jpeg.tobytes()
