@@ -685,3 +685,21 @@ def test_rotate_is_a_quarter_turn_and_only_for_videos(tmp_path, tiny_video):
     assert_one_line_error(runner.invoke(app, ["analyze", str(track), "--rotate", "90", "--out", str(tmp_path / "o")]),
                           "--rotate 90", "pose track")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_value_no_body_can_produce_is_not_a_finding_per_rep_either(tmp_path):
+    """The per-rep judgement of live mode (streaming.judge_phase) applies the same [plausible] limits as the offline
+    analysis: the walk above, its strides judged with the limit set below its drop, gets no hip_sway finding."""
+    from formcheck.phases import find_strides
+    from formcheck.rules.thresholds import Thresholds
+    from formcheck.streaming import judge_phase
+
+    walk = exact_track("walk", {"pelvic_drop": 8}, view="front", seconds=8.0)
+    gait = find_strides(walk)
+    findings, _ = judge_phase(walk, "walk", "front", Thresholds.load(), gait=gait)
+    assert [f for f in findings if f.unit == "deg pelvic drop"]
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[plausible]\npelvic_drop_max_deg = 5.0\n")
+    findings, not_judged = judge_phase(walk, "walk", "front", Thresholds.load(strict), gait=gait)
+    assert not [f for f in findings if f.rule == "hip_sway"]
+    assert any(n.rule == "hip_sway" and "no body can produce" in n.reason for n in not_judged)

@@ -3,7 +3,6 @@ video (formcheck.waistline_pass), and stance_asymmetry's choice between it and t
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np

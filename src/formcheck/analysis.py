@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -140,6 +140,47 @@ def gait_metrics(gait: Gait) -> dict[str, float]:
     return metrics
 
 
+@dataclass(frozen=True)
+class RuleVerdicts:
+    """What the rules said on one context: findings (sorted by start time, then rule), not-judged notes, the form
+    rules that gave a verdict, their metrics and the series worth plotting."""
+
+    findings: list[Finding]
+    not_judged: list[NotJudged]
+    judged: list[str]
+    metrics: dict[str, float]
+    key_series: list[KeySeries]
+
+
+def judge_rules(ctx: RuleContext, *, exercise_source: str = "user", view_source: str = "user") -> RuleVerdicts:
+    """Every registered rule that applies to ctx (run_rules), its outcomes gathered; a rule whose value no body can
+    produce (implausible) is turned into "not judged", naming the exercise and view (given or detected, per the
+    sources) as the likely cause. Offline (analyze_track) and per rep (streaming.judge_phase) alike."""
+    findings: list[Finding] = []
+    not_judged: list[NotJudged] = []
+    metrics: dict[str, float] = {}
+    key_series: list[KeySeries] = []
+    judged: list[str] = []
+    for spec, outcome in run_rules(ctx):
+        findings += outcome.findings
+        if outcome.not_judged:
+            not_judged.append(outcome.not_judged)
+        elif spec.name not in NOT_FORM_CHECKS:
+            judged.append(spec.name)
+        metrics.update(outcome.metrics)
+        key_series += [s for s in outcome.key_series if s.name not in {k.name for k in key_series}]
+    for rule, (finding, limit) in implausible(findings, ctx.th).items():  # the wrong exercise or view, or a broken track
+        findings = [f for f in findings if f.rule != rule]
+        judged = [name for name in judged if name != rule]
+        not_judged = [n for n in not_judged if n.rule != rule] + [NotJudged(
+            rule=rule, reason=f"it read {finding.value:.0f} {finding.unit}, which no body can produce (at most "
+            f"{limit:.0f}°): the exercise ({ctx.exercise.replace('_', ' ')}, {_how(exercise_source)}) or the view "
+            f"({ctx.view}, {_how(view_source)}) is probably wrong for this clip, or the pose track is broken. "
+            "Check --exercise and --view", better_view=None)]
+    findings.sort(key=lambda f: (f.start_s, f.rule))
+    return RuleVerdicts(findings, not_judged, judged, metrics, key_series)
+
+
 def _how(source: str) -> str:
     return "as given" if source == "user" else "detected"
 
@@ -188,30 +229,11 @@ def analyze_track(
     reps, holds, gait = find_phases(track, kin, chosen_exercise, chosen_view, th)
     ctx = RuleContext(track=track, kin=kin, exercise=chosen_exercise, view=chosen_view, posture=posture,
                       reps=reps, holds=holds, gait=gait, th=th)
-    findings: list[Finding] = []
-    not_judged: list[NotJudged] = []
-    metrics: dict[str, float] = {"reps": float(len(reps))}
-    key_series: list[KeySeries] = []
-    judged: list[str] = []
-    for spec, outcome in run_rules(ctx):
-        findings += outcome.findings
-        if outcome.not_judged:
-            not_judged.append(outcome.not_judged)
-        elif spec.name not in NOT_FORM_CHECKS:
-            judged.append(spec.name)
-        metrics.update(outcome.metrics)
-        key_series += [s for s in outcome.key_series if s.name not in {k.name for k in key_series}]
-    for rule, (finding, limit) in implausible(findings, th).items():  # the wrong exercise or view, or a broken track
-        findings = [f for f in findings if f.rule != rule]
-        judged = [name for name in judged if name != rule]
-        not_judged = [n for n in not_judged if n.rule != rule] + [NotJudged(
-            rule=rule, reason=f"it read {finding.value:.0f} {finding.unit}, which no body can produce (at most "
-            f"{limit:.0f}°): the exercise ({chosen_exercise.replace('_', ' ')}, {_how(exercise_source)}) or the view "
-            f"({chosen_view}, {_how(view_source)}) is probably wrong for this clip, or the pose track is broken. "
-            "Check --exercise and --view", better_view=None)]
+    verdicts = judge_rules(ctx, exercise_source=exercise_source, view_source=view_source)
+    findings, not_judged, judged, key_series = verdicts.findings, verdicts.not_judged, verdicts.judged, verdicts.key_series
+    metrics: dict[str, float] = {"reps": float(len(reps)), **verdicts.metrics}
     if gait is not None:
         metrics.update(gait_metrics(gait))
-    findings.sort(key=lambda f: (f.start_s, f.rule))
     report = Report(
         exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
         posture=posture, **base,

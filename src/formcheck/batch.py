@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
-import io
 import os
 import threading
 import time

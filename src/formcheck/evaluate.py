@@ -27,7 +27,6 @@ from formcheck.analysis_types import Analysis
 from formcheck.exercises import check_exercise, check_view
 from formcheck.rules import RULES
 from formcheck.rules.thresholds import Thresholds
-from formcheck.track import PoseTrack
 
 # Synthetic fault knobs and the rule that should catch each.
 KNOB_RULES = {

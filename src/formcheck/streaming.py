@@ -14,7 +14,7 @@ The same steps as the offline ``analysis.analyze_track``, each in its causal for
   (or one given), so every kinematic series at a frame depends only on that window and the frame;
 * phases: ``phases.RepSegmenter`` / ``HoldSegmenter`` on the signals and with the parameters of
   ``analysis.find_phases``, and per-foot swing segmenters for walking as ``phases.find_strides``;
-* rules: the registered rules (``rules.run_rules``) on the track so far (short gaps that have closed filled, as
+* rules: the registered rules (``analysis.judge_rules``, as offline) on the track so far (short gaps that have closed filled, as
   offline) with that one rep or hold as the only phase (``judge_phase``); for walking with the strides so far
   (hip_sway's verdict is a median over steps), for single-leg stances with the stances so far (stance_asymmetry
   compares the sides). Rules that read whole-clip statistics (landmark jitter, usual segment lengths) read them
@@ -38,12 +38,13 @@ from formcheck.analysis import (
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
     SQUAT_MIN_DIP_TORSO,
+    judge_rules,
 )
 from formcheck.clean import CausalCleaner, fill_gaps
 from formcheck.kinematics import BodyReference
 from formcheck.phases import Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
 from formcheck.report.schema import Finding, NotJudged
-from formcheck.rules import EXERCISES, VIEWS, RuleContext, run_rules
+from formcheck.rules import EXERCISES, VIEWS, RuleContext
 from formcheck.rules.stance_asymmetry import LIFTED_FOOT_TORSO, MIN_STANCE_S
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
@@ -114,14 +115,8 @@ def judge_phase(
     kin = kinematics.compute(track, body=body)
     ctx = RuleContext(track=track, kin=kin, exercise=exercise, view=view, posture=posture_of(exercise),
                       reps=list(reps), holds=list(holds), gait=gait, th=thresholds)
-    findings: list[Finding] = []
-    not_judged: list[NotJudged] = []
-    for _, outcome in run_rules(ctx):
-        findings += outcome.findings
-        if outcome.not_judged:
-            not_judged.append(outcome.not_judged)
-    findings.sort(key=lambda f: (f.start_s, f.rule))
-    return findings, not_judged
+    verdicts = judge_rules(ctx)
+    return verdicts.findings, verdicts.not_judged
 
 
 # Phases carry stream frame indices; the track kept for judging starts at stream frame `offset`. The part of a
