@@ -10,7 +10,7 @@ Threads, so that nothing waits on anything slow:
   speech    live.speech.Speaker: one line at a time, never blocking.
   recorder  the annotated frames to H.264 (--record), a bounded queue; frames it cannot take are left out.
 
-At the end the whole session's track goes through the offline analysis (formcheck.analysis.analyze_track, the
+At the end the whole session's track goes through the offline analysis (formcheck.pipeline.analyze, the
 exercise and view of the set) into --out: report.json in analyze's schema, report.html and track.npz.
 """
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any, Callable
 import numpy as np
 
 from formcheck import kinematics
-from formcheck.analysis import analyze_track
 from formcheck.clean import CausalCleaner, clean
 from formcheck.exercises import MIN_FRAMES
 from formcheck.live.cameras import open_live_source
@@ -35,6 +34,7 @@ from formcheck.live.coach import FRAME_SERIES, Cue, CueGate, InstantChecks, cues
 from formcheck.live.overlay import LiveOverlay, LiveState, Window
 from formcheck.live.setup import SETUP_TIMEOUT_S, SetupCheck, SetupStatus
 from formcheck.live.speech import Speaker
+from formcheck.pipeline import analyze
 from formcheck.results import Analysis
 from formcheck.rules.thresholds import Thresholds
 from formcheck.sources import LatestFrame, real_time
@@ -516,11 +516,11 @@ class LiveSession:
             track = clean(raw)
         except ValueError as exc:  # too few frames a second got through
             self._note(f"session track left uncleaned: {exc}")
-            track = raw
+            track = raw.with_arrays(cleaning=[])  # an empty cleaning record: judged as it is, not cleaned again
         status = self.setup_status
         exercise = status.exercise if status is not None and status.started else self.options.exercise
         view = status.view if status is not None and status.started else self.options.view
-        analysis = analyze_track(track, exercise=exercise, view=view, thresholds=self.th)
+        analysis = analyze(track, exercise=exercise, view=view, thresholds=self.th)
         report = analysis.report
         if status is not None and status.started:  # the set's exercise and view came from the setup check
             report = replace(report, exercise_source="user" if self.options.exercise != "auto" else "auto",
