@@ -35,16 +35,14 @@ from formcheck.batch import Video, run_batch  # noqa: E402
 
 def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
     """The first `seconds` of the first `count` sample clips (cycling through them when asked for more)."""
-    from formcheck.video import VideoReader, write_h264
+    from formcheck.video import write_excerpt
 
     samples = sorted((REPO / "sample_videos").glob("*.mp4"))
     clips = []
     for i in range(count):
         source = samples[i % len(samples)]
         target = folder / f"{i:02d}_{source.stem}.mp4"
-        with VideoReader(source) as video:
-            write_h264(target, (f.rgb for f in video if f.timestamp_s < seconds), video.info.fps)
-        clips.append(target)
+        clips.append(write_excerpt(source, target, seconds=seconds))
     return clips
 
 

@@ -23,17 +23,9 @@ from pathlib import Path
 
 import httpx
 
+from formcheck.video import write_excerpt
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cut_clip(source: Path, out: Path, seconds: float) -> Path:
-    from formcheck.video import VideoReader, write_h264
-
-    with VideoReader(source) as video:
-        fps = video.info.fps
-        frames = (frame.rgb for frame in video)
-        write_h264(out, (rgb for _, rgb in zip(range(round(seconds * fps)), frames)), fps)
-    return out
 
 
 def wait_done(client: httpx.Client, ids: list[str], timeout_s: float = 1800) -> None:
@@ -89,7 +81,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "src"))
     with tempfile.TemporaryDirectory(prefix="formcheck-serve-bench-") as tmp:
         folder = Path(tmp)
-        clip = cut_clip(args.clip, folder / "clip.mp4", args.seconds).read_bytes()
+        clip = write_excerpt(args.clip, folder / "clip.mp4", seconds=args.seconds).read_bytes()
         print(f"{args.jobs} jobs of a {args.seconds:g} s clip ({args.clip.name}, {len(clip) / 1e3:.0f} kB), "
               f"{os.cpu_count()} CPUs")
         results = {}

@@ -191,11 +191,9 @@ def test_cli_option_errors_are_one_line(tmp_path, args, words):
 
 def _cut(source: Path, target: Path, *, start_s: float, seconds: float) -> Path:
     """A short clip of a sample video, re-encoded (bit-exact, index at the end: cutting its bytes loses the index)."""
-    from formcheck.video import VideoReader, write_h264
+    from formcheck.video import write_excerpt
 
-    with VideoReader(source) as video:
-        frames = (f.rgb for f in video if start_s <= f.timestamp_s < start_s + seconds)
-        return write_h264(target, frames, video.info.fps, bitexact=True)
+    return write_excerpt(source, target, start_s=start_s, seconds=seconds, bitexact=True)
 
 
 @pytest.fixture(scope="module")

@@ -549,20 +549,12 @@ def server_factory(tmp_path):
         server.stop()
 
 
-def cut_clip(source: Path, out: Path, seconds: float) -> Path:
-    """The first `seconds` of a video, re-encoded (formcheck.video.write_h264)."""
-    from formcheck.video import VideoReader, write_h264
-
-    with VideoReader(source) as video:
-        fps = video.info.fps
-        frames = (frame.rgb for frame in video)
-        write_h264(out, (rgb for _, rgb in zip(range(round(seconds * fps)), frames)), fps)
-    return out
-
-
 @pytest.fixture(scope="module")
 def short_clip(tmp_path_factory) -> Path:
-    return cut_clip(SAMPLE_VIDEOS / "bridge_side_back_butt.mp4", tmp_path_factory.mktemp("short") / "bridge_1s.mp4", 1.0)
+    from formcheck.video import write_excerpt
+
+    return write_excerpt(SAMPLE_VIDEOS / "bridge_side_back_butt.mp4", tmp_path_factory.mktemp("short") / "bridge_1s.mp4",
+                         seconds=1.0)
 
 
 def wait_for(client, job_id: str, until, timeout_s: float) -> dict:

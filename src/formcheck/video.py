@@ -7,6 +7,7 @@ records a warning in `VideoReader.warnings`.
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
@@ -373,3 +374,13 @@ def rewrite_h264(path: str | Path, out_path: str | Path, draw: Callable[[Frame, 
     with VideoReader(path, rotate_deg=rotate_deg) as video:
         return write_h264(out_path, (draw(frame, video.info) for frame in decoded_ahead(video)), video.info.fps,
                           preset="superfast")
+
+
+def write_excerpt(source: str | Path, out_path: str | Path, *, seconds: float, start_s: float = 0.0,
+                  **encode) -> Path:
+    """The frames of `source` from start_s (s) for `seconds`, re-encoded by write_h264 at its frame rate (encode:
+    write_h264's crf, preset, bitexact). Decoding stops after the excerpt. Returns out_path."""
+    with VideoReader(source) as video:
+        shown = itertools.takewhile(lambda frame: frame.timestamp_s < start_s + seconds, video)
+        return write_h264(out_path, (frame.rgb for frame in shown if frame.timestamp_s >= start_s), video.info.fps,
+                          **encode)
