@@ -25,8 +25,9 @@ from formcheck.track import DORSAL_POINT_NAMES, PoseTrack
 
 CONTOUR_EXERCISES = ("bridge", "hip_thrust")
 CONTOUR_VIEWS = ("side",)
-# Share of a clip's frames that get a mask. Calibrated with benchmarks/contour_cost.py: at 4% the contour pass
-# (including decoding the video up to the last sampled frame) adds < 10% to `formcheck analyze`.
+# Share of a clip's frames that get a mask. Each mask costs a multi-person look (~50 ms at 1080p), so at 4% the masks
+# take about a tenth of `formcheck analyze --no-video` on a 10 s 1080p bridge (benchmarks/analyze_speed.py: 0.83 of
+# the bare pose loop there, 0.92 on a clip without masks).
 DEFAULT_MAX_SHARE = 0.04
 MIN_FRAMES = 6
 TOP_SPREAD_S = 0.12  # extra top frames this far either side of each rep's peak

@@ -27,13 +27,20 @@ from formcheck.analysis import analyze_track
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
-from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache
+from formcheck.frame_cache import (
+    DEFAULT_CAPACITY,
+    PRIORITY_EXTREMUM,
+    ExtremaPicker,
+    FrameCache,
+)
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
 from formcheck.report.words import summarise
 from formcheck.results import Analysis, KeySeries, NotJudged, Report, SegmentSpan
 from formcheck.rules.thresholds import Thresholds
+from formcheck.scene_cuts import CutDetector
 from formcheck.sources import decoded_ahead, is_camera, open_source
 from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
+from formcheck.waistline_pass import WaistlineReader
 
 Source = Union[str, Path, int, BinaryIO, PoseTrack]
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
@@ -216,10 +223,6 @@ def track_video(
 ) -> tuple[PoseTrack, FrameCache]:
     """The one decode: the raw (uncleaned) PoseTrack of a video, NaN where nobody was found, with the waistband
     where a frontal single-leg stance needs it, and the frames kept for later looks (module docstring)."""
-    from formcheck.frame_cache import PRIORITY_EXTREMUM
-    from formcheck.scene_cuts import CutDetector
-    from formcheck.waistline_pass import WaistlineReader
-
     estimator.reset()
     with open_source(source, rotate_deg=rotate_deg) as video:
         info = video.info
