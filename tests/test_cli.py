@@ -1,6 +1,9 @@
 """The command line: help, version, one-line errors with exit 1, and extract end to end."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +14,11 @@ from formcheck.cli import app
 from formcheck.track import PoseTrack
 
 runner = CliRunner()
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    result = subprocess.run([sys.executable, "-m", "formcheck", "--version"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and __version__ in result.stdout
 
 
 def test_version_and_help():
