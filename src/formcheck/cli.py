@@ -478,13 +478,26 @@ def eval_command(
         Optional[Path], typer.Option("--cache", help="Folder to keep extracted pose tracks, so a re-run skips MediaPipe.")
     ] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write per-clip results and scores as JSON.")] = None,
+    detect: Annotated[bool, typer.Option(
+        "--detect", help="Analyse every clip with exercise and view auto, as a new user would; the manifest's exercise "
+                         "and view become labels only, scored in a confusion matrix.")] = False,
     model: ModelOption = None,
 ) -> None:
-    """Score formcheck on a labelled set: per-rule precision/recall and angle error against synthetic truth."""
+    """Score formcheck on a labelled set: per-rule precision/recall and angle error against synthetic truth,
+    false alarms on correct form and, with --detect, exercise detection; per `split` when the manifest has one."""
     import hashlib
     import json
 
-    from formcheck.evaluate import evaluate, pooled_angle_errors, read_manifest, score
+    from formcheck.evaluate import (
+        by_split,
+        evaluate,
+        exercise_confusion,
+        false_alarms,
+        pooled_angle_errors,
+        read_manifest,
+        score,
+        wrong_exercise_judged,
+    )
     from formcheck.pipeline import analyze as run_pipeline
     from formcheck.pipeline import is_track_file
     from formcheck.pose import PoseEstimator, resolve_model
@@ -529,26 +542,68 @@ def eval_command(
         task = progress.add_task("clips", total=len(rows))
         try:
             results = evaluate(manifest, thresholds=limits, analyze_clip=analyze_clip,
-                               on_clip=lambda r: progress.advance(task))
+                               on_clip=lambda r: progress.advance(task), detect=detect)
         finally:
             if estimator is not None:
                 estimator.close()
+    if detect:
+        table.add_column("detected")
+    prefix = os.path.commonpath([r.path for r in results]) if len(results) > 1 else ""
+    shown_out = out if out.is_terminal else Console(width=160)  # a file or pipe gets whole names, not 80-column ellipses
+
+    def shown(path: str) -> str:
+        return escape(os.path.relpath(path, prefix) if prefix else path)
+
     for r in results:
+        detected = [(r.detected + (f" (unsure: {', '.join(r.alternatives)})" if r.alternatives else ""))] if detect else []
         if r.error:
-            table.add_row(escape(r.path), r.exercise, r.view, "", f"[red]error: {escape(r.error)}[/]", "", "")
+            table.add_row(shown(r.path), r.exercise, r.view, "", f"[red]error: {escape(r.error)}[/]", "", "", *detected)
             continue
-        table.add_row(escape(r.path), r.exercise, r.view, ", ".join(sorted(r.expected)) or "none",
+        table.add_row(shown(r.path), r.exercise, r.view, ", ".join(sorted(r.expected)) or "none",
                       ", ".join(sorted(r.flagged)) or "none", ", ".join(sorted(r.warned - r.flagged)) or "",
-                      ", ".join(sorted(r.not_judged)))
-    out.print(table)
+                      ", ".join(sorted(r.not_judged)), *detected)
+    if prefix:
+        table.caption = f"paths under {escape(prefix)}"
+    shown_out.print(table)
     scores = score(results)
-    summary = Table(title="per rule (a clip is flagged when the rule reports a fault)", title_justify="left")
-    for column in ("rule", "TP", "FP", "FN", "TN", "precision", "recall", "silent on correct", "not judged (expected)"):
-        summary.add_column(column)
-    for s in scores:
-        summary.add_row(s.rule, str(s.tp), str(s.fp), str(s.fn), str(s.tn), f"{s.precision:.2f}", f"{s.recall:.2f}",
-                        f"{s.specificity:.2f}", str(s.not_judged))
-    out.print(summary)
+    split_summaries = {}
+    for split, group in by_split(results).items():
+        group_scores = score(group)
+        alarmed, correct = false_alarms(group)
+        split_summaries[split] = {
+            "clips": len(group),
+            "false_alarms": {"clips_with_warning_or_fault": len(alarmed), "correct_form_clips": correct,
+                             "paths": [r.path for r in alarmed]},
+            "scores": [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
+                       for s in group_scores],
+        }
+        label = f" — {split} clips ({len(group)})" if split else ""
+        summary = Table(title=f"per rule{label} (a clip is flagged when the rule reports a fault)", title_justify="left")
+        for column in ("rule", "TP", "FP", "FN", "TN", "precision", "recall", "silent on correct",
+                       "not judged (expected)"):
+            summary.add_column(column)
+        for s in group_scores:
+            summary.add_row(s.rule, str(s.tp), str(s.fp), str(s.fn), str(s.tn), f"{s.precision:.2f}", f"{s.recall:.2f}",
+                            f"{s.specificity:.2f}", str(s.not_judged))
+        shown_out.print(summary)
+        names = "".join(f"\n  {shown(r.path)}: {', '.join(sorted(r.warned))}" for r in alarmed)
+        out.print(f"false alarms{label}: {len(alarmed)} of {correct} correct-form clips got a warning or fault{names}",
+                  highlight=False, soft_wrap=True)
+    confusion = {}
+    if detect:
+        confusion = exercise_confusion(results, {r.path: r.exercise for r in results})
+        outcomes = sorted({o for _, o in confusion}, key=lambda o: (o in ("unsure", "declined"), o))
+        matrix = Table(title="exercise detection: labelled (rows) vs detected (columns)", title_justify="left")
+        matrix.add_column("labelled")
+        for outcome in outcomes:
+            matrix.add_column(outcome)
+        for label in sorted({lab for lab, _ in confusion}):
+            matrix.add_row(label, *[str(confusion.get((label, o), "")) for o in outcomes])
+        shown_out.print(matrix)
+        wrong = wrong_exercise_judged(results)
+        names = "".join(f"\n  {shown(r.path)}: labelled {r.exercise}, judged as {r.detected}" for r in wrong)
+        out.print(f"wrong exercise judged: {len(wrong)} of {sum(r.error is None for r in results)} clips{names}",
+                  highlight=False, soft_wrap=True)
     errors = pooled_angle_errors(results)
     if errors:
         angles = Table(title="angle error vs synthetic truth (deg)", title_justify="left")
@@ -565,6 +620,9 @@ def eval_command(
             "scores": [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
                        for s in scores],
             "angle_errors": {k: {"median_deg": v[0], "worst_p95_deg": v[1], "clips": v[2]} for k, v in errors.items()},
+            "splits": split_summaries,
+            **({"exercise_confusion": [{"labelled": lab, "detected": o, "clips": n} for (lab, o), n in confusion.items()],
+                "wrong_exercise_judged": [r.path for r in wrong_exercise_judged(results)]} if detect else {}),
         }, indent=2, default=float))
         out.print(f"json  {escape(str(json_out))}", highlight=False, soft_wrap=True)
     failed = sum(1 for r in results if r.error)

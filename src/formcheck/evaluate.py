@@ -5,7 +5,10 @@ view may be `auto` or empty; expected_faults = rule names or synthetic fault kno
 Optional columns: `truth` (a formcheck.synth truth JSON), `magnitude`, `split` (e.g. calibration | report), `our_read`.
 Exercise `none` labels a clip of a movement formcheck does not judge (a lunge, a deadlift, running): it is analysed with
 `--exercise auto`, it should come out `unknown` (declined or unsure), and any fault on it counts as a false positive.
-`exercise_confusion` tabulates labelled against detected exercises for clips analysed with `auto` or `none`.
+`exercise_confusion` tabulates labelled against detected exercises for clips analysed with `auto` or `none`; with
+`detect=True` every clip is analysed as a new user would run it (exercise and view `auto`), the manifest's columns
+serving only as labels, so the table covers every clip and `wrong_exercise_judged` counts the clips where another
+exercise's rules ran. `false_alarms` counts correct-form clips with any warning or fault, per split.
 
 A clip counts as flagged for a rule when the rule reports a finding of severity `fault` (warnings are "watch" cues,
 not verdicts). Rules that could not judge the clip (not_judged) count in neither precision nor recall.
@@ -231,9 +234,11 @@ def evaluate(
     thresholds: Thresholds | None = None,
     analyze_clip: Callable[[Path, str, str], Analysis],
     on_clip: Callable[[ClipResult], None] | None = None,
+    detect: bool = False,
 ) -> list[ClipResult]:
     """Analyse every clip of a manifest. analyze_clip(path, exercise, view) -> Analysis (formcheck.pipeline.analyze
-    on a video or an .npz track, as `formcheck analyze` does)."""
+    on a video or an .npz track, as `formcheck analyze` does). detect: analyse with exercise and view `auto` and keep
+    the manifest's exercise and view as labels only."""
     th = thresholds or Thresholds.load()
     manifest = Path(manifest)
     results = []
@@ -247,7 +252,10 @@ def evaluate(
         result = ClipResult(str(row["path"]), exercise, view, parse_expected(row.get("expected_faults", ""), exercise),
                             set(), set(), set(), magnitude=magnitude, split=(row.get("split") or "").strip())
         try:
-            analysis = analyze_clip(path, "auto" if exercise == NOT_JUDGED else exercise, view)
+            if detect:
+                analysis = analyze_clip(path, "auto", "auto")
+            else:
+                analysis = analyze_clip(path, "auto" if exercise == NOT_JUDGED else exercise, view)
             result.flagged, result.warned, result.not_judged = verdicts(analysis)
             result.detection_rate = analysis.report.detection_rate
             result.detected = analysis.report.exercise
@@ -316,6 +324,33 @@ def exercise_confusion(results: Iterable[ClipResult], labels: dict[str, str]) ->
         key = (labels[r.path], outcome)
         table[key] = table.get(key, 0) + 1
     return table
+
+
+def wrong_exercise_judged(results: Iterable[ClipResult]) -> list[ClipResult]:
+    """Clips whose report ran another exercise's rules: detected (not unknown) and not the labelled exercise. Only
+    meaningful for clips analysed with detection (labels `none` or `auto` are never wrong unless something was
+    detected for a `none` clip)."""
+    return [r for r in results if r.error is None and r.detected not in ("", "unknown")
+            and r.exercise != "auto" and r.detected != r.exercise]
+
+
+def false_alarms(results: Iterable[ClipResult]) -> tuple[list[ClipResult], int]:
+    """(correct-form clips with any warning or fault, number of correct-form clips scored). Correct form: no expected
+    fault."""
+    correct = [r for r in results if r.error is None and not r.expected]
+    alarmed = [r for r in correct if r.flagged | r.warned]
+    return alarmed, len(correct)
+
+
+def by_split(results: Iterable[ClipResult]) -> dict[str, list[ClipResult]]:
+    """Results grouped by the manifest's `split` column ("" when absent), plus "all"."""
+    results = list(results)
+    groups: dict[str, list[ClipResult]] = {}
+    for r in results:
+        groups.setdefault(r.split, []).append(r)
+    if set(groups) != {""}:
+        groups["all"] = results
+    return groups
 
 
 def pooled_angle_errors(results: Iterable[ClipResult]) -> dict[str, tuple[float, float, int]]:
