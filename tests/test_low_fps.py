@@ -56,10 +56,10 @@ def swing(track: PoseTrack, names, amplitude_body: float, hz: float) -> PoseTrac
 def test_the_same_movement_reads_the_same_jitter_at_any_frame_rate(fps):
     """Knees swinging 0.05 body sizes at 0.95 Hz (a rate no frame rate here samples at a few repeating phases): the
     residual around the 1.5 Hz path is the part of the swing the zero-phase filter does not follow, 0.05 x (1 - gain),
-    times the median of |sin|, sin(45 deg). The digital Butterworth's gain is 1 / (1 + (tan(pi f / fs) /
-    tan(pi fc / fs))^4): 0.86 at 30 fps (the analogue 1 / (1 + (0.95 / 1.5)^4) = 0.86), 0.88 at 10. So 0.0048 body sizes at
-    30 fps, 0.0041 at 10; a per-frame second difference reads 0.05 x (2 pi 0.95 / fps)^2 x 0.71: 0.0014 at 30 fps
-    and nine times that at 10."""
+    times the median of |sin|, sin(45 deg). The digital Butterworth's gain is
+    1 / (1 + (tan(pi f / fs) / tan(pi fc / fs))^4): 0.86 at 30 fps (as the analogue 1 / (1 + (0.95 / 1.5)^4)), 0.88
+    at 10. So 0.0048 body sizes at 30 fps, 0.0041 at 10; a per-frame second difference reads
+    0.05 x (2 pi 0.95 / fps)^2 x 0.71: 0.0014 at 30 fps and nine times that at 10."""
     ratio = np.tan(np.pi * 0.95 / fps) / np.tan(np.pi * JITTER_SMOOTH_HZ / fps)
     expected = 0.05 * (1 - 1 / (1 + ratio ** 4)) * np.sin(np.pi / 4)
     squat = at_fps("squat", {}, "front", fps, seconds=20.0)
@@ -115,3 +115,22 @@ def test_noisy_tracks_are_still_not_judged_at_30_and_10_fps(case, fps):
                            exercise=motion, view="front").report
     assert verdict(report, rule).startswith("not judged: the pose model is unsure")
     assert rule not in {f.rule for f in report.findings}
+
+
+@pytest.mark.slow
+def test_rendered_walks_filmed_at_10_fps_are_judged(tmp_path):
+    """The bundled rendered walks (30 fps) re-encoded at every third frame, through the pose model: the hip-drop walk
+    gets its hip_sway fault, the correct walk is judged and silent (both were 'not judged' under the per-frame
+    second difference)."""
+    from conftest import SAMPLE_VIDEOS
+
+    from formcheck import analyze
+    from formcheck.video import VideoReader, write_h264
+
+    for name, expected in (("walk_front_hip_sway", "fault"), ("walk_front_good", "silent")):
+        with VideoReader(SAMPLE_VIDEOS / f"{name}.mp4") as video:
+            fps, frames = video.info.fps, [frame.rgb for i, frame in enumerate(video) if i % 3 == 0]
+        clip = write_h264(tmp_path / f"{name}_10fps.mp4", iter(frames), fps / 3)
+        report = analyze(clip, contour=False).report
+        assert (report.fps, report.exercise, report.view) == (pytest.approx(10.0), "walk", "front"), name
+        assert verdict(report, "hip_sway") == expected, (name, report.summary)

@@ -154,8 +154,8 @@ def body_size_px(track: PoseTrack) -> float:
 # phase, order 2: the path follows 1.5 Hz at half amplitude, 0.5 Hz at 99%). It lies below the lowest cleaning cutoff
 # (clean.clean: min(6 Hz, 0.4 x fps), 3.2 Hz at the 8 fps the pipeline accepts), so at every frame rate the residual
 # holds the same band of movement (the part of it faster than ~1.5 Hz) and the noise between 1.5 Hz and the cleaning
-# cutoff. A per-frame second difference instead grows with (1 / fps)^2 for the same movement: a clear walk at 10 fps
-# read as jumpy as a bystander-confused track at 30.
+# cutoff. A per-frame second difference instead grows with (1 / fps)^2 for the same movement, so that a clear walk at
+# 10 fps reads as jumpy as a track that follows the wrong person at 30.
 JITTER_SMOOTH_HZ = 1.5
 JITTER_SMOOTH_ORDER = 2
 
@@ -165,8 +165,8 @@ def landmark_jitter(track: PoseTrack, names: Sequence[str]) -> float:
 
     For each landmark, the 2D distance (px) between its position and its track low-passed at JITTER_SMOOTH_HZ (a
     time constant in seconds, not frames); the median over frames and landmarks, divided by the body size. Steady
-    tracking of real movement reads about a thousandth at any frame rate; a pose model unsure of a body part (a
-    foreshortened limb, another person) moves its point by a hundredth or more. NaN where no landmark has a run
+    tracking of real movement reads a few thousandths at most, at any frame rate; a pose model unsure of a body part
+    (a foreshortened limb, another person) moves its point by a hundredth or more. NaN where no landmark has a run
     long enough to filter (more than butterworth_padlen samples)."""
     shortest = butterworth_padlen(JITTER_SMOOTH_ORDER) + 1
     if track.fps <= 2 * JITTER_SMOOTH_HZ:
