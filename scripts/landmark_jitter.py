@@ -4,7 +4,7 @@
 
 For each track (as written by `formcheck extract` or the `--cache` of `formcheck eval`), cleaned as `analyze` cleans
 it, prints formcheck.rules.base.landmark_jitter of the knees+ankles (knee_valgus) and of the hips (hip_sway), in body
-sizes per frame squared.
+sizes (the median distance from each point's own 1.5 Hz low-passed path).
 """
 from __future__ import annotations
 

@@ -304,8 +304,9 @@ def test_renders_a_clip_with_nothing_found(tmp_path):
 
 # ---- the same clip framed differently reads the same ---------------------------------------------------------------
 
-def _write_anamorphic(path, frames, fps, sample_aspect_ratio):
-    """frames (already squeezed to stored pixels) written with a pixel aspect ratio in the stream."""
+def _write_anamorphic(path, frames, fps, sample_aspect_ratio, *, display_rotation_deg=0):
+    """frames (already squeezed to stored pixels) written with a pixel aspect ratio in the stream, and a display
+    rotation tag (degrees counter-clockwise, as PyAV's set_display_rotation takes it) when given."""
     from fractions import Fraction
 
     import av
@@ -315,6 +316,8 @@ def _write_anamorphic(path, frames, fps, sample_aspect_ratio):
         stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.codec_context.sample_aspect_ratio = Fraction(sample_aspect_ratio)
+        if display_rotation_deg:
+            stream.set_display_rotation(display_rotation_deg)
         for rgb in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 container.mux(packet)
@@ -339,14 +342,17 @@ def test_non_square_pixels_are_shown_square(tmp_path):
 
 # Tolerance for the same clip in another frame: the shoulder-hip-knee angle at each rep's top. The pose model sees the
 # person from a different detector input each time; on the real bridge below the tops moved 0.3-1.3 deg (landscape
-# 181.4/181.8, letterboxed 180.2-180.9), so 3 deg, under the 5 deg between hip_lockout's warning and no finding.
+# 181.4/181.8, letterboxed 180.2-180.9, portrait with a rotation tag 180.7/180.6), so 3 deg, under the 5 deg between
+# hip_lockout's warning and no finding.
 FRAMING_TOLERANCE_DEG = 3.0
 
 
 @pytest.mark.slow
 def test_padding_or_letterboxing_a_clip_keeps_its_angles(tmp_path):
-    """A real side-view bridge (960x540), padded into a portrait frame (960x1706), letterboxed small (406x720), and
-    stored squeezed at half width with a 2:1 pixel aspect ratio: the same reps, the same findings, and each rep top's
+    """A real side-view bridge (960x540), padded into a portrait frame (960x1706), letterboxed small (406x720),
+    stored squeezed at half width with a 2:1 pixel aspect ratio, and padded into the portrait frame stored turned a
+    quarter with a rotation tag (as a phone writes a portrait video; issue 15 read a hip_lockout warning, 170 deg, on
+    such a copy of a bridge that reads 178 deg in landscape): the same reps, the same findings, and each rep top's
     shoulder-hip-knee angle within FRAMING_TOLERANCE_DEG of the landscape clip's."""
     import cv2
 
@@ -374,6 +380,9 @@ def test_padding_or_letterboxing_a_clip_keeps_its_angles(tmp_path):
         "anamorphic": _write_anamorphic(tmp_path / "anamorphic.mp4",
                                         [cv2.resize(p, (w // 2, 1706), interpolation=cv2.INTER_AREA) for p in portrait],
                                         fps, "2"),
+        "portrait, rotation tag": _write_anamorphic(tmp_path / "tagged.mp4",  # stored landscape, shown upright
+                                                    [np.ascontiguousarray(np.rot90(p, -1)) for p in portrait], fps, "1",
+                                                    display_rotation_deg=90),
     }
 
     def tops(analysis):
@@ -385,6 +394,8 @@ def test_padding_or_letterboxing_a_clip_keeps_its_angles(tmp_path):
 
     reference = analyze(source, contour=False)
     assert len(reference.report.reps) == 2  # two dips in the plot: two reps
+    with VideoReader(clips["portrait, rotation tag"]) as video:
+        assert (video.info.rotation_deg, video.info.width, video.info.height) == (90, w, 1706)
     for name, clip in clips.items():
         analysis = analyze(clip, contour=False)
         assert len(analysis.report.reps) == 2, name

@@ -102,14 +102,15 @@ def test_landmark_jitter_is_measured_in_body_sizes():
     steady = landmark_jitter(track, ["left_knee", "right_knee"])
     shaken = landmark_jitter(_shake(track, ["left_knee", "right_knee"], 0.01), ["left_knee", "right_knee"])
     assert steady < 0.001
-    # second difference of white noise with sd s: sd s*sqrt(6); median of its size ~ 0.674 * s * sqrt(6) = 0.0165
-    assert 0.013 < shaken < 0.021
+    # white noise with sd s less its 1.5 Hz low-pass at 30 fps keeps 86% of its variance: sd 0.93 s; the median of
+    # its size ~ 0.674 * 0.93 * s = 0.0063
+    assert 0.0055 < shaken < 0.0071
 
 
 def test_unsteady_knees_are_not_judged_and_steady_ones_are():
     track = clean(exact_track("squat", {"knee_valgus": 25}, view="front", seconds=8.0))
     legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
-    shaken = analyze_track(_shake(track, legs, 0.01), exercise="squat", view="front").report
+    shaken = analyze_track(_shake(track, legs, 0.02), exercise="squat", view="front").report
     reasons = {n.rule: n.reason for n in shaken.not_judged}
     assert "unsure of the knees and ankles" in reasons.get("knee_valgus", "")
     assert "knee_valgus" not in {f.rule for f in shaken.findings}
@@ -366,7 +367,7 @@ def test_nothing_judged_is_not_called_good_form():
 
     track = clean(exact_track("bridge", {"knee_valgus": 15}, view="feet", seconds=8.0))
     legs = ["left_knee", "right_knee", "left_ankle", "right_ankle"]
-    report = analyze_track(_shake(track, legs, 0.01), exercise="bridge", view="feet").report
+    report = analyze_track(_shake(track, legs, 0.02), exercise="bridge", view="feet").report
     assert report.judged == [] and {n.rule for n in report.not_judged} >= {"lumbar_arch", "knee_valgus"}
     assert "No part of the form could be judged" in report.summary and "glutes" not in report.summary
     assert verdict_parts(report)[0].startswith("Nothing about the form could be judged")

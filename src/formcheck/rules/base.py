@@ -19,6 +19,7 @@ from formcheck.kinematics import Kinematics
 from formcheck.phases import Gait, Hold, Rep, true_runs
 from formcheck.results import Finding, KeySeries, NotJudged
 from formcheck.rules.thresholds import Thresholds
+from formcheck.signal_filters import butterworth_bridging_gaps, butterworth_padlen
 from formcheck.track import EXACT_PROJECTION_MODEL, PoseTrack
 
 @dataclass(frozen=True)
@@ -149,12 +150,37 @@ def body_size_px(track: PoseTrack) -> float:
     return float(np.median(np.linalg.norm(span, axis=-1)))
 
 
+# The smooth path landmark_jitter measures each point around: the point's own track low-passed at this cutoff (zero
+# phase, order 2: the path follows 1.5 Hz at half amplitude, 0.5 Hz at 99%). It lies below the lowest cleaning cutoff
+# (clean.clean: min(6 Hz, 0.4 x fps), 3.2 Hz at the 8 fps the pipeline accepts), so at every frame rate the residual
+# holds the same band of movement (the part of it faster than ~1.5 Hz) and the noise between 1.5 Hz and the cleaning
+# cutoff. A per-frame second difference instead grows with (1 / fps)^2 for the same movement, so that a clear walk at
+# 10 fps reads as jumpy as a track that follows the wrong person at 30.
+JITTER_SMOOTH_HZ = 1.5
+JITTER_SMOOTH_ORDER = 2
+
+
 def landmark_jitter(track: PoseTrack, names: Sequence[str]) -> float:
-    """How much the named landmarks jump about: the median, over frames and landmarks, of the size of the 2D
-    second difference of position (px per frame squared), in body sizes (body_size_px). Steady tracking of real
-    movement at 24-60 fps stays near a thousandth; a pose model unsure of a body part (a foreshortened limb,
-    another person) moves its point by a hundredth or more from frame to frame. NaN without three detections."""
-    steps = np.concatenate([np.linalg.norm(np.diff(track.xy_px(name), 2, axis=0), axis=-1) for name in names])
+    """How much the named landmarks jump about around their own smooth path, in body sizes (body_size_px).
+
+    For each landmark, the 2D distance (px) between its position and its track low-passed at JITTER_SMOOTH_HZ (a
+    time constant in seconds, not frames); the median over frames and landmarks, divided by the body size. Steady
+    tracking of real movement reads a few thousandths at most, at any frame rate; a pose model unsure of a body part
+    (a foreshortened limb, another person) moves its point by a hundredth or more. NaN where no landmark has a run
+    long enough to filter (more than butterworth_padlen samples)."""
+    shortest = butterworth_padlen(JITTER_SMOOTH_ORDER) + 1
+    if track.fps <= 2 * JITTER_SMOOTH_HZ:
+        return float("nan")
+    distances = []
+    for name in names:
+        xy = track.xy_px(name)
+        if np.isfinite(xy).all(axis=1).sum() < shortest:
+            continue
+        smooth = np.stack([butterworth_bridging_gaps(xy[:, k], fs=track.fps, cutoff_hz=JITTER_SMOOTH_HZ,
+                                                     order=JITTER_SMOOTH_ORDER, min_finite=shortest)
+                           for k in range(2)], axis=-1)
+        distances.append(np.linalg.norm(xy - smooth, axis=-1))
+    steps = np.concatenate(distances) if distances else np.empty(0)
     steps = steps[np.isfinite(steps)]
     if steps.size == 0:
         return float("nan")
@@ -170,7 +196,7 @@ def unsteady_landmarks(ctx: RuleContext, rule: str, names: Sequence[str], what: 
         return None
     return RuleOutcome.cannot_judge(
         rule, f"the pose model is unsure of the {what} in this clip: its points jump about "
-        f"({jitter:.4f} of the body size from frame to frame; steady tracking stays under {limit:g}), so this "
+        f"({jitter:.4f} of the body size off their smooth path; steady tracking stays under {limit:g}), so this "
         "cannot be read reliably. Film with the whole body in frame, well lit, the camera steady, one person in view",
         better_view=None,  # no other view shows it better: the advice is in the reason
     )
