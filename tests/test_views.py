@@ -486,6 +486,17 @@ def test_oblique_camera_gives_no_hip_line_fault(motion, azimuth):
     assert not [f for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch") and f.severity == "fault"]
 
 
+@pytest.mark.parametrize("motion, azimuth", [("bridge", 30), ("bridge", 45), ("hip_thrust", 30), ("hip_thrust", 45)])
+def test_oblique_from_the_feet_end_is_oblique_and_keeps_its_exercise(motion, azimuth):
+    """Seen 30-45 deg off the side from the feet end, a lying body is 'oblique' (not 'feet': view_angle under
+    VIEW_FRONTAL_MIN_DEG), and its feet sitting low in the picture (nearer the camera) do not make it a standing hip
+    hinge."""
+    from formcheck.analysis import analyze_track
+
+    report = analyze_track(oblique_track(motion, azimuth)).report
+    assert (report.view, report.exercise) == ("oblique", motion)
+
+
 def oblique_track(motion: str, azimuth_deg: float, faults: dict | None = None, seconds: float = 8.0) -> PoseTrack:
     """A synthetic motion (formcheck.synth) filmed by the preset side camera swung ``azimuth_deg`` about the body's
     centre toward the feet (+) or the head (-), at the side camera's distance and height; detector noise added."""

@@ -22,6 +22,11 @@ POSTURES = ("lying", "standing", "unknown")
 EXERCISES = (*exercises.EXERCISES, "unknown")
 
 
+# A lying body is seen from its feet end when its ankles are this many torso lengths nearer the camera than its
+# shoulders (detect_view's feet_min_nearer).
+FEET_MIN_NEARER_TORSO = 0.3
+
+
 @dataclass(frozen=True)
 class ViewGuess:
     """view in VIEWS, posture in POSTURES ('unknown' only when no person is seen)."""
@@ -68,6 +73,15 @@ def _dist(track: PoseTrack, a: str, b: str) -> np.ndarray:
     return np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)
 
 
+def ankles_nearer_torso(track: PoseTrack) -> float:
+    """Torso lengths by which the mid-ankle is nearer the camera than the mid-shoulder (MediaPipe image z, medians over
+    the track; + = ankles nearer); NaN when unread."""
+    torso = kin.torso_length_px(track)
+    z = lambda n: _med(track.joint(n)[:, 2])  # noqa: E731
+    nearer = 0.5 * (z("left_shoulder") + z("right_shoulder") - z("left_ankle") - z("right_ankle"))
+    return nearer * float(track.frame_width or 1) / torso if torso > 0 else float("nan")
+
+
 def detect_view(
     track: PoseTrack,
     *,
@@ -75,7 +89,7 @@ def detect_view(
     front_min_ratio: float = 0.50,
     foreshortened_ratio: float = 1.0,
     lying_max_deg: float = 35.0,
-    feet_min_nearer: float = 0.3,
+    feet_min_nearer: float = FEET_MIN_NEARER_TORSO,
     depth_lying_torso: float = 1.0,
 ) -> ViewGuess:
     """Guess the camera view and the posture from a whole track.
@@ -111,9 +125,7 @@ def detect_view(
     trunk_p25 = _pct(np.abs(kin.trunk_angle(track)), 25)
     W = float(track.frame_width or 1)
     z = lambda n: _med(track.joint(n)[:, 2])  # noqa: E731
-    z_sh = 0.5 * (z("left_shoulder") + z("right_shoulder"))
-    z_an = 0.5 * (z("left_ankle") + z("right_ankle"))
-    ankles_nearer = (z_sh - z_an) * W / torso if torso > 0 else float("nan")
+    ankles_nearer = ankles_nearer_torso(track)
     y_sh = _med(kin.mid_shoulder_px(track)[:, 1])
     y_an = _med(0.5 * (track.xy_px("left_ankle")[:, 1] + track.xy_px("right_ankle")[:, 1]))
     # facing votes
@@ -498,7 +510,8 @@ LYING_MAX_ANKLES_BELOW_TORSO = 0.9
 # torso lengths above the ears); face down (a prone scorpion stretch, bird dog) it hangs 0.12-0.16 below them.
 FACE_DOWN_MIN_NOSE_BELOW_EARS_TORSO = 0.05
 # A feet view of a lying body sees the trunk tilted toward the camera (rendered floor bridge: world trunk elevation
-# 47 deg at its 25th percentile); a standing person filmed from behind or in front keeps it upright (real: 60-66).
+# 47 deg at its 25th percentile; seen 30-60 deg off the side from the feet end 3-7); a standing person filmed from
+# behind or in front keeps it upright (real: 60-66).
 FEET_VIEW_MAX_TRUNK_P25_DEG = 55.0
 # Two-leg squats bend both knees together: left and right 3D knee flexion correlate >= 0.95 with ranges within 20%
 # of each other on every real front squat and the rendered ones; a side lunge moves them in opposition (-0.87).
@@ -565,12 +578,15 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
     guess = replace(guess, evidence=ev)
     ex = guess.exercise
     if ex in exercises.LYING:
-        if view.view in ("side", "oblique") and ankles_below > LYING_MAX_ANKLES_BELOW_TORSO:
+        # seen obliquely from the feet end the feet are nearer the camera, so they sit lower in the picture (rendered
+        # hip thrusts 45-60 deg off the side: 1.0-1.4 torso lengths); a standing hinge keeps them beside the hips
+        toward_feet = view.view == "oblique" and ankles_nearer_torso(track) > FEET_MIN_NEARER_TORSO
+        if view.view in ("side", "oblique") and not toward_feet and ankles_below > LYING_MAX_ANKLES_BELOW_TORSO:
             return _decline(guess, "the feet stay a leg length below the hips, as in a standing hip hinge "
                                    "(deadlift, Romanian deadlift), not a bridge or hip thrust", ev)
         if nose_below > FACE_DOWN_MIN_NOSE_BELOW_EARS_TORSO:
             return _decline(guess, "the person lies face down; bridges and hip thrusts are done face up", ev)
-        if view.view not in ("side", "oblique") and world_p25 > FEET_VIEW_MAX_TRUNK_P25_DEG:
+        if (view.view not in ("side", "oblique") or toward_feet) and world_p25 > FEET_VIEW_MAX_TRUNK_P25_DEG:
             standing = first_guess(track, ViewGuess(view.view, "standing", view.confidence))
             if standing.exercise in exercises.EXERCISES:
                 return _unsure(guess, standing.exercise, ev, min(guess.confidence, 0.5))
