@@ -187,9 +187,10 @@ def test_a_track_spliced_from_a_feet_and_a_side_view_without_a_cut_is_judged_vie
     """A bridge with caving knees filmed from the feet, then one arching the back filmed from the side (exact synthetic
     tracks with detector noise), joined with no scene cut: two segments, split within half a second of the join,
     knee_valgus judged in the first and lumbar_arch in the second. A forced view judges the clip as one."""
+    from test_views import splice
+
     import formcheck
     from formcheck.synth import exact_track
-    from test_views import splice
 
     feet = exact_track("bridge", {"knee_valgus": 15.0}, view="feet", seconds=8, noise=True)
     side = exact_track("bridge", {"back_butt": 25.0}, view="side", seconds=8, noise=True, seed=1)
@@ -207,9 +208,10 @@ def test_a_track_spliced_from_a_feet_and_a_side_view_without_a_cut_is_judged_vie
 def test_the_oblique_part_of_a_turning_camera_declines_the_side_view_rules():
     """A hip thrust arching the back filmed from the feet, then 45 deg off the side, then from the side, no cut: three
     segments, and the hip line (hip_lockout, lumbar_arch) is judged only in the side one."""
+    from test_views import oblique_track, splice
+
     import formcheck
     from formcheck.synth import exact_track
-    from test_views import oblique_track, splice
 
     arch = {"back_butt": 25.0}
     track = splice(exact_track("hip_thrust", arch, view="feet", seconds=8, noise=True),

@@ -401,7 +401,8 @@ def turned(body: dict[str, np.ndarray], deg: float, upper_deg: float = 0.0) -> d
         upper = not any(part in name for part in ("hip", "knee", "ankle", "heel", "foot"))
         a = math.radians(deg + (upper_deg if upper else 0.0))
         x, z = p[0] - hip[0], p[2] - hip[2]
-        out[name] = np.array([hip[0] + x * math.cos(a) + z * math.sin(a), p[1], hip[2] - x * math.sin(a) + z * math.cos(a)])
+        out[name] = np.array([hip[0] + x * math.cos(a) + z * math.sin(a), p[1],
+                              hip[2] - x * math.sin(a) + z * math.cos(a)])
     return out
 
 
@@ -420,7 +421,8 @@ def test_a_camera_moved_from_the_feet_to_the_side_without_a_cut_gives_three_view
     from formcheck.views import view_changes
 
     bridge = [lying(0.3 * c) for c in cycle(4.0)]
-    track = splice(camera_track(bridge, 90, 20), camera_track(bridge, 45, 10, seed=1), camera_track(bridge, 0, 0, seed=2))
+    track = splice(camera_track(bridge, 90, 20), camera_track(bridge, 45, 10, seed=1),
+                   camera_track(bridge, 0, 0, seed=2))
     changes = view_changes(track)
     assert changes == [pytest.approx(4.0, abs=0.5), pytest.approx(8.0, abs=0.5)]
     t = track.timestamps_s
@@ -443,7 +445,8 @@ def test_view_changes_that_are_not_a_new_view(case):
     elif case == "twisted trunk":
         track = splice(side, camera_track([turned(standing(), 30, 40)] * 90, 90))
         # the same turn without the twist (hips and shoulders 50 deg) is a new view
-        assert view_changes(splice(side, camera_track([turned(standing(), 50)] * 90, 90))) == [pytest.approx(3.0, abs=0.5)]
+        untwisted = splice(side, camera_track([turned(standing(), 50)] * 90, 90))
+        assert view_changes(untwisted) == [pytest.approx(3.0, abs=0.5)]
     elif case == "named alike":
         track = splice(camera_track([standing()] * 90, 44), camera_track([standing()] * 90, 15))
         assert [detect_view(track[:90]).view, detect_view(track[90:]).view] == ["front", "front"]
@@ -471,7 +474,8 @@ def test_real_three_angle_hip_thrust_changes_view_where_the_camera_moved():
 
     from formcheck.views import view_changes
 
-    track = PoseTrack.load(Path(__file__).parent / "fixtures" / "queenworkout_hip_thrust_band_bench_multiangle.track.npz")
+    fixtures = Path(__file__).parent / "fixtures"
+    track = PoseTrack.load(fixtures / "queenworkout_hip_thrust_band_bench_multiangle.track.npz")
     assert view_changes(track) == [pytest.approx(2.0, abs=1.0), pytest.approx(5.0, abs=1.0)]
 
 
@@ -519,7 +523,7 @@ def test_a_walk_with_one_foot_held_up_is_a_walk(monkeypatch):
     """A walk seen from the side with the right foot carried 12 cm higher throughout (one foot off the floor on every
     frame, never switching, as in an acted circumduction gait): the feet still alternate at the stride rhythm, so it
     is a walk, not a one-leg exercise (ONE_LEG_MAX_STRIDE_BAND_SHARE decides: without it, a one-leg guess)."""
-    import formcheck.views as views
+    from formcheck import views
 
     hiked = [{name: p + np.array([0.0, 0.12, 0.0]) if name.startswith("right_") and
               any(j in name for j in ("ankle", "heel", "foot")) else p for name, p in body.items()}

@@ -10,10 +10,11 @@
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
 the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
 (waistline_pass.WaistlineReader, on the frames that need it), scene cuts (scene_cuts: an edited clip is judged shot
-by shot, each with its own view), and a bounded cache of a few frames (frame_cache: the tops and bottoms of the
-hips' travel, a frame every 0.25 s) from which the back's outline is traced after the reps are known (contour_pass)
-and the report's key frames are drawn. Memory does not grow with the video's length:
-the track is a few hundred bytes a frame, and the cache holds at most its capacity.
+by shot, each with its own view; a camera moved without a cut is found from the pose afterwards, views.view_changes),
+and a bounded cache of a few frames (frame_cache: the tops and bottoms of the hips' travel, a frame every 0.25 s)
+from which the back's outline is traced after the reps are known (contour_pass) and the report's key frames are
+drawn. Memory does not grow with the video's length: the track is a few hundred bytes a frame, and the cache holds
+at most its capacity.
 """
 from __future__ import annotations
 
