@@ -217,8 +217,8 @@ VIEW_WINDOW_S = 1.0
 VIEW_MIN_HOLD_S = 1.0
 # ... and when its median angle differs from its neighbour's by this much (hysteresis between views, not between
 # frames: an angle wandering about a band edge makes short or near-alike views, which join): one-view clips whose
-# running median crosses a band edge do so by 15-20 deg (a person standing turned 34 deg before walking past side-on at 14; a walker filmed close
-# up, 36 then 16), the camera moves of the three-angle hip thrust by 35-38.
+# running median crosses a band edge do so by 15-20 deg (a person standing turned 34 deg before walking past side-on
+# at 14; a walker filmed close up, 36 then 16), the camera moves of the three-angle hip thrust by 35-38.
 VIEW_MIN_CHANGE_DEG = 25.0
 # A trunk twisted by more than this (hip and shoulder pairs at different angles) says how the person turns, not where
 # the camera is: a camera moved between sets turns both alike (three-angle hip thrust: within 3-11 deg), a prone
