@@ -181,3 +181,56 @@ def test_a_clip_spliced_from_two_views_is_judged_shot_by_shot(tmp_path):
     assert ("knee_valgus", 0) in faults and ("lumbar_arch", 1) in faults
     assert not {"knee_valgus", "lumbar_arch"} & {n.rule for n in report.not_judged}
     assert report.to_dict()["segments"][1]["view"] == "side"
+
+
+def test_a_track_spliced_from_a_feet_and_a_side_view_without_a_cut_is_judged_view_by_view():
+    """A bridge with caving knees filmed from the feet, then one arching the back filmed from the side (exact synthetic
+    tracks with detector noise), joined with no scene cut: two segments, split within half a second of the join,
+    knee_valgus judged in the first and lumbar_arch in the second. A forced view judges the clip as one."""
+    from test_views import splice
+
+    import formcheck
+    from formcheck.synth import exact_track
+
+    feet = exact_track("bridge", {"knee_valgus": 15.0}, view="feet", seconds=8, noise=True)
+    side = exact_track("bridge", {"back_butt": 25.0}, view="side", seconds=8, noise=True, seed=1)
+    track = splice(feet, side)
+    report = formcheck.analyze(track).report
+    assert [(g.view, g.exercise) for g in report.segments] == [("feet", "bridge"), ("side", "bridge")]
+    assert report.segments[1].start_s == pytest.approx(8.0, abs=0.5)
+    faults = {(f.rule, f.segment) for f in report.findings if f.severity == "fault"}
+    assert ("knee_valgus", 0) in faults and ("lumbar_arch", 1) in faults
+    assert not {"knee_valgus", "lumbar_arch"} & {n.rule for n in report.not_judged}
+    assert "the view changes at 8." in report.summary
+    assert formcheck.analyze(track, view="side").report.segments == []
+
+
+def test_the_oblique_part_of_a_turning_camera_declines_the_side_view_rules():
+    """A hip thrust arching the back filmed from the feet, then 45 deg off the side, then from the side, no cut: three
+    segments, and the hip line (hip_lockout, lumbar_arch) is judged only in the side one."""
+    from test_views import oblique_track, splice
+
+    import formcheck
+    from formcheck.synth import exact_track
+
+    arch = {"back_butt": 25.0}
+    track = splice(exact_track("hip_thrust", arch, view="feet", seconds=8, noise=True),
+                   oblique_track("hip_thrust", 45, arch),
+                   exact_track("hip_thrust", arch, view="side", seconds=8, noise=True, seed=2))
+    report = formcheck.analyze(track).report
+    assert [g.view for g in report.segments] == ["feet", "oblique", "side"]
+    hip_line = {f.segment for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch")}
+    assert hip_line == {2}
+
+
+def test_real_three_angle_hip_thrust_is_judged_in_three_views():
+    """The bench hip thrust filmed from the feet (0-2 s), obliquely (2-5 s) and from the near side (5-9.6 s) without a
+    cut (tests/fixtures; the colour histogram changes by 0.16, under scene_cuts.CUT_DISTANCE): three segments with
+    those views, and no side-view rule judged outside the side one."""
+    import formcheck
+
+    report = formcheck.analyze(Path(__file__).parent / "fixtures"
+                               / "queenworkout_hip_thrust_band_bench_multiangle.track.npz").report
+    assert [g.view for g in report.segments] == ["feet", "oblique", "side"]
+    assert [g.start_s for g in report.segments[1:]] == [pytest.approx(2.0, abs=1.0), pytest.approx(5.0, abs=1.0)]
+    assert {f.segment for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch", "neck_flexion")} <= {2}

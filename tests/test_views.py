@@ -375,3 +375,161 @@ def test_real_tracks_are_right_unsure_or_declined(name, outcome):
     else:
         assert report.exercise == outcome
     assert not [f for f in report.findings if f.severity in ("warning", "fault")], report.findings
+
+
+# ---------------------------------------------------------------------------------------------
+# the camera's view changing within one shot (no scene cut)
+# ---------------------------------------------------------------------------------------------
+def splice(*tracks: PoseTrack) -> PoseTrack:
+    """Tracks one after another as one shot: time runs on, nothing marks the joins."""
+    times, offset = [], 0.0
+    for tr in tracks:
+        times.append(tr.timestamps_s - tr.timestamps_s[0] + offset)
+        offset = times[-1][-1] + 1.0 / tr.fps
+    first = tracks[0]
+    return PoseTrack(np.concatenate([tr.landmarks for tr in tracks]),
+                     np.concatenate([tr.world_landmarks for tr in tracks]), np.concatenate(times), first.fps,
+                     first.frame_width, first.frame_height)
+
+
+def turned(body: dict[str, np.ndarray], deg: float, upper_deg: float = 0.0) -> dict[str, np.ndarray]:
+    """A standing body turned ``deg`` about the vertical through its hips, the shoulders, arms and head ``upper_deg``
+    more (a twisted trunk)."""
+    hip = 0.5 * (body["left_hip"] + body["right_hip"])
+    out = {}
+    for name, p in body.items():
+        upper = not any(part in name for part in ("hip", "knee", "ankle", "heel", "foot"))
+        a = math.radians(deg + (upper_deg if upper else 0.0))
+        x, z = p[0] - hip[0], p[2] - hip[2]
+        out[name] = np.array([hip[0] + x * math.cos(a) + z * math.sin(a), p[1],
+                              hip[2] - x * math.sin(a) + z * math.cos(a)])
+    return out
+
+
+@pytest.mark.parametrize("azimuth, expected", [(90, 0), (-90, 0), (0, 90), (180, 90), (45, 45), (60, 30), (20, 70)])
+def test_view_angle_is_the_camera_turn_from_the_side(azimuth, expected):
+    """camera_track's azimuth 90 films the left side: the view angle is 90 - |azimuth| folded into [0, 90]."""
+    from formcheck.views import view_angle
+
+    angle = view_angle(camera_track([standing()] * STILL, azimuth, pitch_deg=15))
+    assert np.allclose(angle, expected, atol=0.5)
+
+
+def test_a_camera_moved_from_the_feet_to_the_side_without_a_cut_gives_three_views():
+    """A bridge filmed from the feet, then 45 deg off the side, then from the side, 4 s each: two changes, each within
+    half a second of the join, and the whole-track view detector names each part as its camera."""
+    from formcheck.views import view_changes
+
+    bridge = [lying(0.3 * c) for c in cycle(4.0)]
+    track = splice(camera_track(bridge, 90, 20), camera_track(bridge, 45, 10, seed=1),
+                   camera_track(bridge, 0, 0, seed=2))
+    changes = view_changes(track)
+    assert changes == [pytest.approx(4.0, abs=0.5), pytest.approx(8.0, abs=0.5)]
+    t = track.timestamps_s
+    parts = [track[t < changes[0]], track[(t >= changes[0]) & (t < changes[1])], track[t >= changes[1]]]
+    assert [detect_view(p).view for p in parts] == ["feet", "oblique", "side"]
+
+
+@pytest.mark.parametrize("case", ["brief turn", "small turn", "twisted trunk", "named alike", "one view"])
+def test_view_changes_that_are_not_a_new_view(case):
+    """Each gate once: a turn held 0.8 s (VIEW_MIN_HOLD_S), a turn from 10 to 32 deg off the side across the band edge
+    (VIEW_MIN_CHANGE_DEG), a trunk twisted 40 deg on hips turned 30 (VIEW_MAX_TWIST_DEG), a turn from 46 to 75 deg
+    that detect_view calls 'front' either way: no change, as for one view."""
+    from formcheck.views import view_changes
+
+    side = camera_track([standing()] * 90, 90)
+    if case == "brief turn":
+        track = splice(side, camera_track([standing()] * 24, 45), side)
+    elif case == "small turn":
+        track = splice(camera_track([standing()] * 90, 80), camera_track([standing()] * 90, 58))
+    elif case == "twisted trunk":
+        track = splice(side, camera_track([turned(standing(), 30, 40)] * 90, 90))
+        # the same turn without the twist (hips and shoulders 50 deg) is a new view
+        untwisted = splice(side, camera_track([turned(standing(), 50)] * 90, 90))
+        assert view_changes(untwisted) == [pytest.approx(3.0, abs=0.5)]
+    elif case == "named alike":
+        track = splice(camera_track([standing()] * 90, 44), camera_track([standing()] * 90, 15))
+        assert [detect_view(track[:90]).view, detect_view(track[90:]).view] == ["front", "front"]
+    else:
+        track = splice(side, side)
+    assert view_changes(track) == []
+
+
+@pytest.mark.parametrize("motion, view", [
+    ("walk", "front"), ("walk", "back"), ("walk", "side"), ("squat", "front"), ("squat", "side"), ("bridge", "side"),
+    ("bridge", "feet"), ("bridge", "oblique"), ("hip_thrust", "side"), ("hip_thrust", "feet"),
+    ("single_leg_stance", "front"),
+])
+def test_one_view_clips_are_not_split(motion, view):
+    from formcheck.synth import exact_track
+    from formcheck.views import view_changes
+
+    assert view_changes(exact_track(motion, view=view, seconds=8, noise=True)) == []
+
+
+def test_real_three_angle_hip_thrust_changes_view_where_the_camera_moved():
+    """The bench hip thrust filmed from the feet (0-2 s), obliquely (2-5 s) and from the near side (5-9.6 s) in one
+    room, without a cut (tests/fixtures): two changes, within a second of those times."""
+    from pathlib import Path
+
+    from formcheck.views import view_changes
+
+    fixtures = Path(__file__).parent / "fixtures"
+    track = PoseTrack.load(fixtures / "queenworkout_hip_thrust_band_bench_multiangle.track.npz")
+    assert view_changes(track) == [pytest.approx(2.0, abs=1.0), pytest.approx(5.0, abs=1.0)]
+
+
+@pytest.mark.parametrize("motion", ["bridge", "hip_thrust"])
+@pytest.mark.parametrize("azimuth", [30, 45, 60, -30, -60])
+def test_oblique_camera_gives_no_hip_line_fault(motion, azimuth):
+    """A correct bridge or hip thrust filmed 30-60 deg off the side (+ toward the feet, - toward the head), exact
+    projection with detector noise: hip_lockout and lumbar_arch are declined or silent, never a fault."""
+    from formcheck.analysis import analyze_track
+
+    report = analyze_track(oblique_track(motion, azimuth)).report
+    assert not [f for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch") and f.severity == "fault"]
+
+
+@pytest.mark.parametrize("motion, azimuth", [("bridge", 30), ("bridge", 45), ("hip_thrust", 30), ("hip_thrust", 45)])
+def test_oblique_from_the_feet_end_is_oblique_and_keeps_its_exercise(motion, azimuth):
+    """Seen 30-45 deg off the side from the feet end, a lying body is 'oblique' (not 'feet': view_angle under
+    VIEW_FRONTAL_MIN_DEG), and its feet sitting low in the picture (nearer the camera) do not make it a standing hip
+    hinge."""
+    from formcheck.analysis import analyze_track
+
+    report = analyze_track(oblique_track(motion, azimuth)).report
+    assert (report.view, report.exercise) == ("oblique", motion)
+
+
+def oblique_track(motion: str, azimuth_deg: float, faults: dict | None = None, seconds: float = 8.0) -> PoseTrack:
+    """A synthetic motion (formcheck.synth) filmed by the preset side camera swung ``azimuth_deg`` about the body's
+    centre toward the feet (+) or the head (-), at the side camera's distance and height; detector noise added."""
+    from formcheck.synth.camera import Camera
+    from formcheck.synth.clip import _track, add_noise, build
+
+    m, body, side = build(motion, faults or {}, "side", seconds)
+    centre, position = np.asarray(side.target, float), np.asarray(side.position, float)
+    radial = position[:2] - centre[:2]
+    distance = float(np.linalg.norm(radial))
+    yaw = math.radians(m.facing_deg)
+    direction = (math.cos(math.radians(azimuth_deg)) * radial / distance
+                 + math.sin(math.radians(azimuth_deg)) * np.array([math.cos(yaw), math.sin(yaw)]))
+    camera = Camera((centre[0] + distance * direction[0], centre[1] + distance * direction[1], position[2]),
+                    tuple(centre), side.width, side.height, side.vfov_deg, f"{azimuth_deg:+g} deg off the side")
+    return add_noise(_track(body, camera, m.t, 30.0, f"synth:{motion}:{camera.name}", {"synthetic": True}), seed=0)
+
+
+def test_a_walk_with_one_foot_held_up_is_a_walk(monkeypatch):
+    """A walk seen from the side with the right foot carried 12 cm higher throughout (one foot off the floor on every
+    frame, never switching, as in an acted circumduction gait): the feet still alternate at the stride rhythm, so it
+    is a walk, not a one-leg exercise (ONE_LEG_MAX_STRIDE_BAND_SHARE decides: without it, a one-leg guess)."""
+    from formcheck import views
+
+    hiked = [{name: p + np.array([0.0, 0.12, 0.0]) if name.startswith("right_") and
+              any(j in name for j in ("ankle", "heel", "foot")) else p for name, p in body.items()}
+             for body in walking_frames(seconds=8.0)]
+    track = camera_track(hiked, 90)
+    guess = first_guess(track)
+    assert guess.exercise == "walk" and guess.evidence["foot_off_share"] >= 0.4, guess.evidence
+    monkeypatch.setattr(views, "ONE_LEG_MAX_STRIDE_BAND_SHARE", 1.01)
+    assert first_guess(track).exercise in ("single_leg_stance", "single_leg_squat")

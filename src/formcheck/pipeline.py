@@ -10,10 +10,11 @@
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
 the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
 (waistline_pass.WaistlineReader, on the frames that need it), scene cuts (scene_cuts: an edited clip is judged shot
-by shot, each with its own view), and a bounded cache of a few frames (frame_cache: the tops and bottoms of the
-hips' travel, a frame every 0.25 s) from which the back's outline is traced after the reps are known (contour_pass)
-and the report's key frames are drawn. Memory does not grow with the video's length:
-the track is a few hundred bytes a frame, and the cache holds at most its capacity.
+by shot, each with its own view; a camera moved without a cut is found from the pose afterwards, views.view_changes),
+and a bounded cache of a few frames (frame_cache: the tops and bottoms of the hips' travel, a frame every 0.25 s)
+from which the back's outline is traced after the reps are known (contour_pass) and the report's key frames are
+drawn. Memory does not grow with the video's length: the track is a few hundred bytes a frame, and the cache holds
+at most its capacity.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from formcheck.rules.thresholds import Thresholds
 from formcheck.scene_cuts import CutDetector
 from formcheck.sources import decoded_ahead, is_camera, open_source
 from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
+from formcheck.views import view_changes
 from formcheck.waistline_pass import WaistlineReader
 
 Source = Union[str, Path, int, BinaryIO, PoseTrack]
@@ -93,7 +95,7 @@ def analyze(
         check_long_enough(track, track.source or str(source))
         track = track if "cleaning" in track.meta else clean(track)
         return judge_track(track, lambda shot, first_frame: analyze_track(shot, exercise=exercise, view=view,
-                                                                           thresholds=th))
+                                                                           thresholds=th), split_views=view == "auto")
     own_estimator = estimator is None
     if own_estimator:
         estimator = PoseEstimator(resolve_model(model), max_people=max_people)
@@ -115,17 +117,31 @@ def analyze(
                 shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
             return shot_analysis
 
-        analysis = judge_track(track, judge)
+        analysis = judge_track(track, judge, split_views=view == "auto")
     finally:
         if own_estimator:
             estimator.close()
     return replace(analysis, frames=cache)
 
 
-def judge_track(track: PoseTrack, judge: Callable[[PoseTrack, int], Analysis]) -> Analysis:
-    """judge(track, 0) for a clip of one shot; shot by shot (analyze_shots) where the decode found scene cuts."""
-    cuts = track.meta.get("scene_cuts_s") or []
-    return analyze_shots(track, cuts, judge) if cuts else judge(track, 0)
+def judge_track(track: PoseTrack, judge: Callable[[PoseTrack, int], Analysis], *, split_views: bool = True) -> Analysis:
+    """judge(track, 0) for a clip of one view; segment by segment (analyze_shots) where the decode found scene cuts or,
+    with split_views (the view is not forced), the pose shows the camera's view changing within a shot
+    (views.view_changes)."""
+    cuts = [float(c) for c in track.meta.get("scene_cuts_s") or []]
+    changes = shot_view_changes(track, cuts) if split_views else []
+    return analyze_shots(track, cuts, judge, view_changes_s=changes) if cuts or changes else judge(track, 0)
+
+
+def shot_view_changes(track: PoseTrack, cuts_s: Sequence[float]) -> list[float]:
+    """Times (s) where the view changes without a cut: views.view_changes within each shot between the cuts."""
+    t = track.timestamps_s
+    edges = [0] + [int(np.searchsorted(t, cut)) for cut in cuts_s if t[0] < cut <= t[-1]] + [len(track)]
+    changes: list[float] = []
+    for first, end in zip(edges[:-1], edges[1:]):
+        if end - first >= MIN_FRAMES:
+            changes += view_changes(track[first:end])
+    return changes
 
 
 class _ShotFrames:
@@ -144,15 +160,23 @@ class _ShotFrames:
 MIN_SHOT_S = 1.0  # a shot shorter than this holds no whole rep or step: it is listed, not judged
 
 
-def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[PoseTrack, int], Analysis]) -> Analysis:
-    """An edited clip judged shot by shot (scene_cuts: a new view or a new scene at each cut), as one Analysis.
+def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[PoseTrack, int], Analysis], *,
+                  view_changes_s: Sequence[float] = ()) -> Analysis:
+    """A clip judged segment by segment, as one Analysis: segments start at scene cuts (scene_cuts: a new view or a
+    new scene) and where the camera's view changes within a shot (view_changes_s, views.view_changes).
 
-    judge(shot_track, first_frame) analyses one shot. Each shot keeps its own view and exercise (Report.segments);
-    findings carry their shot's index; a rule is "not judged" only where no shot could judge it; reps, holds and
-    findings are in clip time; the key series are the shots' series side by side over the whole clip.
+    judge(segment_track, first_frame) analyses one segment. Each keeps its own view and exercise (Report.segments);
+    findings carry their segment's index; a rule is "not judged" only where no segment could judge it; reps, holds and
+    findings are in clip time; the key series are the segments' series side by side over the whole clip.
     """
     t = track.timestamps_s
-    edges = [0] + [int(np.searchsorted(t, cut)) for cut in cuts_s if t[0] < cut <= t[-1]] + [len(track)]
+    kinds: dict[int, str] = {}  # first frame of a segment -> "cut" or "view"
+    for kind, times in (("cut", cuts_s), ("view", view_changes_s)):
+        for time in times:
+            if t[0] < time <= t[-1]:
+                kinds.setdefault(int(np.searchsorted(t, time)), kind)
+    starts = sorted(kinds)
+    edges = [0] + starts + [len(track)]
     shots: list[tuple[int, int, Analysis | None]] = []
     for first, end in zip(edges[:-1], edges[1:]):
         shot = track[first:end]
@@ -182,8 +206,9 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
             values[first:end] = s.values
             series[s.name] = replace(series.get(s.name, s), values=values)
     parts = []
+    noun = "Shot" if "view" not in kinds.values() else "Segment"
     for index, ((_, _, shot_analysis), segment) in enumerate(zip(shots, segments)):
-        when = f"Shot {index + 1} ({segment.start_s:.1f}-{segment.end_s:.1f} s"
+        when = f"{noun} {index + 1} ({segment.start_s:.1f}-{segment.end_s:.1f} s"
         if shot_analysis is None:
             parts.append(f"{when}): too short or nobody in it, not judged.")
         else:  # the shot's own words, without "not judged" for what another shot judged
@@ -195,7 +220,12 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         for item in [] if shot_analysis is None else shot_analysis.report.not_judged:
             if item.rule not in judged and item.rule not in {n.rule for n in not_judged}:
                 not_judged.append(item)
-    cut_words = ", ".join(f"{float(t[e]):.1f} s" for e in edges[1:-1])
+    at = lambda kind: ", ".join(f"{float(t[e]):.1f} s" for e in starts if kinds[e] == kind)  # noqa: E731
+    if noun == "Shot":
+        opening = f"An edited clip of {len(shots)} shots (cuts at {at('cut')}), each judged from its own view. "
+    else:
+        why = ([f"cuts at {at('cut')}"] if "cut" in kinds.values() else []) + [f"the view changes at {at('view')}"]
+        opening = f"A clip of {len(shots)} segments ({'; '.join(why)}), each judged from its own view. "
     base = None if main is None else main.report
     report = Report(
         source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
@@ -205,8 +235,7 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         posture=base.posture if base else "unknown",
         reps=reps, holds=holds, findings=sorted(findings, key=lambda f: (f.start_s, f.rule)),
         not_judged=not_judged, judged=judged, metrics=metrics, segments=segments,
-        summary=f"An edited clip of {len(shots)} shots (cuts at {cut_words}), each judged from its own view. "
-                + " ".join(parts),
+        summary=opening + " ".join(parts),
     )
     return Analysis(track=track, report=report, key_series=list(series.values()))
 

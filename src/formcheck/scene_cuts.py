@@ -10,7 +10,7 @@ changes little of it. So a cut is where the histogram half a second back differs
 CUT_DISTANCE (total variation, 0..1), placed at the largest frame-to-frame step in that half second. Measured on the
 real clips in ../shared/videos: within a shot the half-second distance has medians of 0.015-0.11 and reached at
 most 0.19 (a hand-held follow camera; a bench hip thrust filmed from three angles in one room, 0.16: changes of angle
-that keep the colours are left to view detection); a dissolve from a side view to a front view reached 0.88, a cut
+that keep the colours are left to views.view_changes); a dissolve from a side view to a front view reached 0.88, a cut
 to an end card 0.94.
 """
 from __future__ import annotations
