@@ -12,7 +12,7 @@ Evidence (side view), per rep or hold:
 The outline's angle flags a top only where the hips are at or above the shoulder-knee line there (HIP_LINE_GATE_DEG):
 the fault is the lower back pushing the hips up past the line the glutes would stop at. The absolute outline angle
 carries the body's shape (the buttock's curve slopes the pelvis tangent): on real people with correct form it reads
-10-22 deg at the top (the mannequin's straight back reads ~0), while their hips stay short of straight.
+12-20 deg at the top (the mannequin's straight back reads about 0).
 Each finding's `evidence` names the measure used; metrics lumbar_arch_contour_reps / lumbar_arch_geometry_reps count
 the reps judged each way, lumbar_arch_rep<N>_lumbar_angle_deg gives the outline's angle at each traced top.
 Thresholds: thresholds.toml [lumbar_arch].
@@ -39,8 +39,8 @@ GEOMETRY_EVIDENCE = "shoulder–hip–knee angle (side view)"
 # The straight shoulder-hip-knee line (deg past straight): an outline reading past its threshold is a fault only when
 # the hips reach this line at that top. Not a fitted number: the fault's definition (DESIGN: "at the top the hips rise
 # above the knee-shoulder line"). Measured margins: the mannequin's back_butt tops read +3.5..+13.5 deg past straight
-# (thresholds.toml), real correct bridges -4..+1.4, and a real correct hip thrust whose outline read 13-22 deg at the
-# top had its hips 11-12 deg short of straight.
+# (thresholds.toml), real correct floor bridges -4..+6.3, and a real correct hip thrust whose outline read 15-20 deg
+# at the top had its hips 11-12 deg short of straight.
 HIP_LINE_GATE_DEG = 0.0
 
 
