@@ -86,10 +86,12 @@ def main() -> None:
                 "top_err_p95_deg": float(np.percentile(np.abs(err[top]), 95)) if top.any() else float("nan"),
                 "rel_err_median_deg": float(np.nanmedian(np.abs(rel_err))) if np.isfinite(rel_err).any() else float("nan"),
                 "traced_top_share": float(top.sum() / max(1, ((lift > 0.95)[::2]).sum())),
+                # where the outline joined to the pelvis began on untraced frames (u: 0 shoulder, 1 hip)
+                "untraced_visible_from_u": dense.meta["dorsal_contour"].get("untraced_visible_from_u_median",
+                                                                            float("nan")),
                 "geometry": verdict(base.report),
                 "with_contour": verdict(with_contour.report),
                 "contour_reps": with_contour.report.metrics.get("lumbar_arch_contour_reps", 0.0),
-                "gain_median_deg": with_contour.report.metrics.get("lumbar_arch_median_lumbar_gain_deg", float("nan")),
                 "past_straight_deg": base.report.metrics.get("lumbar_arch_max_past_straight_deg", float("nan")),
             }
             rows.append(row)
@@ -99,7 +101,7 @@ def main() -> None:
                   f"  bottom {offset:6.1f} change {row['top_change_deg']:5.1f} | geometry {row['geometry'][0]:7s} {row['geometry'][1]:5.1f} "
                   f"(past straight {row['past_straight_deg']:5.1f}) | with contour {row['with_contour'][0]:7s} "
                   f"{row['with_contour'][1]:5.1f} [{row['with_contour'][2]}] reps {row['contour_reps']:.0f} "
-                  f"gain {row['gain_median_deg']:5.1f}", flush=True)
+                  f"| untraced frames: outline from u {row['untraced_visible_from_u']:.2f}", flush=True)
     estimator.close()
     (args.out / "contour_sweep.json").write_text(json.dumps(rows, indent=1, default=str))
 

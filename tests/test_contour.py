@@ -202,17 +202,9 @@ def test_plan_mask_frames_budget():
     assert peaks <= set(frames)
 
 
-def test_rule_uses_contour_when_present_and_says_so():
-    """lumbar_arch: with outline points the finding's evidence is the outline; without, the landmark geometry."""
-    from formcheck.analysis import analyze_track
-
-    tr = exact_track("bridge", {"back_butt": 25.0}, view="side", seconds=8.0)
-    plain = analyze_track(tr, exercise="bridge", view="side").report
-    assert plain.metrics["lumbar_arch_contour_reps"] == 0
-    assert all("outline not used" in f.evidence for f in plain.findings if f.rule == "lumbar_arch")
-    # fake an outline that arches 20 deg at the tops: rotate the thoracic tangent by the commanded extension
-    from formcheck.contour import dorsal_sign
-
+def _fake_outline(tr: PoseTrack, arch_deg: float) -> PoseTrack:
+    """The track with outline points every 3rd frame whose thoracic tangent turns `arch_deg` towards the back at the
+    tops (rise^2 of it on the way up): a lumbar angle of arch_deg at each top, whatever the landmarks' hip line."""
     s = dorsal_sign(tr)
     W, H = tr.frame_width, tr.frame_height
     sh = 0.5 * (tr.xy_px("left_shoulder") + tr.xy_px("right_shoulder"))
@@ -224,18 +216,47 @@ def test_rule_uses_contour_when_present_and_says_so():
         n = s * np.array([-t[1], t[0]])
         L = np.linalg.norm(sh[i] - hp[i])
         base = hp[i] + 0.2 * L * n
-        th = np.radians(20.0 * rise[i] ** 2)
+        th = np.radians(arch_deg * rise[i] ** 2)
         t_up = np.cos(th) * t + np.sin(th) * n
         lower = base + 0.6 * L * t
         rows = [lower + 0.3 * L * t_up, lower, base + 0.4 * L * t, base + 0.18 * L * t, base]
         pts[i, :, :2] = np.array(rows) / np.array([W, H])
         pts[i, :, 2] = 0.9
-    traced = tr.with_dorsal_contour(pts, dorsal_contour={"dorsal_sign": s, "status": "traced"})
-    report = analyze_track(traced, exercise="bridge", view="side").report
+    return tr.with_dorsal_contour(pts, dorsal_contour={"dorsal_sign": s, "status": "traced"})
+
+
+def test_rule_uses_contour_when_present_and_says_so():
+    """lumbar_arch: with outline points the finding's evidence is the outline; without, the landmark geometry."""
+    from formcheck.analysis import analyze_track
+
+    tr = exact_track("bridge", {"back_butt": 25.0}, view="side", seconds=8.0)
+    plain = analyze_track(tr, exercise="bridge", view="side").report
+    assert plain.metrics["lumbar_arch_contour_reps"] == 0
+    assert all("outline not used" in f.evidence for f in plain.findings if f.rule == "lumbar_arch")
+    report = analyze_track(_fake_outline(tr, 20.0), exercise="bridge", view="side").report
     assert report.metrics["lumbar_arch_contour_reps"] >= 1
     arch = [f for f in report.findings if f.rule == "lumbar_arch"]
     assert arch and all("outline" in f.evidence and "not used" not in f.evidence for f in arch)
     assert max(f.value for f in arch) == pytest.approx(20.0, abs=3.0)
+    # the outline's angle at each traced top is in the metrics, one per rep
+    per_rep = {k: v for k, v in report.metrics.items() if k.startswith("lumbar_arch_rep")}
+    assert len(per_rep) == report.metrics["lumbar_arch_contour_reps"]
+    assert all(v == pytest.approx(20.0, abs=3.0) for v in per_rep.values())
+
+
+def test_outline_arch_with_hips_below_the_line_is_no_fault():
+    """An outline reading 20 deg at the top of reps whose hips stop 20 deg short of the shoulder-knee line (a body
+    whose buttock curve slopes the outline, not a lower back lifting the hips): no lumbar_arch finding, the reps
+    are counted as outline-judged and below the hip line, and the angle is still reported per rep."""
+    from formcheck.analysis import analyze_track
+
+    tr = exact_track("bridge", {"incomplete_lockout": 20.0}, view="side", seconds=8.0)
+    report = analyze_track(_fake_outline(tr, 20.0), exercise="bridge", view="side").report
+    assert report.metrics["lumbar_arch_max_past_straight_deg"] < 0
+    assert report.metrics["lumbar_arch_contour_reps"] >= 1
+    assert report.metrics["lumbar_arch_outline_below_hip_line_reps"] == report.metrics["lumbar_arch_contour_reps"]
+    assert not [f for f in report.findings if f.rule == "lumbar_arch"]
+    assert report.metrics["lumbar_arch_max_top_lumbar_angle_deg"] == pytest.approx(20.0, abs=3.0)
 
 
 def test_front_view_says_contour_not_used():
@@ -275,3 +296,23 @@ def test_mediapipe_masks_on_rendered_hip_thrust(tmp_path):
     assert top.sum() >= 2
     assert np.median(angle[top]) == pytest.approx(np.median(ext[top]), abs=6.0)
     assert report.metrics["lumbar_arch_contour_reps"] >= 1
+
+
+def test_arm_on_the_floor_hides_the_upper_back_and_says_from_where():
+    """A band whose upper half (shoulder to u 0.45) is merged with a wide block on the back's side, as an arm lying on
+    the floor under a bridge's upper back merges with it in the mask: the outline is not traced (no upper-back
+    tangent), and visible_from_u says the back showed only from about u 0.45 to the hip."""
+    mask, sh, hip, back = bent_band(0.0)
+    axis = hip - sh
+    L = np.hypot(*axis)
+    yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
+    rel = np.stack([xx - sh[0], yy - sh[1]], -1)
+    along = rel @ (axis / L)
+    across = rel @ (back / np.hypot(*back))
+    arm = (along > -0.1 * L) & (along < 0.45 * L) & (across > 0) & (across < 0.9 * L)
+    merged = np.maximum(mask, arm.astype(np.float32))
+    c = trace_dorsal_contour(merged, sh, hip, back)
+    assert "thoracic" in c.reason
+    assert c.visible_from_u == pytest.approx(0.45, abs=0.06)
+    clear = trace_dorsal_contour(mask, sh, hip, back)
+    assert clear.reason == "" and clear.visible_from_u < 0.0

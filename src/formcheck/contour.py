@@ -73,6 +73,8 @@ class DorsalContour:
     points:      (K, 3): x px, y px, confidence in [0, 1] of DORSAL_POINT_NAMES; NaN x/y where hidden
     confidence:  overall confidence in [0, 1] (0 = no usable contour)
     reason:      "" when traced, else why not (one line)
+    visible_from_u: where the outline joined to the pelvis begins (u, 0 shoulder .. 1 hip; NaN when no such run):
+                 with the arms on the floor of a bridge, about 0.45-0.9 (the upper back is behind the arms)
     """
 
     dense: np.ndarray
@@ -80,11 +82,23 @@ class DorsalContour:
     points: np.ndarray
     confidence: float
     reason: str = ""
+    visible_from_u: float = float("nan")
 
 
-def _empty(reason: str) -> DorsalContour:
+def _empty(reason: str, visible_from_u: float = float("nan")) -> DorsalContour:
     return DorsalContour(np.full((0, 2), np.nan), np.zeros(0), np.full((len(DORSAL_POINT_NAMES), 3), np.nan), 0.0,
-                         reason)
+                         reason, visible_from_u)
+
+
+def _run_start_u(ok: np.ndarray, u: np.ndarray) -> float:
+    """u where the unbroken run of traced positions that reaches the pelvis window begins (NaN if none does)."""
+    inside = np.flatnonzero(ok & (u >= PELVIS_U[0]) & (u <= PELVIS_U[1]))
+    if inside.size == 0:
+        return float("nan")
+    j = int(inside[0])
+    while j > 0 and ok[j - 1]:
+        j -= 1
+    return float(u[j])
 
 
 def _edge_along_rays(mask: np.ndarray, origins: np.ndarray, normal: np.ndarray, v_lo: float, v_hi: float,
@@ -271,7 +285,7 @@ def trace_dorsal_contour(
     }
     if min(coverage.values()) < MIN_WINDOW_COVERAGE:
         worst = min(coverage, key=coverage.get)
-        return _empty(f"back outline hidden at the {worst} part")
+        return _empty(f"back outline hidden at the {worst} part", _run_start_u(ok, u))
     # smooth the traced run(s); positions still NaN stay out
     filled = np.where(ok, depth, np.interp(u, u[ok], depth[ok]))
     smooth = ndimage.gaussian_filter1d(filled, smooth_sigma, mode="nearest")
@@ -325,7 +339,8 @@ def trace_dorsal_contour(
     points = np.array([
         [*tu, c_thor], [*tl, c_thor], [*apex, c_apex], [*su, c_pelv], [*sl, c_pelv],
     ])
-    return DorsalContour(dense=dense, u=du, points=points, confidence=float(min(c_thor, c_pelv, c_apex)))
+    return DorsalContour(dense=dense, u=du, points=points, confidence=float(min(c_thor, c_pelv, c_apex)),
+                         visible_from_u=_run_start_u(ok, u))
 
 
 # ---- the dorsal side of a track ---------------------------------------------------------------------------------
@@ -378,6 +393,7 @@ def contour_points(
     *,
     sign: int | None = None,
     hide_near_hands: bool = False,
+    visible_from: dict[int, float] | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """(T, K, 3) dorsal points of a track (x, y normalised, confidence) from masks of some of its frames.
 
@@ -385,6 +401,7 @@ def contour_points(
     sign: the dorsal side (see dorsal_sign); computed from the track when None.
     hide_near_hands: treat outline samples near hand/elbow landmarks on the back's side as hidden (off by default:
     on the synthetic sweep it hid most tops, whose hands rest near the outline, more than it removed errors).
+    visible_from: when given, filled with each masked frame's DorsalContour.visible_from_u.
     Returns (points, reasons): NaN rows for frames without a mask or without a usable contour (reasons[i] says why).
     """
     K = len(DORSAL_POINT_NAMES)
@@ -405,6 +422,8 @@ def contour_points(
         occ = np.stack([track.xy_px(name)[i] for name in OCCLUDER_LANDMARKS]) * scale
         c = trace_dorsal_contour(mask, sh[i] * scale, hp[i] * scale, dorsal_normal_px(track, i, s) * scale,
                                  occluders_px=occ if hide_near_hands else None)
+        if visible_from is not None:
+            visible_from[i] = c.visible_from_u
         if c.reason or c.confidence < MIN_CONFIDENCE:
             reasons[i] = c.reason or f"low confidence {c.confidence:.2f}"
             continue

@@ -96,7 +96,9 @@ def add_dorsal_contour(
     frames: the pictures kept from the decode; masks(rgb, subject_landmarks) -> (H, W) person mask or None
     (PoseEstimator.person_mask). only: explicit frame indices (overrides the plan, e.g. every other frame for an
     evaluation; they must have been kept). meta["dorsal_contour"]: {status, dorsal_sign, frames_masked,
-    frames_traced, reasons{why: count}}; status is "traced", or a sentence saying why the outline was not used.
+    frames_traced, reasons{why: count}, untraced_visible_from_u_median (where the outline joined to the pelvis began on
+    the untraced frames, u from shoulder 0 to hip 1; only when some were untraced)}; status is "traced", or a sentence
+    saying why the outline was not used.
     """
     def skipped(status: str) -> PoseTrack:
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
@@ -118,6 +120,7 @@ def add_dorsal_contour(
     reasons: dict[int, str] = {}
     masked: set[int] = set()
     tried: set[int] = set()
+    visible_from: dict[int, float] = {}
     not_kept = no_person = 0
     for index in wanted:  # one mask at a time: a 1080p mask is 8 MB, and long clips plan over a hundred
         kept = frames.nearest(index, max_offset)
@@ -133,7 +136,7 @@ def add_dorsal_contour(
             no_person += 1
             continue
         masked.add(kept_index)
-        traced_here, why = contour_points(track, {kept_index: mask}, sign=sign)
+        traced_here, why = contour_points(track, {kept_index: mask}, sign=sign, visible_from=visible_from)
         points[kept_index] = traced_here[kept_index]
         reasons.update(why)
     traced = int(np.isfinite(points[:, :, 0]).any(axis=1).sum())
@@ -147,4 +150,7 @@ def add_dorsal_contour(
         "frames_traced": traced,
         "reasons": dict(missing),
     }
+    hidden_top = [u for i, u in visible_from.items() if i in reasons and np.isfinite(u)]
+    if hidden_top:  # how much of the back the untraced frames showed: 0 = all of it from the shoulder, 1 = none
+        info["untraced_visible_from_u_median"] = float(np.median(hidden_top))
     return track.with_dorsal_contour(points, dorsal_contour=info)
