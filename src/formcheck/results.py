@@ -85,7 +85,8 @@ class NotJudged:
 
 @dataclass(frozen=True)
 class SegmentSpan:
-    """One shot of an edited clip (between scene cuts), analysed with the view and exercise seen in it."""
+    """One segment of a clip (between scene cuts, or where the camera's view of the person changes), analysed with the
+    view and exercise seen in it."""
 
     start_s: float
     end_s: float
