@@ -2,19 +2,20 @@
 
 Evidence (front or back view), two measures:
 
-- **Pelvic drop** per stance: the largest tilt of the pelvis toward the swing side during each stance, relative to
-  the clip's median (camera roll and a constant tilt removed), median over the steps on each stance leg.
+- **Pelvic drop** per step: the peak tilt of the pelvis toward the swing side in each stance (the lobe of tilt that
+  the stance overlaps most, so that gait events found a little early or late still read the step's peak), relative
+  to the clip's median (camera roll and a constant tilt removed), median over the steps on each stance leg.
   It is read from the **waistband** (PoseTrack.waistline, formcheck.waistline: it sits on the pelvis and tilts with
-  it one to one) where a clear one was found on most steps of that leg, its step-to-step spread is small and it
-  agrees with the hip landmarks; the drop is then compared with the limits as it is. Otherwise from the **hip
-  landmarks**, which follow only part of the tilt: a share known for the rendered mannequin ([pelvis]
-  landmark_obliquity_gain x [hip_sway] landmark_drop_gain, ~0.26) and not for real people (at most all of it,
-  [hip_sway] landmark_drop_gain_max). Their reading is judged with an honest uncertainty: the least drop it can mean
-  (the steps' median less NOISE_Z standard errors, taken as the whole tilt) and the most (plus NOISE_Z standard
-  errors, at the rendered share). A fault or warning when the least is past the limit, silent when the most is under
-  the warning; otherwise "not judged" (dividing a noisy tilt by a small gain would multiply its noise about four
-  times). Steps whose tilt is beyond [hip_sway] max_step_tilt_deg are landmark errors (hips swapped or lost) and are
-  left out.
+  it one to one) where a clear one was found on most steps of that leg, its steps' median is steady, it agrees with
+  the hip landmarks and, for a finding, the hip landmarks tilt with it; the drop is then compared with the limits as
+  it is. Otherwise from the **hip landmarks**, which follow only part of the tilt: a share known for the rendered
+  mannequin ([pelvis] landmark_obliquity_gain x [hip_sway] landmark_drop_gain, ~0.26) and not for real people (at
+  most all of it, [hip_sway] landmark_drop_gain_max). Their reading is judged with an honest uncertainty
+  (drop_verdict): a finding, as severe as the least drop the steps' median can mean (taken as the whole tilt), when
+  even that less NOISE_Z standard errors is past the warning; silent when even the most (at the rendered share)
+  plus the noise is under it; otherwise "not judged" (dividing a noisy tilt by a small gain would multiply its
+  noise about four times). Steps whose tilt is beyond [hip_sway] max_step_tilt_deg are landmark errors (hips
+  swapped or lost) and are left out.
 - **Sideways sway** per stride: the mid-hip's sideways position, low-passed, less the straight line through the
   stride (the walker's own path: walking toward the camera, a drifting path or a panning camera move that line, not
   the sway around it), peak to peak, in hip widths measured over the same stride, divided by the pose model's
@@ -89,15 +90,15 @@ def waistband_obliquity(ctx: RuleContext) -> tuple[np.ndarray, np.ndarray]:
     if seen.size < 2:
         return samples, nothing
     t = track.timestamps_s
-    # a cubic spline through the samples: linear interpolation would cut each stance's peak by up to 4% (a 1 Hz
-    # tilt read 10 times a second, its peak midway between two samples)
-    dense = CubicSpline(t[seen], samples[seen])(t)
-    gap_after = np.searchsorted(seen, np.arange(len(t)))  # index into seen of the next sample at or after each frame
-    before = seen[np.clip(gap_after - 1, 0, seen.size - 1)]
-    after = seen[np.clip(gap_after, 0, seen.size - 1)]
-    bridged = np.isfinite(samples) | (
-        (gap_after > 0) & (gap_after < seen.size) & (t[after] - t[before] <= MAX_BRIDGE_S))
-    dense = np.where(bridged, dense, np.nan)
+    # per run of samples no further apart than MAX_BRIDGE_S, a cubic spline through them: linear interpolation
+    # would cut each stance's peak by up to 4% (a 1 Hz tilt read 10 times a second, its peak midway between two)
+    dense = np.full(len(t), np.nan)
+    breaks = np.flatnonzero(np.diff(t[seen]) > MAX_BRIDGE_S) + 1
+    for run in np.split(seen, breaks):
+        if run.size >= 2:
+            dense[run[0] : run[-1] + 1] = CubicSpline(t[run], samples[run])(t[run[0] : run[-1] + 1])
+        else:
+            dense[run] = samples[run]
     return samples, butterworth_bridging_gaps(dense, fs=track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ, min_finite=5)
 
 
