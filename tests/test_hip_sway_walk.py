@@ -194,6 +194,10 @@ def test_rendered_walker_approaching_the_camera_without_a_drop_stays_silent(tmp_
     assert report.view == "front"
     assert not hip_sway_findings(report), hip_sway_findings(report)
     assert "hip_sway" in report.judged
+    for side in ("left", "right"):  # read from the waistband, which stays clear as the walker grows in the picture
+        assert report.metrics[f"hip_sway_drop_from_waistband_{side}"] == 1.0
+        assert report.metrics[f"hip_sway_drop_standing_{side}_low_deg"] < 6.0
+    assert report.metrics["hip_sway_median_lateral_hipw"] < 0.45
 
 
 @pytest.mark.slow
