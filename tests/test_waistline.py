@@ -11,6 +11,7 @@ import pytest
 from formcheck.analysis import analyze_track
 from formcheck.clean import clean
 from formcheck.synth import exact_track
+from formcheck.track import LANDMARK_INDEX
 from formcheck.waistline import NOT_MEASURED, waist_band, waistline_tilt
 
 HIPS = (np.array([350.0, 200.0]), np.array([290.0, 200.0]))  # left hip on the image right (a front view)
@@ -129,8 +130,6 @@ def test_stance_asymmetry_falls_back_to_the_hip_landmarks(edges, why):
 
 def _standing_landmarks(left_ankle_up_torso: float) -> np.ndarray:
     """(33, 4) landmarks of a person standing upright facing the camera, one ankle raised by the given torso lengths."""
-    from formcheck.track import LANDMARK_INDEX
-
     lm = np.full((33, 4), np.nan)
     points = {"left_shoulder": (0.6, 0.3), "right_shoulder": (0.4, 0.3), "left_hip": (0.57, 0.5),
               "right_hip": (0.43, 0.5), "left_ankle": (0.57, 0.9 - 0.2 * left_ankle_up_torso),
@@ -140,29 +139,46 @@ def _standing_landmarks(left_ankle_up_torso: float) -> np.ndarray:
     return lm
 
 
-def _measured_frames(lifts: list[float], fps: float = 30.0, always: bool = False) -> set[int]:
+def _measured_frames(lifts: list[float], fps: float = 30.0, always: bool = False, walking: bool = False,
+                     upright: bool = True) -> set[int]:
     from formcheck.video import Frame
     from formcheck.waistline_pass import WaistlineReader
 
-    reader = WaistlineReader(fps, always=always)
+    reader = WaistlineReader(fps, always=always, walking=walking)
     rgb = np.full((200, 200, 3), 120, np.uint8)
     rgb[95:, :] = 30  # a dark band below the waist
     for i, lift in enumerate(lifts):
-        reader.observe(Frame(i, i / fps, rgb), _standing_landmarks(lift))
+        landmarks = _standing_landmarks(lift)
+        if not upright:  # lying on the side: shoulders level with the hips
+            landmarks[[LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]], 1] = 0.5
+            landmarks[LANDMARK_INDEX["left_shoulder"], 0], landmarks[LANDMARK_INDEX["right_shoulder"], 0] = 0.9, 0.85
+        reader.observe(Frame(i, i / fps, rgb), landmarks)
     track = exact_track("single_leg_stance", {}, view="front", seconds=len(lifts) / fps + 0.5)[: len(lifts)]
     attached = reader.attach(track)
     return set() if attached.waistline is None else set(np.flatnonzero(np.isfinite(attached.waistline[:, 0])))
 
 
 def test_waistband_read_only_on_a_held_single_leg_stance():
-    """The search runs on frames of a foot held up >= 0.5 s (and the lift's first frames, looked back at), never on a
-    walking step's ~0.4 s swing nor on two feet down, unless the exercise is known to be a stance."""
+    """Without walks in view (walking=False: the exercise is known to be neither a walk nor a stance), the search
+    runs on frames of a foot held up >= 0.5 s (and the lift's first frames, looked back at), never on a walking
+    step's ~0.4 s swing nor on two feet down, unless the exercise is known to be a stance."""
     held = [0.0] * 10 + [0.5] * 30 + [0.0] * 10  # 1 s on one leg at 30 fps
     assert _measured_frames(held) == set(range(10, 40))
     steps = ([0.5] * 11 + [0.0] * 4 + [-0.5] * 11 + [0.0] * 4) * 3  # swings of 0.37 s
     assert _measured_frames(steps) == set()
     assert _measured_frames([0.0] * 20) == set()
     assert _measured_frames([0.0] * 20, always=True) == set(range(20))
+
+
+def test_waistband_sampled_ten_times_a_second_on_an_upright_frontal_walk():
+    """With walks possible (the default), upright frontal frames are searched at WALK_RATE_HZ (every 3rd frame at
+    30 fps, every 2nd at 25), a held lift on every frame as before; a person not upright is never searched."""
+    steps = ([0.5] * 11 + [0.0] * 4 + [-0.5] * 11 + [0.0] * 4) * 3
+    assert _measured_frames(steps, walking=True) == set(range(0, len(steps), 3))
+    assert _measured_frames(steps, fps=25.0, walking=True) == set(range(0, len(steps), 2))
+    held = [0.0] * 10 + [0.5] * 30 + [0.0] * 10
+    assert _measured_frames(held, walking=True) == set(range(10, 40)) | set(range(0, 50, 3))
+    assert _measured_frames(steps, walking=True, upright=False) == set()
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@
             analysis = formcheck.analyze(path, estimator=estimator)
 
 A video is decoded once, on a thread ahead of the pose model. Everything that needs pixels happens in that one pass:
-the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal single-leg stance
+the pose (PoseEstimator: one tracked person, with multi-person checks), the waistband of a frontal stance or walk
 (waistline_pass.WaistlineReader, on the frames that need it), scene cuts (scene_cuts: an edited clip is judged shot
 by shot, each with its own view; a camera moved without a cut is found from the pose afterwards, views.view_changes),
 and a bounded cache of a few frames (frame_cache: the tops and bottoms of the hips' travel, a frame every 0.25 s)
@@ -101,7 +101,8 @@ def analyze(
         estimator = PoseEstimator(resolve_model(model), max_people=max_people)
     try:
         raw, cache = track_video(source, estimator=estimator, progress=progress, rotate_deg=rotate_deg,
-                                 waistline_always=(exercise == "single_leg_stance"), frame_cache=frame_cache,
+                                 waistline_always=(exercise == "single_leg_stance"),
+                                 waistline_walking=exercise in ("auto", "walk"), frame_cache=frame_cache,
                                  keep_frame=keep_frame)
         check_long_enough(raw, raw.source)
         track = clean(raw)
@@ -247,11 +248,12 @@ def track_video(
     progress: Progress | None = None,
     rotate_deg: int = 0,
     waistline_always: bool = False,
+    waistline_walking: bool = True,
     frame_cache: FrameCache | None = None,
     keep_frame: Callable[[int], bool] | None = None,
 ) -> tuple[PoseTrack, FrameCache]:
     """The one decode: the raw (uncleaned) PoseTrack of a video, NaN where nobody was found, with the waistband
-    where a frontal single-leg stance needs it, and the frames kept for later looks (module docstring)."""
+    where a frontal walk or one-leg stance needs it, and the frames kept for later looks (module docstring)."""
     estimator.reset()
     with open_source(source, rotate_deg=rotate_deg) as video:
         info = video.info
@@ -260,7 +262,7 @@ def track_video(
                              f"{MIN_SAMPLE_RATE_HZ:g} (see formcheck.clean.MIN_SAMPLE_RATE_HZ); film at 24 or more")
         cache = frame_cache if frame_cache is not None else FrameCache(DEFAULT_CAPACITY)
         picker = ExtremaPicker(cache, info.fps)
-        waistline = WaistlineReader(info.fps, always=waistline_always)
+        waistline = WaistlineReader(info.fps, always=waistline_always, walking=waistline_walking)
         cuts = CutDetector(info.fps)
         missing_image, missing_world = empty_arrays(1)
         image_rows: list[np.ndarray] = []

@@ -1,14 +1,17 @@
-"""The waistband's tilt (formcheck.waistline) measured on the frames of a frontal single-leg stance while the video
-is decoded for the pose, into PoseTrack.waistline (stance_asymmetry reads the frames on one leg).
+"""The waistband's tilt (formcheck.waistline) measured on the frames of a frontal single-leg stance or walk while
+the video is decoded for the pose, into PoseTrack.waistline (stance_asymmetry reads the frames on one leg, hip_sway
+the steps of a walk).
 
-    reader = WaistlineReader(fps, always=False)
+    reader = WaistlineReader(fps, always=False, walking=True)
     for frame, landmarks in ...: reader.observe(frame, landmarks)
     track = reader.attach(track)
 
-The search costs ~5 ms a 720p frame (a third of the pose model's time), so it runs only where the rule can use it:
-on frames where the person stands upright facing the camera (or away) with one foot held up for at least
+The search costs ~5 ms a 720p frame (a third of the pose model's time), so it runs only where a rule can use it:
+on every frame where the person stands upright facing the camera (or away) with one foot held up for at least
 MIN_LIFT_S (a walking step's swing is shorter), and on the frames of that lift already seen (kept for
-LOOK_BACK_S). `always=True` (the exercise is known to be a single-leg stance) measures every upright frontal frame.
+LOOK_BACK_S); with `walking=True` (the exercise may be a walk) also on upright frontal frames at WALK_RATE_HZ (every
+3rd frame at 30 fps: a tenth of the pose model's time). `always=True` (the exercise is known to be a single-leg
+stance) measures every upright frontal frame.
 """
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ from formcheck.waistline import waistline_tilt
 
 MIN_LIFT_S = 0.5  # a walking step's swing lasts ~0.4 s (Perry & Burnfield, Gait Analysis, 2010: 40% of a 1 s cycle)
 LOOK_BACK_S = 0.6
+# A walk's pelvic tilt, low-passed at 3 Hz by hip_sway (rules.hip_sway.OBLIQUITY_CUTOFF_HZ; gait's frontal pelvic
+# motion lies below it), needs samples at more than twice that: 10 a second, interpolated between by the rule.
+WALK_RATE_HZ = 10.0
 # One ankle this many torso lengths above the other: a foot off the ground. Looser than stance_asymmetry's 0.15 on
 # cleaned landmarks, so that the raw landmarks' jitter does not cut a stance short.
 LIFT_TORSO = 0.12
@@ -36,8 +42,9 @@ _LA, _RA = LANDMARK_INDEX["left_ankle"], LANDMARK_INDEX["right_ankle"]
 class WaistlineReader:
     """Measures the waistband on the frames that need it as they are decoded (module docstring)."""
 
-    def __init__(self, fps: float, *, always: bool = False):
+    def __init__(self, fps: float, *, always: bool = False, walking: bool = True):
         self.always = always
+        self._walk_every = max(1, round(fps / WALK_RATE_HZ)) if walking else 0  # frames between walk samples
         self._min_lift_frames = max(1, math.ceil(MIN_LIFT_S * fps))
         self._recent: deque[tuple[Frame, np.ndarray, int]] = deque(maxlen=max(2, math.ceil(LOOK_BACK_S * fps)))
         self._lift_run = 0  # consecutive frames with the same foot up
@@ -76,6 +83,8 @@ class WaistlineReader:
             for earlier, earlier_landmarks, earlier_side in self._recent:  # this lift's frames already seen
                 if earlier_side == side:
                     self._measure(earlier, earlier_landmarks)
+        elif self._walk_every and frame.index % self._walk_every == 0:
+            self._measure(frame, landmarks)
 
     def _measure(self, frame: Frame, landmarks: np.ndarray) -> None:
         if frame.index in self._edges:
@@ -89,8 +98,9 @@ class WaistlineReader:
         """The track with `waistline` edges on the measured frames (NaN elsewhere), or without any when none was
         measured; meta["waistline"] = {status, frames_measured}."""
         if not self._edges:
-            status = ("not measured: no frame showed a person standing on one leg, facing the camera or away"
-                      if not self.always else "no frame had both hips and a band large enough to search")
+            status = ("no frame had both hips and a band large enough to search" if self.always else
+                      "not measured: no frame showed a person "
+                      + ("upright" if self._walk_every else "standing on one leg") + ", facing the camera or away")
             return track.with_waistline(None, waistline={"status": status, "frames_measured": 0})
         edges = np.full((len(track), 4), np.nan)
         for index, edge in self._edges.items():

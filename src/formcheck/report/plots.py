@@ -20,6 +20,19 @@ INFO_COLOUR = "#3cbedc"
 LINE_COLOUR = "#1f3b57"
 SPAN_COLOUR = {"fault": FAULT_COLOUR, "warning": WARN_COLOUR, "info": INFO_COLOUR}
 UNIT_WORDS = {"deg": "degrees", "°": "degrees", "ratio": "ratio", "torso": "torso lengths", "hipw": "hip widths", "s": "s"}
+CONTEXT_COLOUR = "#9aa5b1"
+# Series drawn in another's plot, not on their own: raw signals as context (a faint line), the values a verdict
+# takes a median of (markers).
+CONTEXT_SERIES = {"pelvic_drop": "pelvic_tilt_raw"}
+MARKER_SERIES = {"pelvic_drop": "pelvic_drop_steps"}
+# What a verdict compares with the threshold where it is not the curve itself but a median over steps or strides:
+# (metric of the least value it can mean, metric of the most, words). Equal metrics: one line; else the range.
+VERDICT_METRICS = {
+    "pelvic_drop": tuple((f"hip_sway_drop_standing_{side}_least_deg", f"hip_sway_drop_standing_{side}_most_deg",
+                          f"standing on the {side} leg") for side in ("left", "right")),
+    "lateral_sway": (("hip_sway_median_lateral_hipw", "hip_sway_median_lateral_hipw", "median over strides"),),
+}
+VERDICT_COLOURS = ("#7b3fa0", "#2a9d8f")
 
 
 def _axis_unit(unit: str) -> str:
@@ -83,6 +96,24 @@ def _findings_for(series: KeySeries, findings: list[Finding]) -> list[Finding]:
     return mine
 
 
+def _verdict_values(analysis: Analysis, series: KeySeries, ax, unit: str) -> list:
+    """Draw what the verdict compares with the threshold (VERDICT_METRICS): a line at each judged median, or the
+    range between the least and the most it can mean; the legend handles."""
+    handles = []
+    metrics = analysis.report.metrics
+    for (low_key, high_key, words), colour in zip(VERDICT_METRICS.get(series.name, ()), VERDICT_COLOURS):
+        low, high = metrics.get(low_key), metrics.get(high_key)
+        if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
+            continue
+        if abs(high - low) < 1e-9:
+            handles.append(ax.axhline(low, color=colour, lw=1.6, ls="-.",
+                                      label=f"judged, {words}: {low:.2f} {unit}".replace(".00 ", " ")))
+        else:
+            handles.append(ax.axhspan(low, high, color=colour, alpha=0.12, hatch="//", lw=0,
+                                      label=f"judged, {words}: {low:.1f} to {high:.1f} {unit} (uncertain)"))
+    return handles
+
+
 def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
     """PNG bytes of one series over time (see module docstring)."""
     track = analysis.track
@@ -95,7 +126,8 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
     fig = Figure(figsize=(9.0, 3.4), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    lo, hi = _limits(series, values)
+    judged = [analysis.report.metrics.get(key) for keys in VERDICT_METRICS.get(series.name, ()) for key in keys[:2]]
+    lo, hi = _limits(series, np.r_[values, [v for v in judged if v is not None]])
     ax.set_ylim(lo, hi)
     if n:
         ax.set_xlim(float(t[0]), float(t[-1]) if t[-1] > t[0] else float(t[0]) + 1.0)
@@ -122,7 +154,18 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
         if severity in seen:
             handles.append(Patch(color=SPAN_COLOUR[severity], alpha=0.9, label=f"{severity} seen"))
 
+    context = next((s for s in analysis.key_series if s.name == CONTEXT_SERIES.get(series.name)), None)
+    if context is not None:
+        raw = np.asarray(context.values, dtype=float)[:n]
+        handles.append(ax.plot(t[: len(raw)], raw, color=CONTEXT_COLOUR, lw=1.0, label=context.label)[0])
     ax.plot(t, values, color=LINE_COLOUR, lw=1.8, label=series.label)
+    markers = next((s for s in analysis.key_series if s.name == MARKER_SERIES.get(series.name)), None)
+    if markers is not None:
+        points = np.asarray(markers.values, dtype=float)[:n]
+        shown = np.isfinite(points)
+        handles.append(ax.plot(t[: len(points)][shown], points[shown], ls="", marker="v", ms=6, color=LINE_COLOUR,
+                               mec="white", label=markers.label)[0])
+    handles += _verdict_values(analysis, series, ax, _axis_unit(series.unit))
     finite = np.isfinite(values)
     isolated = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]  # no neighbour: a line cannot show it
     if isolated.any():  # measured on a few frames only (the back's outline: tops and bottoms of reps)
@@ -160,11 +203,18 @@ def plot_one(analysis: Analysis, series: KeySeries) -> bytes:
     return buf.getvalue()
 
 
+def _own_plots(analysis: Analysis) -> list[KeySeries]:
+    """The key series that get a plot of their own: all but those drawn as another's context (CONTEXT_SERIES)."""
+    present = {s.name for s in analysis.key_series}
+    context = {other for table in (CONTEXT_SERIES, MARKER_SERIES) for main, other in table.items() if main in present}
+    return [s for s in analysis.key_series if s.name not in context]
+
+
 def plot_series(analysis: Analysis) -> list[tuple[KeySeries, bytes]]:
     """One PNG per key series that has a value on some frame, in the analysis' order (see unmeasured_series)."""
-    return [(s, plot_one(analysis, s)) for s in analysis.key_series if np.isfinite(np.asarray(s.values, float)).any()]
+    return [(s, plot_one(analysis, s)) for s in _own_plots(analysis) if np.isfinite(np.asarray(s.values, float)).any()]
 
 
 def unmeasured_series(analysis: Analysis) -> list[KeySeries]:
     """The key series with no value on any frame: left out of the plots (a blank plot says nothing)."""
-    return [s for s in analysis.key_series if not np.isfinite(np.asarray(s.values, float)).any()]
+    return [s for s in _own_plots(analysis) if not np.isfinite(np.asarray(s.values, float)).any()]
