@@ -10,21 +10,23 @@ Evidence (front, back or feet view), chosen per frame:
   sideways position does not foreshorten when the shank points at the camera, and, unlike the knee/ankle
   separation ratio, it does not change with stance width (feet wider than the hips pull the ankles apart while the
   knees stay over the hip-ankle lines). Both feet down: the mean of both knees (a body turned a little from the
-  camera moves one knee inward in the image by what it moves the other outward). A single-leg squat: the standing
-  leg's knee alone (``stance_side``: the foot that stays put through the rep), so a deep pistol squat is judged,
-  against its own limits (`one_knee_offset_*`: a correct deep single-leg squat already brings the knee in a little).
+  camera moves one knee inward in the image by what it moves the other outward). A single-leg squat: each knee
+  alone, so a deep pistol squat is judged, against its own limits (`one_knee_offset_*`: a correct deep single-leg
+  squat already brings the knee in a little), over the pose model's measured gain (`offset_landmark_gain`). The
+  free leg is judged too: held straight its knee sits on its own hip-ankle line, and the pose model, when the
+  standing knee caves in across the other leg, can swap which foot moves (so "the foot that stays put" would
+  pick the wrong leg).
 Only completed reps (and, lying, holds) are judged: with none, the rule says so. Knees pushed wider than the feet on
 purpose (frog pumps, a band pushed apart: knee/ankle separation >= `wide_knees_ratio`, both feet down) are not
 valgus. Thresholds: thresholds.toml [knee_valgus].
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from formcheck.results import KeySeries, NotJudged
-from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
+from formcheck.rules.base import (RuleContext, RuleOutcome, a_view, findings_from_series, landmark_gain, register,
+                                  unsteady_landmarks)
 from formcheck.signal_filters import running_median
 
 NAME = "knee_valgus"
@@ -51,41 +53,11 @@ def _during_reps(ctx: RuleContext) -> np.ndarray:
     return inside
 
 
-FOOT_POINTS = ("ankle", "heel", "foot_index")
 # One knee's offset (a single-leg squat; two knees' mean is steadier) is read through a running median over this
 # long: a pose model's knee point jumps by ~0.02 leg lengths from frame to frame in a deep bend (exact tracks with
 # formcheck.synth's landmark noise: a straight knee read 0.053 against a true 0.032 at 100 deg), which would
 # otherwise pass the 0.1 s minimum duration; a knee caving in stays in for half a rep or more.
 OFFSET_MEDIAN_S = 0.25
-
-
-def stance_side(track, start: int, stop: int) -> str | None:
-    """'left' or 'right': the leg standing through frames start..stop-1 of a single-leg squat, the one whose foot
-    (mean image position of ankle, heel and toes) moves least (largest distance from its median position, px); the
-    free foot is carried up and down with the body. None when neither foot is seen in those frames."""
-    travel = {}
-    for side in ("left", "right"):
-        with warnings.catch_warnings():  # a frame with none of the three points: NaN, skipped below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            foot = np.nanmean(np.stack([track.xy_px(f"{side}_{p}")[start:stop] for p in FOOT_POINTS]), axis=0)
-        seen = np.isfinite(foot).all(axis=-1)
-        if seen.sum() < 2:
-            continue
-        travel[side] = float(np.max(np.linalg.norm(foot[seen] - np.median(foot[seen], axis=0), axis=-1)))
-    return min(travel, key=travel.get) if travel else None
-
-
-def _stance_frames(ctx: RuleContext, inside: np.ndarray) -> dict[str, np.ndarray]:
-    """side -> (T,) bool: frames where that leg is judged. Both feet down: both legs wherever `inside`. A single-leg
-    squat: each rep's standing leg only (stance_side), over that rep."""
-    if ctx.exercise not in ONE_LEG:
-        return {side: inside.copy() for side in ("left", "right")}
-    stance = {side: np.zeros(len(ctx.track), bool) for side in ("left", "right")}
-    for rep in ctx.reps:
-        side = stance_side(ctx.track, rep.start_idx, rep.end_idx + 1)
-        if side is not None:
-            stance[side][rep.start_idx : rep.end_idx + 1] = True
-    return stance
 
 
 def _hips_level_in_depth(ctx: RuleContext) -> np.ndarray:
@@ -135,8 +107,8 @@ def knee_offset(track, side: str) -> np.ndarray:
 WORDS = "knees caving in"
 THRESHOLDS = tuple(f"knee_valgus.{key}" for key in (
     "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "offset_warn_leg", "offset_fault_leg",
-    "one_knee_offset_warn_leg", "one_knee_offset_fault_leg", "wide_knees_ratio", "min_duration_s", "min_judged_share",
-    "max_landmark_jitter",
+    "one_knee_offset_warn_leg", "one_knee_offset_fault_leg", "offset_landmark_gain", "wide_knees_ratio",
+    "min_duration_s", "min_judged_share", "max_landmark_jitter",
 ))
 
 
@@ -170,7 +142,6 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     gate = th("fppa_max_knee_flexion_deg")
     one_leg = ctx.exercise in ONE_LEG
     frontal = _hips_level_in_depth(ctx) & during_reps
-    legs = {side: mask & frontal for side, mask in _stance_frames(ctx, during_reps).items()}
     if one_leg:
         # knees against feet means nothing with the free foot in the air
         ratio = np.full(len(ctx.track), np.nan)
@@ -187,7 +158,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     fppa_frames = 0
     reliable = {side: _fppa_reliable(ctx, side, gate) for side in ("left", "right")}
     for side in ("left", "right"):
-        fppa = np.where(reliable[side] & legs[side] & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
+        fppa = np.where(reliable[side] & frontal & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
         fppa_frames += int(np.isfinite(fppa).sum())
         findings += findings_from_series(
             ctx, rule=NAME, values=fppa, warn=th("fppa_warn_deg"), fault=th("fppa_fault_deg"), above=True,
@@ -211,17 +182,18 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
              f"where FPPA is unreliable (knee flexion > {gate:.0f}° or a thigh or shank pointing at the camera)")
     offsets: list[np.ndarray] = []
     if one_leg:
-        # The standing knee alone: the free leg's knee is not carrying the body.
+        # Each knee alone (no second foot down to average with), over what the pose model shows of the offset.
+        gain = landmark_gain(ctx, NAME, "offset_landmark_gain")
+        width = max(1, int(round(OFFSET_MEDIAN_S * ctx.track.fps)))
         for side in ("left", "right"):
-            width = max(1, int(round(OFFSET_MEDIAN_S * ctx.track.fps)))
-            smooth = running_median(knee_offset(ctx.track, side), width)
-            offset = np.where(legs[side] & ~reliable[side], smooth, np.nan)
+            smooth = running_median(knee_offset(ctx.track, side), width) / gain
+            offset = np.where(frontal & ~reliable[side], smooth, np.nan)
             offsets.append(offset)
             findings += findings_from_series(
                 ctx, rule=NAME, values=offset, warn=th("one_knee_offset_warn_leg"),
                 fault=th("one_knee_offset_fault_leg"), above=True, min_duration_s=th("min_duration_s"),
                 unit="leg lengths inside the hip-ankle line", side=side,
-                evidence=f"standing knee medial of its hip-ankle line, over leg length, {where}",
+                evidence=f"one knee medial of its hip-ankle line, over leg length, {where}",
                 cue=lambda v, when, side=side: (
                     f"Your {side} knee moves inside the line from hip to ankle ({v:.0%} of your leg length) at "
                     f"{when}. Keep it over your foot: push it out."
@@ -230,7 +202,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
             series.append(
                 KeySeries(
                     name=f"knee_offset_{side}",
-                    label=f"Standing knee inside the hip-ankle line, {side} (share of leg length)",
+                    label=f"Knee inside the hip-ankle line, {side} (share of leg length)",
                     unit="leg lengths", values=offset, rules=(NAME,), warn_above=th("one_knee_offset_warn_leg"),
                     fault_above=th("one_knee_offset_fault_leg"),
                 )
@@ -277,7 +249,7 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 rule=NAME, better_view=None,
                 reason=(
                     f"the knees could be read on only {judged_share:.0%} of the movement (the hips turned from the "
-                    "camera, the standing foot not told from the free one, or the knees and ankles not seen); "
+                    "camera, or the knees and ankles not seen); "
                     "film from the front with the whole body in view"
                 ),
             ),
