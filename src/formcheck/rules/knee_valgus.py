@@ -5,20 +5,28 @@ Evidence (front, back or feet view), chosen per frame:
   than `fppa_max_knee_flexion_deg` (the larger of MediaPipe's 3D knee flexion and the flexion read from the thigh's
   and shank's image shortening: both fall short in a deep bend seen from the front, the 3D one by ~20 deg): beyond
   that the shank points at the camera and the 2D angle inflates (DESIGN.md, "Knee angle from the front");
-- wherever FPPA is unreliable (deeper flexion, or a thigh or shank foreshortened toward the camera), both feet
-  down only: how far each knee sits medial of its hip-ankle line in the image, over the leg's length (``knee_offset``).
-  The knee's sideways position does not foreshorten when the shank points at the camera, and, unlike the knee/ankle
+- wherever FPPA is unreliable (deeper flexion, or a thigh or shank foreshortened toward the camera): how far the
+  knee sits medial of its hip-ankle line in the image, over the leg's standing length (``knee_offset``). The knee's
+  sideways position does not foreshorten when the shank points at the camera, and, unlike the knee/ankle
   separation ratio, it does not change with stance width (feet wider than the hips pull the ankles apart while the
-  knees stay over the hip-ankle lines).
-Knees pushed wider than the feet on purpose (frog pumps, a band pushed apart: knee/ankle separation >=
-`wide_knees_ratio`) are not valgus. Thresholds: thresholds.toml [knee_valgus].
+  knees stay over the hip-ankle lines). Both feet down: the mean of both knees (a body turned a little from the
+  camera moves one knee inward in the image by what it moves the other outward). A single-leg squat: each knee
+  alone, so a deep pistol squat is judged, against its own limits (`one_knee_offset_*`: a correct deep single-leg
+  squat already brings the knee in a little), over the pose model's measured gain (`offset_landmark_gain`). The
+  free leg is judged too: held straight its knee sits on its own hip-ankle line, and the pose model, when the
+  standing knee caves in across the other leg, can swap which foot moves (so "the foot that stays put" would
+  pick the wrong leg).
+Only completed reps (and, lying, holds) are judged: with none, the rule says so. Knees pushed wider than the feet on
+purpose (frog pumps, a band pushed apart: knee/ankle separation >= `wide_knees_ratio`, both feet down) are not
+valgus. Thresholds: thresholds.toml [knee_valgus].
 """
 from __future__ import annotations
 
 import numpy as np
 
 from formcheck.results import KeySeries, NotJudged
-from formcheck.rules.base import RuleContext, RuleOutcome, a_view, findings_from_series, register, unsteady_landmarks
+from formcheck.rules.base import (RuleContext, RuleOutcome, a_view, findings_from_series, landmark_gain, register,
+                                  unsteady_landmarks)
 from formcheck.signal_filters import running_median
 
 NAME = "knee_valgus"
@@ -35,14 +43,21 @@ MIN_ANKLE_GAP_TORSO = 0.4  # ankles at least this far apart (torso lengths) for 
 
 
 def _during_reps(ctx: RuleContext) -> np.ndarray:
-    """(T,) bool: inside a rep (start to end) when reps were found, else every frame: setting up or resting
-    between sets (sitting down, knees together) is not the movement being judged."""
-    if not ctx.reps:
-        return np.ones(len(ctx.track), bool)
+    """(T,) bool: inside a completed rep (start to end) or a hold; all False when there is neither. Setting up,
+    resting between sets (sitting down, knees together) or a rep cut off by the clip is not the movement judged."""
     inside = np.zeros(len(ctx.track), bool)
     for rep in ctx.reps:
         inside[rep.start_idx : rep.end_idx + 1] = True
+    for hold in ctx.holds:
+        inside[hold.start_idx : hold.end_idx] = True
     return inside
+
+
+# One knee's offset (a single-leg squat; two knees' mean is steadier) is read through a running median over this
+# long: a pose model's knee point jumps by ~0.02 leg lengths from frame to frame in a deep bend (exact tracks with
+# formcheck.synth's landmark noise: a straight knee read 0.053 against a true 0.032 at 100 deg), which would
+# otherwise pass the 0.1 s minimum duration; a knee caving in stays in for half a rep or more.
+OFFSET_MEDIAN_S = 0.25
 
 
 def _hips_level_in_depth(ctx: RuleContext) -> np.ndarray:
@@ -92,46 +107,58 @@ def knee_offset(track, side: str) -> np.ndarray:
 WORDS = "knees caving in"
 THRESHOLDS = tuple(f"knee_valgus.{key}" for key in (
     "fppa_warn_deg", "fppa_fault_deg", "fppa_max_knee_flexion_deg", "offset_warn_leg", "offset_fault_leg",
-    "wide_knees_ratio", "min_duration_s", "min_judged_share", "max_landmark_jitter",
+    "one_knee_offset_warn_leg", "one_knee_offset_fault_leg", "offset_landmark_gain", "wide_knees_ratio",
+    "min_duration_s", "min_judged_share", "max_landmark_jitter",
 ))
+
+
+def _fppa_reliable(ctx: RuleContext, side: str, gate: float) -> np.ndarray:
+    """(T,) bool: the 2D knee angle of `side` can be trusted: not a feet view, knee flexion <= gate (deg; the larger
+    of two estimates that both fall short in a deep bend seen from the front), thigh and shank face-on."""
+    if ctx.view == "feet":  # from the feet a lying person's shank always points at the camera
+        return np.zeros(len(ctx.track), bool)
+    flexion = np.fmax(ctx.kin[f"knee_flexion_3d_{side}"], ctx.kin[f"knee_flexion_foreshortening_{side}"])
+    return (np.nan_to_num(flexion, nan=np.inf) <= gate) & _segments_face_on(ctx, side)
 
 
 @register(NAME, exercises=("bridge", "hip_thrust", "squat", "single_leg_squat"), words=WORDS, thresholds=THRESHOLDS)
 def knee_valgus(ctx: RuleContext) -> RuleOutcome:
-    """Knees caving in: FPPA in shallow knee bends, knee/ankle separation in deep ones."""
+    """Knees caving in: FPPA in shallow knee bends, the knee's offset from the hip-ankle line in deep ones."""
     if ctx.view not in FRONTAL_VIEWS:
         better = "feet" if ctx.exercise in ("bridge", "hip_thrust") else "front"
         return RuleOutcome.cannot_judge(
             NAME, f"{a_view(ctx.view)} cannot show the knees moving in or out", better_view=better
         )
+    during_reps = _during_reps(ctx)
+    if not during_reps.any():
+        return RuleOutcome.cannot_judge(
+            NAME, "no completed rep in this clip: the knees are judged over whole reps (a rep cut off by the clip's "
+            "end, setting up or resting is not the movement). Film at least one whole rep, down and back up",
+            better_view=None)
     unsteady = unsteady_landmarks(ctx, NAME, LEG_POINTS, "knees and ankles")
     if unsteady is not None:
         return unsteady
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     gate = th("fppa_max_knee_flexion_deg")
-    ratio = ctx.kin["knee_ankle_ratio"]
-    # The ratio means something only while the feet are seen apart (a frontal view of both legs): where the
-    # ankles overlap in the image (a side-on stretch of an edited or turning clip) it divides by ~0.
-    ankle_gap = np.linalg.norm(ctx.track.xy_px("left_ankle") - ctx.track.xy_px("right_ankle"), axis=-1)
-    feet_apart = np.nan_to_num(ankle_gap / ctx.kin.torso_length_px, nan=0.0) >= MIN_ANKLE_GAP_TORSO
-    during_reps = _during_reps(ctx)
+    one_leg = ctx.exercise in ONE_LEG
     frontal = _hips_level_in_depth(ctx) & during_reps
-    ratio = np.where(feet_apart & frontal, ratio, np.nan)
+    if one_leg:
+        # knees against feet means nothing with the free foot in the air
+        ratio = np.full(len(ctx.track), np.nan)
+    else:
+        # The ratio means something only while the feet are seen apart (a frontal view of both legs): where the
+        # ankles overlap in the image (a side-on stretch of an edited or turning clip) it divides by ~0.
+        ankle_gap = np.linalg.norm(ctx.track.xy_px("left_ankle") - ctx.track.xy_px("right_ankle"), axis=-1)
+        feet_apart = np.nan_to_num(ankle_gap / ctx.kin.torso_length_px, nan=0.0) >= MIN_ANKLE_GAP_TORSO
+        ratio = np.where(feet_apart & frontal, ctx.kin["knee_ankle_ratio"], np.nan)
     wide_on_purpose = np.nan_to_num(ratio, nan=0.0) >= th("wide_knees_ratio")
     findings = []
     metrics: dict[str, float] = {}
     series = []
     fppa_frames = 0
-    # From the feet, a lying person's shank always points at the camera (feet flat, knees bent): no FPPA there,
-    # and MediaPipe's 3D knee flexion is unreliable in that foreshortened view, so it cannot gate it either.
-    fppa_usable = ctx.view != "feet"
-    fppa_unreliable = np.zeros(len(ctx.track), bool)  # frames where either knee's 2D angle cannot be trusted
+    reliable = {side: _fppa_reliable(ctx, side, gate) for side in ("left", "right")}
     for side in ("left", "right"):
-        # the larger of two estimates that both fall short in a deep bend seen from the front
-        flexion = np.fmax(ctx.kin[f"knee_flexion_3d_{side}"], ctx.kin[f"knee_flexion_foreshortening_{side}"])
-        reliable = fppa_usable & (np.nan_to_num(flexion, nan=np.inf) <= gate) & _segments_face_on(ctx, side)
-        fppa_unreliable |= ~reliable
-        fppa = np.where(reliable & frontal & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
+        fppa = np.where(reliable[side] & frontal & ~wide_on_purpose, ctx.kin[f"fppa_{side}"], np.nan)
         fppa_frames += int(np.isfinite(fppa).sum())
         findings += findings_from_series(
             ctx, rule=NAME, values=fppa, warn=th("fppa_warn_deg"), fault=th("fppa_fault_deg"), above=True,
@@ -151,28 +178,51 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 angle_points=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
             )
         )
-    ratio_used = ctx.exercise not in ONE_LEG
-    if ratio_used:
+    where = ("feet view: FPPA unreliable" if ctx.view == "feet" else
+             f"where FPPA is unreliable (knee flexion > {gate:.0f}° or a thigh or shank pointing at the camera)")
+    offsets: list[np.ndarray] = []
+    if one_leg:
+        # Each knee alone (no second foot down to average with), over what the pose model shows of the offset.
+        gain = landmark_gain(ctx, NAME, "offset_landmark_gain")
+        width = max(1, int(round(OFFSET_MEDIAN_S * ctx.track.fps)))
+        for side in ("left", "right"):
+            smooth = running_median(knee_offset(ctx.track, side), width) / gain
+            offset = np.where(frontal & ~reliable[side], smooth, np.nan)
+            offsets.append(offset)
+            findings += findings_from_series(
+                ctx, rule=NAME, values=offset, warn=th("one_knee_offset_warn_leg"),
+                fault=th("one_knee_offset_fault_leg"), above=True, min_duration_s=th("min_duration_s"),
+                unit="leg lengths inside the hip-ankle line", side=side,
+                evidence=f"one knee medial of its hip-ankle line, over leg length, {where}",
+                cue=lambda v, when, side=side: (
+                    f"Your {side} knee moves inside the line from hip to ankle ({v:.0%} of your leg length) at "
+                    f"{when}. Keep it over your foot: push it out."
+                ),
+            )
+            series.append(
+                KeySeries(
+                    name=f"knee_offset_{side}",
+                    label=f"Knee inside the hip-ankle line, {side} (share of leg length)",
+                    unit="leg lengths", values=offset, rules=(NAME,), warn_above=th("one_knee_offset_warn_leg"),
+                    fault_above=th("one_knee_offset_fault_leg"),
+                )
+            )
+    else:
         # Both knees' offsets, averaged: valgus moves both knees inward, while a body turned a little from the camera
         # moves both the same way in the image (one reads inward by what the other reads outward).
+        either_unreliable = ~(reliable["left"] & reliable["right"])
         both = 0.5 * (knee_offset(ctx.track, "left") + knee_offset(ctx.track, "right"))
-        offset = np.where(fppa_unreliable & ~wide_on_purpose & np.isfinite(ratio), both, np.nan)
+        offset = np.where(either_unreliable & ~wide_on_purpose & np.isfinite(ratio), both, np.nan)
+        offsets.append(offset)
         findings += findings_from_series(
             ctx, rule=NAME, values=offset, warn=th("offset_warn_leg"), fault=th("offset_fault_leg"), above=True,
             min_duration_s=th("min_duration_s"), unit="leg lengths inside the hip-ankle line", side=None,
-            evidence=(
-                "knees medial of the hip-ankle lines, over leg length, both knees' mean (feet view: FPPA unreliable)"
-                if not fppa_usable else
-                f"knees medial of the hip-ankle lines, over leg length, both knees' mean, where FPPA is unreliable "
-                f"(knee flexion > {gate:.0f}° or a thigh or shank pointing at the camera)"
-            ),
+            evidence=f"knees medial of the hip-ankle lines, over leg length, both knees' mean, {where}",
             cue=lambda v, when: (
                 f"Your knees move inside the line from hip to ankle ({v:.0%} of your leg length) at {when}. "
                 "Keep them over your feet: push them out."
             ),
         )
-        if np.isfinite(offset).any():
-            metrics["knee_valgus_max_offset_leg"] = float(np.nanmax(offset))
         series.append(
             KeySeries(
                 name="knee_offset", label="Knees inside the hip-ankle lines (mean of both, share of leg length)",
@@ -180,6 +230,8 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 fault_above=th("offset_fault_leg"),
             )
         )
+    if any(np.isfinite(o).any() for o in offsets):
+        metrics["knee_valgus_max_offset_leg"] = float(max(np.nanmax(o) for o in offsets if np.isfinite(o).any()))
     metrics["knee_valgus_fppa_share"] = fppa_frames / (2 * max(int(ctx.track.detected.sum()), 1))
     judged = wide_on_purpose.copy()  # knees wider than the feet: judged, not valgus
     for s in series:
@@ -190,16 +242,15 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
     metrics["knee_valgus_wide_knees_share"] = float(wide_on_purpose.mean()) if len(wide_on_purpose) else 0.0
     flagged = any(f.severity in ("warning", "fault") for f in findings)
     if not flagged and judged_share < th("min_judged_share"):
-        # "no valgus" would be a claim about frames the rule could not read (a deep single-leg squat)
+        # "no valgus" would be a claim about frames the rule could not read
         return RuleOutcome(
             metrics=metrics, key_series=series,
             not_judged=NotJudged(
                 rule=NAME, better_view=None,
                 reason=(
-                    f"the knees could be read on only {judged_share:.0%} of the movement: past "
-                    f"{gate:.0f}° of knee flexion the knee angle seen from the front is a projection artefact"
-                    + ("" if ratio_used else ", and with one foot down there is no second foot to compare the knees with")
-                    + "; a shallower rep can be judged"
+                    f"the knees could be read on only {judged_share:.0%} of the movement (the hips turned from the "
+                    "camera, or the knees and ankles not seen); "
+                    "film from the front with the whole body in view"
                 ),
             ),
         )

@@ -382,8 +382,9 @@ def squat(t, knobs, seconds, single=False):
             ang[f"ankle_dorsiflexion_{s}"] = d.copy()
             ang[f"hip_abduction_{s}"] = (4.0 if not single else 0.0) - valg * u
             ang[f"hip_internal_rotation_{s}"] = valg * u - (8.0 if not single else 0.0)
-        else:  # free leg held forward
-            ang[f"hip_flexion_{s}"] = np.full(T, 35.0)
+        else:  # free leg held forward, raised as the body goes down (past the pelvis' forward tilt) to stay off the
+            # floor: held at a fixed 35 deg it hung below the bent standing leg, and the body stood on it
+            ang[f"hip_flexion_{s}"] = 35.0 + tilt + 0.6 * k
             ang[f"knee_flexion_{s}"] = np.full(T, 25.0)
             ang[f"ankle_dorsiflexion_{s}"] = np.full(T, -10.0)
             ang[f"hip_abduction_{s}"] = np.full(T, 3.0)
