@@ -549,7 +549,7 @@ def eval_command(
     if detect:
         table.add_column("detected")
     prefix = os.path.commonpath([r.path for r in results]) if len(results) > 1 else ""
-    shown_out = out if out.is_terminal else Console(width=160)  # a file or pipe gets whole names, not 80-column ellipses
+    shown_out = out if out.is_terminal else Console(width=max(out.width, 160))  # a file or pipe: whole names
 
     def shown(path: str) -> str:
         return escape(os.path.relpath(path, prefix) if prefix else path)
