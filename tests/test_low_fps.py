@@ -82,12 +82,12 @@ CLEAR_FAULTS = {
     "hip drop walk": ("walk", {"pelvic_drop": 8}, "hip_sway"),
 }
 CORRECT_FORM = {"squat": ("squat", "knee_valgus"), "walk": ("walk", "hip_sway")}
+JITTER_REASON = "not judged: the pose model is unsure"
 
 
 @pytest.mark.parametrize("fps", [30, 12, 10])
-@pytest.mark.parametrize("case", list(CLEAR_FAULTS))
-def test_clear_faults_are_judged_and_flagged_at_low_frame_rates(case, fps):
-    motion, faults, rule = CLEAR_FAULTS[case]
+def test_a_clear_valgus_squat_is_judged_and_flagged_at_low_frame_rates(fps):
+    motion, faults, rule = CLEAR_FAULTS["knee valgus squat"]
     for noise_px in (0.0, 1.5):  # exact, and add_noise's default (MediaPipe-like) jitter
         report = analyze_track(clean(at_fps(motion, faults, "front", fps, noise_px=noise_px))).report
         assert (report.exercise, report.view) == (motion, "front")
@@ -95,12 +95,30 @@ def test_clear_faults_are_judged_and_flagged_at_low_frame_rates(case, fps):
 
 
 @pytest.mark.parametrize("fps", [30, 12, 10])
-@pytest.mark.parametrize("case", list(CORRECT_FORM))
-def test_correct_form_stays_silent_at_low_frame_rates(case, fps):
-    motion, rule = CORRECT_FORM[case]
+def test_a_correct_squat_stays_silent_at_low_frame_rates(fps):
     for noise_px in (0.0, 1.5):  # exact, and add_noise's default (MediaPipe-like) jitter
-        report = analyze_track(clean(at_fps(motion, {}, "front", fps, noise_px=noise_px))).report
-        assert verdict(report, rule) == "silent", (noise_px, report.summary)
+        report = analyze_track(clean(at_fps("squat", {}, "front", fps, noise_px=noise_px))).report
+        assert verdict(report, "knee_valgus") == "silent", (noise_px, report.summary)
+
+
+@pytest.mark.parametrize("fps", [30, 12, 10])
+@pytest.mark.parametrize("drop", [0, 8])
+def test_walks_pass_the_steadiness_gate_at_low_frame_rates(drop, fps):
+    """A track alone has no waistband, so hip_sway reads the pelvic drop from the hip points with the range of what
+    they can mean and may say "not judged" for that reason (tests/test_hip_sway_walk.py); what must not happen at 10-12
+    fps is the steadiness gate refusing the walk. The sideways sway is judged whatever the drop."""
+    for noise_px in (0.0, 1.5):
+        report = analyze_track(clean(at_fps("walk", {"pelvic_drop": drop} if drop else {}, "front", fps,
+                                            noise_px=noise_px))).report
+        assert (report.exercise, report.view) == ("walk", "front")
+        outcome = verdict(report, "hip_sway")
+        assert not outcome.startswith(JITTER_REASON), (noise_px, outcome)
+        if outcome.startswith("not judged"):
+            assert "sideways sway was" in outcome and "within normal" in outcome, outcome
+        elif drop:
+            assert outcome in ("warning", "fault"), (noise_px, report.summary)
+        else:
+            assert outcome == "silent", (noise_px, report.summary)
 
 
 # Far past the landmark noise of real clips: 1.5 px is add_noise's default, MediaPipe-like on the 640x360 renders.
@@ -113,7 +131,7 @@ def test_noisy_tracks_are_still_not_judged_at_30_and_10_fps(case, fps):
     motion, faults, rule = CLEAR_FAULTS[case]
     report = analyze_track(clean(at_fps(motion, faults, "front", fps, noise_px=NOISY_PX[case])),
                            exercise=motion, view="front").report
-    assert verdict(report, rule).startswith("not judged: the pose model is unsure")
+    assert verdict(report, rule).startswith(JITTER_REASON)
     assert rule not in {f.rule for f in report.findings}
 
 
