@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .body import Anthropometry, BodyFrames, forward_kinematics, rot_y, zero_angles
+from .body import Anthropometry, BodyFrames, body_shape, forward_kinematics, rot_y, zero_angles
 
 # knob name -> unit / meaning
 FAULTS: dict[str, dict[str, str]] = {
@@ -100,6 +100,11 @@ class Motion:
 
 # ---------------------------------------------------------------------------------------------------------
 # time profiles
+
+
+def _anthro(knobs: Mapping[str, float]) -> Anthropometry:
+    """The body of a motion: its height knob and the body shape ``make_motion`` put under "_body"."""
+    return Anthropometry(knobs["height_m"], knobs.get("_body", "default"))  # type: ignore[arg-type]
 
 
 def _ramp(x: np.ndarray) -> np.ndarray:
@@ -190,7 +195,7 @@ def _solve_lift(S, Ank, hipflex, ext, A, lo=-1.6, hi=1.2, iters=48):
 
 def _lying(name: str, t: np.ndarray, knobs: Mapping[str, float], seconds: float, thrust: bool,
            hold_only: bool = False) -> Motion:
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     if hold_only:
         up, down = 1.2, 1.2
@@ -205,8 +210,11 @@ def _lying(name: str, t: np.ndarray, knobs: Mapping[str, float], seconds: float,
     single = int(round(knobs.get("single_leg", 0.0)))
 
     back_z = 0.09 * A.height_m / 1.75  # shoulder-joint height when lying (half chest depth)
+    # a heavier build's deeper chest: the back surface lies girth x (0.036 m) behind the spine line (render.py)
+    chest_lift = (A.girth - 1.0) * 0.036 * A.height_m / 1.75
+    back_z += chest_lift
     if thrust:
-        S = np.array([0.0, knobs["bench_m"] + 0.06])
+        S = np.array([0.0, knobs["bench_m"] + 0.06 + chest_lift])
         # feet placed so that the knee is at 90 deg at the top with a horizontal trunk
         H_top = _hip_from_shoulder(S[None], np.zeros(1), np.zeros(1), A)[0]
         hip_bottom = 80.0
@@ -356,7 +364,7 @@ def _plant_feet_laterally(ang: dict, A: Anthropometry, stance: tuple[str, ...], 
 
 
 def squat(t, knobs, seconds, single=False):
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     if single:
         u, reps = rep_profile(t, seconds, up_s=1.3, hold_s=0.3, down_s=1.3, rest_s=0.8)
@@ -430,7 +438,7 @@ def walk(t, knobs, seconds):
     2010): hip flexion +30 deg at heel strike to -10 deg at toe-off, knee stance bump ~15 deg and swing peak ~60 deg,
     ankle push-off plantarflexion ~15 deg.  Normal pelvic obliquity is +-3 deg and lateral sway +-2 cm.
     """
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     cad = knobs["cadence"]
     stride_T = 120.0 / cad
@@ -505,7 +513,7 @@ def walk(t, knobs, seconds):
 
 def single_leg_stance(t, knobs, seconds):
     """Stand on the left leg, then on the right, each a hold with the free foot lifted behind."""
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     drop = knobs.get("pelvic_drop", 0.0)
     lean = knobs.get("trunk_lean", 0.0)
@@ -589,13 +597,17 @@ def validate(motion: str, knobs: Mapping[str, float]) -> dict[str, float]:
     return full
 
 
-def make_motion(motion: str, knobs: Mapping[str, float], seconds: float, fps: float) -> Motion:
-    """Validate and evaluate a motion at frame times i / fps for ``seconds``."""
+def make_motion(motion: str, knobs: Mapping[str, float], seconds: float, fps: float, body: str = "default"
+                ) -> Motion:
+    """Validate and evaluate a motion at frame times i / fps for ``seconds``, for the body shape ``body``
+    (``formcheck.synth.body.BODY_SHAPES``)."""
+    body_shape(body)
     full = validate(motion, knobs)
+    full["_body"] = body  # type: ignore[assignment]
     n = int(round(seconds * fps))
     if n < 2:
         raise ValueError(f"seconds must give at least 2 frames, got {seconds} s at {fps} fps")
     t = np.arange(n) / fps
     m = MOTION_FUNCS[motion](t, full, seconds)
-    m.knobs = {k: v for k, v in full.items() if k != "_given"}
+    m.knobs = {k: v for k, v in full.items() if k not in ("_given", "_body")}
     return m
