@@ -9,7 +9,8 @@ walking cadence and step, squat depth and camera zoom vary with the seed) into O
 OUT_DIR/manifest.csv, then runs the same scoring as `formcheck eval` (MediaPipe on the rendered video, the expected
 verdict from the rule on the exact noise-free track) and prints, per fault and magnitude, the share of clips flagged,
 plus per-rule precision/recall and angle error, and per rule the share flagged at or above threshold and silent on
-correct form, with each miss and its measured values. Results also go to OUT_DIR/eval.json.
+correct form, with each miss and its measured values. Results also go to OUT_DIR/eval.json. A run adds its clips to
+an existing OUT_DIR/manifest.csv (e.g. one fault per run), and scores them all.
 
 --body renders a body shape the rules were not calibrated on (formcheck.synth.BODY_SHAPES), --camera a camera
 placement beside the presets (formcheck.synth.CAMERA_VARIANTS); both go into the clip names, the manifest and the
@@ -63,8 +64,8 @@ def main() -> None:
     parser.add_argument("--camera", default="preset", choices=list(CAMERA_VARIANTS),
                         help="camera placement: the presets, farther and higher, or lower")
     parser.add_argument("--skip-below", action="store_true",
-                        help="render only correct form and the magnitudes from one step below the first that the "
-                             "rule flags on the exact track (the clips the per-rule score counts)")
+                        help="render only correct form and the two smallest magnitudes the rule flags on the exact "
+                             "track, without sweep variants (the clips the per-rule score counts)")
     parser.add_argument("--score-only", action="store_true",
                         help="re-score OUT_DIR/manifest.csv with the current rules (cached tracks), no rendering")
     args = parser.parse_args()
@@ -87,11 +88,16 @@ def main() -> None:
     if args.skip_below:
         plan = skip_below(plan, args.seconds, args.body)
     rows = []
+    same: dict[tuple, tuple[Path, Path]] = {}  # a correct-form clip serves every fault of its motion and view
     for spec, seed, params, camera in plan:
         fault = spec["fault"]
         name = sweep_clip_name(spec, seed)
         video = clips / f"{name}.mp4"
         truth = clips / f"{name}.truth.json"
+        key = (spec["motion"], spec["view"], seed, json.dumps({**spec["faults"], **spec["settings"]}, sort_keys=True))
+        if not spec["faults"] and key in same and not video.is_file():
+            video, truth = same[key]
+        same.setdefault(key, (video, truth))
         if not (video.is_file() and truth.is_file()):
             generate(spec["motion"], {**params, **spec["faults"], **spec["settings"]}, spec["view"],
                      args.seconds, seed, video, camera=camera or None, body=args.body)
@@ -101,6 +107,7 @@ def main() -> None:
                      "magnitude": spec["magnitude"], "fault": fault, "body": args.body, "camera": args.camera})
         print(f"rendered {video.name}", flush=True)
     manifest = args.out / "manifest.csv"
+    rows = merge_rows(manifest, rows)
     with open(manifest, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -112,9 +119,10 @@ def main() -> None:
 
 
 def skip_below(plan: list[tuple], seconds: float, body: str) -> list[tuple]:
-    """The plan without the faulty clips far below threshold: per (fault, motion, view, variant, seed), keep the
-    correct-form clips and the magnitudes from one step below the smallest that the rule flags on the exact track
-    (those are the clips the criterion scores, plus one in between). Saves rendering and MediaPipe time."""
+    """The clips the per-rule score counts, and few others: per (fault, motion, view, seed), the correct-form clips
+    and the two smallest magnitudes that the rule flags on the exact track (the ones nearest the threshold; the
+    largest magnitude when none is flagged). Sweep variants (e.g. the single-leg stance dropping only on one side)
+    are left out. Saves rendering and MediaPipe time on a shared machine."""
     from formcheck.evaluate import rule_for_knob, verdicts
     from formcheck.pipeline import analyze
     from formcheck.synth import exact_track
@@ -122,19 +130,36 @@ def skip_below(plan: list[tuple], seconds: float, body: str) -> list[tuple]:
     groups: dict[tuple, list[tuple]] = {}
     for item in plan:
         spec, seed = item[0], item[1]
-        groups.setdefault((spec["fault"], spec["motion"], spec["view"], spec["variant"], seed), []).append(item)
+        if not spec["variant"]:
+            groups.setdefault((spec["fault"], spec["motion"], spec["view"], seed), []).append(item)
     kept = []
-    for (fault, motion, view, _, _), items in groups.items():
+    for (fault, motion, view, _), items in groups.items():
         rule = rule_for_knob(fault, motion)
+        kept += [it for it in items if is_correct_form(fault, it[0]["magnitude"])]
         faulty = [it for it in items if not is_correct_form(fault, it[0]["magnitude"])]
-        flagged = [i for i, (spec, seed, params, camera) in enumerate(faulty) if rule in verdicts(analyze(
-            exact_track(motion, {**params, **spec["faults"], **spec["settings"]}, view, seconds, seed,
-                        camera=camera or None, body=body),
-            exercise=motion, view="side" if view.startswith("side") else view))[0]]
-        first = max(min(flagged) - 1, 0) if flagged else len(faulty) - 1
-        kept += [it for it in items if is_correct_form(fault, it[0]["magnitude"])] + faulty[first:]
+        flagged = []
+        for item in faulty:
+            spec, seed, params, camera = item
+            exact = exact_track(motion, {**params, **spec["faults"], **spec["settings"]}, view, seconds, seed,
+                                camera=camera or None, body=body)
+            if rule in verdicts(analyze(exact, exercise=motion, view="side" if view.startswith("side") else view))[0]:
+                flagged.append(item)
+            if len(flagged) == 2:
+                break
+        kept += flagged[:2] if flagged else faulty[-1:]
     order = {id(it): i for i, it in enumerate(plan)}
     return sorted(kept, key=lambda it: order[id(it)])
+
+
+def merge_rows(manifest: Path, rows: list[dict]) -> list[dict]:
+    """The manifest's earlier rows (other faults rendered by earlier runs into the same folder) followed by these;
+    a clip in both keeps the new row."""
+    if not manifest.is_file():
+        return rows
+    with open(manifest, newline="") as fh:
+        earlier = list(csv.DictReader(fh))
+    new = {r["path"] for r in rows}
+    return [r for r in earlier if r["path"] not in new] + rows
 
 
 def score_existing(out: Path) -> None:
