@@ -462,3 +462,15 @@ def test_synth_cli_rejects_an_unknown_body(tmp_path):
     result = CliRunner().invoke(app, ["synth", "squat", "-o", str(tmp_path / "x.mp4"), "--body", "stocky"])
     assert result.exit_code != 0 and "valid bodies" in result.output
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("motion", MOTIONS)
+def test_truth_params_rebuild_the_same_motion(motion):
+    """The truth file's params are the knobs in effect: rebuilding from them (as the evaluation does for a clip's
+    expected verdict) gives the same angles (the single-leg squat's shallow default depth included)."""
+    m = make_motion(motion, {}, 4.0, 30.0)
+    params = {k: v for k, v in m.knobs.items() if k in PARAMS[motion]}
+    again = make_motion(motion, params, 4.0, 30.0)
+    for name, values in m.angles.items():
+        np.testing.assert_array_equal(again.angles[name], values, err_msg=name)
+    assert make_motion("single_leg_squat", {}, 1.0, 30.0).knobs["depth_deg"] == 55.0

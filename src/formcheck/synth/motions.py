@@ -61,7 +61,8 @@ PARAMS: dict[str, dict[str, str]] = {
     "hip_thrust": {"hold_s": "s: pause at the top of each rep", "height_m": "m: body height",
                    "bench_m": "m: bench height"},
     "squat": {"depth_deg": "deg: knee flexion at the bottom", "height_m": "m: body height"},
-    "single_leg_squat": {"depth_deg": "deg: knee flexion at the bottom", "side": "0 stand on left, 1 on right",
+    "single_leg_squat": {"depth_deg": "deg: knee flexion at the bottom (default 55)",
+                         "side": "0 stand on left, 1 on right",
                          "height_m": "m: body height"},
     "walk": {"cadence": "steps/min", "step_length": "m", "height_m": "m: body height"},
     "single_leg_stance": {"height_m": "m: body height",
@@ -73,6 +74,9 @@ PARAMS["bridge_hold"] = {k: v for k, v in PARAMS["bridge"].items() if k != "hold
 DEFAULTS: dict[str, float] = {"hold_s": 1.0, "height_m": 1.75, "bench_m": 0.40, "depth_deg": 95.0, "side": 0.0,
                               "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0, "arms": 0.0,
                               "drop_side": 0.0}
+
+# defaults that differ by motion: single-leg squats are shallow by default
+MOTION_DEFAULTS: dict[str, dict[str, float]] = {"single_leg_squat": {"depth_deg": 55.0}}
 
 SUPINE = rot_y(np.radians(-90.0))  # lying on the back: anterior -> +z, superior -> -x, left -> +y
 
@@ -372,8 +376,6 @@ def squat(t, knobs, seconds, single=False):
         u, reps = rep_profile(t, seconds, up_s=1.4, hold_s=0.3, down_s=1.4, rest_s=0.8)
     # the "lift" of rep_profile is the descent here: u = depth fraction
     depth = knobs["depth_deg"]
-    if single and "depth_deg" not in knobs.get("_given", ()):
-        depth = 55.0  # single-leg squats are shallow by default
     valg = knobs.get("knee_valgus", 0.0)
     ang = zero_angles(T)
     k = depth * u
@@ -592,8 +594,8 @@ def validate(motion: str, knobs: Mapping[str, float]) -> dict[str, float]:
             raise ValueError(f"fault {k!r} must be between {lo:g} and {hi:g} ({valid[k].split(':')[0]}), got {fv:g}")
         out[k] = fv
     full = {k: DEFAULTS[k] for k in PARAMS[motion] if k in DEFAULTS}
+    full.update(MOTION_DEFAULTS.get(motion, {}))
     full.update(out)
-    full["_given"] = tuple(out)  # type: ignore[assignment]
     return full
 
 
@@ -609,5 +611,5 @@ def make_motion(motion: str, knobs: Mapping[str, float], seconds: float, fps: fl
         raise ValueError(f"seconds must give at least 2 frames, got {seconds} s at {fps} fps")
     t = np.arange(n) / fps
     m = MOTION_FUNCS[motion](t, full, seconds)
-    m.knobs = {k: v for k, v in full.items() if k not in ("_given", "_body")}
+    m.knobs = {k: v for k, v in full.items() if k != "_body"}
     return m
