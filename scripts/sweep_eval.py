@@ -241,7 +241,7 @@ def describe(out: Path, row: dict, rule: str) -> str:
     def read(analysis) -> str:
         rep = analysis.report
         found = [f"{f.severity} {f.value:.3g}/{f.threshold:.3g} {f.unit}" for f in rep.findings if f.rule == rule]
-        skipped = [n.reason for n in rep.not_judged if n.rule == rule]
+        skipped = [n.reason[:90] + ("..." if len(n.reason) > 90 else "") for n in rep.not_judged if n.rule == rule]
         metrics = [f"{k.removeprefix(rule + '_')}={v:.3g}" for k, v in rep.metrics.items() if k.startswith(rule)]
         return "; ".join(found + skipped[:1] + metrics[:4]) or "(nothing)"
 
