@@ -317,3 +317,160 @@ def test_sample_videos_present_and_small():
         assert v.stat().st_size < 1_000_000
         truth = json.loads(t.read_text())
         assert 5 <= truth["seconds"] <= 15
+
+
+# ---------------------------------------------------------------------------------------------------------
+# body shapes and camera placements the rules were not calibrated on
+
+
+def _dims(body: str, motion: str = "squat") -> dict[str, float]:
+    """Segment lengths (m) measured on the posed landmarks and extras of the first frame of a motion."""
+    b = make_motion(motion, {}, 1.0, 30.0, body).body()
+    d = lambda p, q: float(np.linalg.norm(p[0] - q[0]))  # noqa: E731
+    return {"hip_sep": d(b.lm("left_hip"), b.lm("right_hip")),
+            "thigh": d(b.lm("left_hip"), b.lm("left_knee")), "shank": d(b.lm("left_knee"), b.lm("left_ankle")),
+            "trunk_l5_t12": d(b.extras["l5s1"], b.extras["t12"]),
+            "shoulder_sep": d(b.lm("left_shoulder"), b.lm("right_shoulder"))}
+
+
+@pytest.mark.parametrize("body, changed", [
+    ("wide_pelvis", {"hip_sep": 1.28}),
+    ("long_trunk", {"trunk_l5_t12": 1.12, "thigh": 0.93, "shank": 0.93}),
+    ("long_legs", {"thigh": 1.08, "shank": 1.08}),
+    ("heavy", {}),
+])
+def test_body_shapes_change_the_declared_proportions_only(body, changed):
+    base, shaped = _dims("default"), _dims(body)
+    for name, value in base.items():
+        assert shaped[name] == pytest.approx(value * changed.get(name, 1.0), rel=1e-9), name
+    # the whole trunk (hip joint to shoulder joint, standing upright) follows the trunk multiplier
+    up = {b: make_motion("single_leg_stance", {}, 1.0, 30.0, b).body() for b in ("default", body)}
+    trunk = {b: float(up[b].extras["mid_shoulder"][0, 2] - up[b].extras["mid_hip"][0, 2]) for b in up}
+    assert trunk[body] == pytest.approx(trunk["default"] * (1.12 if body == "long_trunk" else 1.0), rel=1e-3)
+
+
+def test_default_body_is_winters_and_unnamed():
+    from formcheck.synth.body import _FRACTIONS, Anthropometry
+
+    assert Anthropometry() == Anthropometry(1.75, "default")
+    assert Anthropometry(1.8).segments() == {k: round(f * 1.8, 4) for k, f in _FRACTIONS.items()}
+    tr = exact_track("squat", {}, "front", 1.0)
+    assert "body" not in tr.meta
+    with pytest.raises(ValueError, match="valid bodies: default, wide_pelvis"):
+        make_motion("squat", {}, 1.0, 30.0, "stocky")
+    with pytest.raises(ValueError, match="valid bodies"):
+        list(sweep("knee_valgus", [0], body="stocky"))
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir() or not list(SAMPLES.glob("*.truth.json")), reason="sample_videos not generated")
+def test_default_body_reproduces_the_sample_clips_truth():
+    """The sample clips were rendered before body shapes existed: the default body gives their truth exactly."""
+    import sys
+
+    from formcheck.synth.clip import _track, truth_dict
+
+    sys.path.insert(0, str(SAMPLES.parent / "scripts"))
+    try:
+        from make_sample_videos import SAMPLES as SAMPLE_SPECS
+    finally:
+        sys.path.pop(0)
+    for name, (motion, faults, view, seconds) in SAMPLE_SPECS.items():
+        ref = SAMPLES / f"{name}.truth.json"
+        if not ref.is_file():
+            continue
+        m, body, cam = build(motion, faults, view, seconds)
+        truth = truth_dict(m, body, cam, _track(body, cam, m.t, 30.0, "x", {}), view, 0)
+        assert json.loads(json.dumps(truth, separators=(",", ":"))) == json.loads(ref.read_text()), name
+
+
+def _silhouette(motion: str, view: str, body: str, frame: int) -> np.ndarray:
+    """Pixels (bool mask) the body covers in one rendered frame (background and bench differ from the body)."""
+    from formcheck.synth.render import BENCH, Box, Renderer, body_ellipsoids
+
+    m, b, cam = build(motion, {}, view, 3.0, width=320, height=180, body=body)
+    boxes = [Box(np.array(p["lo"], float), np.array(p["hi"], float), BENCH) for p in m.props]
+    rend = Renderer(cam)
+    empty = rend.render([], boxes)
+    return np.any(rend.render(body_ellipsoids(b, frame), boxes) != empty, axis=-1)
+
+
+def test_each_body_shape_renders_its_build():
+    """Every shape renders; heavy covers more pixels than the default with the same skeleton; the wide pelvis is
+    wider across the hips seen from the front; the long trunk is longer from the side."""
+    from formcheck.synth import BODY_SHAPES
+
+    area = {b: int(_silhouette("squat", "front", b, 0).sum()) for b in BODY_SHAPES}
+    assert all(a > 2000 for a in area.values()), area
+    assert area["heavy"] > 1.15 * area["default"], area
+
+    def width_at_hips(body: str) -> int:
+        m, b, cam = build("squat", {}, "front", 3.0, width=320, height=180, body=body)
+        row = int(round(exact_track("squat", {}, "front", 3.0, width=320, height=180, body=body).xy_px(
+            "left_hip")[0, 1]))
+        return int(_silhouette("squat", "front", body, 0)[row].sum())
+
+    assert width_at_hips("wide_pelvis") > width_at_hips("default") + 3
+    lying = {b: _silhouette("bridge", "side", b, 0) for b in ("default", "long_trunk", "heavy")}
+    cols = {b: np.flatnonzero(mask.any(axis=0)) for b, mask in lying.items()}
+    rows = {b: np.flatnonzero(mask.any(axis=1)) for b, mask in lying.items()}
+    assert np.ptp(cols["long_trunk"]) >= np.ptp(cols["default"])  # trunk longer, legs shorter: same stature
+    assert np.ptp(rows["heavy"]) > np.ptp(rows["default"])  # a deeper body lying on its back
+
+
+@pytest.mark.parametrize("camera", ["far_high", "low"])
+@pytest.mark.parametrize("body", ["wide_pelvis", "long_trunk", "long_legs", "heavy"])
+def test_shapes_and_camera_variants_keep_the_body_in_frame(body, camera):
+    from formcheck.synth import BEST_VIEWS, CAMERA_VARIANTS
+
+    for motion, view in sorted({pair for pairs in BEST_VIEWS.values() for pair in pairs}):
+        tr = exact_track(motion, {}, view, 4.0, camera=CAMERA_VARIANTS[camera], body=body)
+        xy = tr.landmarks[..., :2]
+        assert np.all((xy > 0) & (xy < 1)), (motion, view)
+
+
+def test_body_and_camera_reach_the_truth_and_the_clip_name(tmp_path):
+    from formcheck.cli import SYNTH_BODIES, SYNTH_CAMERAS
+    from formcheck.synth import BODY_SHAPES, CAMERA_VARIANTS
+
+    assert SYNTH_BODIES == tuple(BODY_SHAPES) and SYNTH_CAMERAS == tuple(CAMERA_VARIANTS)
+    spec = next(sweep("knee_valgus", [12], motions=["squat"], body="wide_pelvis"))
+    assert spec["body"] == "wide_pelvis"
+    assert sweep_clip_name(spec, 0) == "squat_front_knee_valgus_12_wide_pelvis_s0"
+    assert sweep_clip_name({**spec, "camera": "far_high"}) == "squat_front_knee_valgus_12_wide_pelvis_far_high"
+    assert sweep_clip_name({**spec, "body": "default"}, 0) == "squat_front_knee_valgus_12_s0"
+    _, truth = generate("squat", {"knee_valgus": 12}, "front", 0.5, 0, tmp_path / "w.mp4", width=96, height=64,
+                        fps=10.0, body="wide_pelvis", camera=CAMERA_VARIANTS["far_high"])
+    t = json.loads(truth.read_text())
+    assert t["body"] == "wide_pelvis" and t["segments_m"]["hip_sep"] == pytest.approx(0.1 * 1.75 * 1.28, abs=1e-4)
+    assert t["camera_overrides"] == {"distance_scale": 1.3, "height_shift": 0.35}
+    assert t["camera"]["position_m"][2] == pytest.approx(1.35, abs=1e-3)
+    # the evaluation rebuilds the clip's exact track on the same body
+    from formcheck.evaluate import truth_track
+
+    rebuilt = truth_track(t)
+    direct = exact_track("squat", {"knee_valgus": 12}, "front", 0.5, fps=10.0, width=96, height=64,
+                         camera=CAMERA_VARIANTS["far_high"], body="wide_pelvis")
+    np.testing.assert_allclose(rebuilt.landmarks, direct.landmarks, atol=1e-3)  # truth positions are in mm
+    assert rebuilt.meta["body"] == "wide_pelvis"
+
+
+def test_synth_cli_rejects_an_unknown_body(tmp_path):
+    from typer.testing import CliRunner
+
+    from formcheck.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "squat", "-o", str(tmp_path / "x.mp4"), "--body", "stocky"])
+    assert result.exit_code != 0 and "valid bodies" in result.output
+    assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("motion", MOTIONS)
+def test_truth_params_rebuild_the_same_motion(motion):
+    """The truth file's params are the knobs in effect: rebuilding from them (as the evaluation does for a clip's
+    expected verdict) gives the same angles (the single-leg squat's shallow default depth included)."""
+    m = make_motion(motion, {}, 4.0, 30.0)
+    params = {k: v for k, v in m.knobs.items() if k in PARAMS[motion]}
+    again = make_motion(motion, params, 4.0, 30.0)
+    for name, values in m.angles.items():
+        np.testing.assert_array_equal(again.angles[name], values, err_msg=name)
+    assert make_motion("single_leg_squat", {}, 1.0, 30.0).knobs["depth_deg"] == 55.0

@@ -677,6 +677,9 @@ def batch(
 # formcheck.synth.MOTIONS, spelled out so that --help does not import the renderer (a test keeps the two equal)
 SYNTH_MOTIONS = ("bridge", "bridge_hold", "single_leg_bridge", "hip_thrust", "squat", "single_leg_squat", "walk",
                  "single_leg_stance")
+# formcheck.synth.BODY_SHAPES and CAMERA_VARIANTS, likewise (tests keep them equal)
+SYNTH_BODIES = ("default", "wide_pelvis", "long_trunk", "long_legs", "heavy")
+SYNTH_CAMERAS = ("preset", "far_high", "low")
 
 
 def _parse_faults(faults: list[str]) -> dict[str, float]:
@@ -705,10 +708,18 @@ def synth(
     view: Annotated[str, typer.Option("--view", help="Camera: side, side_left, side_right, front, back, feet, oblique.")] = "side",
     seconds: Annotated[float, typer.Option("--seconds", parser=_clip_seconds, help="Clip length in seconds, 1 to 120.")] = 8.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same clip.")] = 0,
+    body: Annotated[str, typer.Option("--body", help="Body shape: " + ", ".join(SYNTH_BODIES) + ".")] = "default",
+    camera: Annotated[
+        str, typer.Option("--camera", help="Camera placement: " + ", ".join(SYNTH_CAMERAS) + " (farther and higher, "
+                          "or lower, than the preset).")
+    ] = "preset",
 ) -> None:
     """Render the synthetic mannequin doing MOTION with known faults; writes the video and OUT.truth.json."""
     from formcheck import synth as synthetic
 
+    synthetic.body_shape(body)  # ValueError listing the bodies
+    if camera not in synthetic.CAMERA_VARIANTS:
+        raise ValueError(f"unknown camera {camera!r}; valid cameras: {', '.join(synthetic.CAMERA_VARIANTS)}")
     faults = _parse_faults(fault or [])
     _output_file(output, "--output", ".mp4")
     if output.suffix.lower() != ".mp4":
@@ -716,7 +727,8 @@ def synth(
     with _output_folder(output.parent, "--output", output):
         with err.status(escape(f"rendering {motion} ({view}, {seconds:g} s)")):
             video_path, truth_path = synthetic.generate(
-                motion, faults, view=view, seconds=seconds, seed=seed, out=output
+                motion, faults, view=view, seconds=seconds, seed=seed, out=output, body=body,
+                camera=synthetic.CAMERA_VARIANTS[camera] or None,
             )
     out.print(f"video  {escape(str(video_path))}", highlight=False, soft_wrap=True)
     out.print(f"truth  {escape(str(truth_path))}", highlight=False, soft_wrap=True)

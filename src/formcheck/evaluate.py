@@ -30,6 +30,7 @@ from formcheck.analysis_types import Analysis
 from formcheck.exercises import check_exercise, check_view
 from formcheck.rules import RULES
 from formcheck.rules.thresholds import Thresholds
+from formcheck.track import PoseTrack
 
 # Synthetic fault knobs and the rule that should catch each.
 KNOB_RULES = {
@@ -165,9 +166,9 @@ def verdicts(analysis: Analysis) -> tuple[set[str], set[str], set[str]]:
     return flagged, warned, {n.rule for n in report.not_judged}
 
 
-def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set[str]:
-    """The rules that flag a fault on the clip's exact (noise-free) projected track."""
-    from formcheck.pipeline import analyze
+def truth_track(truth: dict) -> PoseTrack:
+    """A synthetic clip's exact (noise-free) projected track, rebuilt from its truth file: motion, knobs, body shape
+    (absent = "default") and the clip's own camera."""
     from formcheck.synth import exact_track
 
     knobs = {**(truth.get("params") or {}), **(truth.get("faults") or {})}
@@ -176,10 +177,16 @@ def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set
         position, target = np.asarray(truth["camera"]["position_m"]), np.asarray(truth["camera"]["target_m"])
         camera = {"vfov_deg": truth["camera"]["vfov_deg"], "cam_height": float(position[2]),
                   "distance": float(np.hypot(*(position - target)[:2]))}
-    track = exact_track(truth["motion"], knobs, view=truth["view"], seconds=truth["seconds"],
-                        seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"],
-                        camera=camera)
-    analysis = analyze(track, exercise=exercise, view=view, thresholds=th)
+    return exact_track(truth["motion"], knobs, view=truth["view"], seconds=truth["seconds"],
+                       seed=truth.get("seed", 0), fps=truth["fps"], width=truth["width"], height=truth["height"],
+                       camera=camera, body=truth.get("body", "default"))
+
+
+def truth_expected(truth: dict, exercise: str, view: str, th: Thresholds) -> set[str]:
+    """The rules that flag a fault on the clip's exact (noise-free) projected track."""
+    from formcheck.pipeline import analyze
+
+    analysis = analyze(truth_track(truth), exercise=exercise, view=view, thresholds=th)
     return verdicts(analysis)[0]
 
 

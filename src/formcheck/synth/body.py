@@ -72,16 +72,77 @@ def _mv(R: np.ndarray, v) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class BodyShape:
+    """A named body build: multipliers on Winter's length fractions and on the rendered girth.
+
+    scales: ``_FRACTIONS`` name -> multiplier (dimensionless; absent = 1).  girth: multiplier on the rendered radii of
+    the limbs and on the trunk's depth and width (the skeleton is unchanged, except that a deeper chest lifts the
+    shoulder joints of a lying body off the floor).  The rules' thresholds were calibrated on ``default`` only.
+    """
+
+    name: str
+    description: str
+    scales: Mapping[str, float] = field(default_factory=dict)
+    girth: float = 1.0
+
+
+# Sizes of the variations: a few standard deviations of adult proportions, so a rule that depends on proportions
+# shows it. Bi-iliac / hip breadth runs about 0.16-0.21 of stature across adults (Winter 2009, Table 4.1 gives 0.191;
+# female pelves are relatively wider), so +28 % is a wide but human pelvis; sitting height is 0.50-0.55 of stature
+# across people and populations, so a trunk 12 % longer at the same stature (legs 7 % shorter) and legs 8 % longer
+# are both within the human range; girth 1.3 is a heavy (BMI ~35) build's thigh and waist relative to an average one.
+BODY_SHAPES: dict[str, BodyShape] = {
+    s.name: s for s in (
+        BodyShape("default", "Winter's average proportions (the body every threshold was calibrated on)"),
+        BodyShape("wide_pelvis", "hip-joint separation and hip width +28 %",
+                  {"hip_sep": 1.28, "hip_width": 1.28}),
+        BodyShape("long_trunk", "trunk (hip to shoulder, pelvis and lumbar segments) +12 %, thigh and shank -7 % "
+                  "(about the same stature)",
+                  {"trunk": 1.12, "pelvis_seg": 1.12, "lumbar_seg": 1.12, "thigh": 0.93, "shank": 0.93}),
+        BodyShape("long_legs", "thigh and shank +8 % (about 7 cm taller)", {"thigh": 1.08, "shank": 1.08}),
+        BodyShape("heavy", "rendered limbs, trunk depth and width x1.3 (same skeleton)", girth=1.3),
+    )
+}
+
+
+def body_shape(name: str) -> BodyShape:
+    """The named shape; ValueError (one line, listing the names) when unknown."""
+    shape = BODY_SHAPES.get(name)
+    if shape is None:
+        raise ValueError(f"unknown body {name!r}; valid bodies: {', '.join(BODY_SHAPES)}")
+    return shape
+
+
+@dataclass(frozen=True)
 class Anthropometry:
-    """Segment dimensions in metres for a body of height ``height_m`` (Winter 2009, Table 4.1; see module doc)."""
+    """Segment dimensions in metres for a body of height ``height_m`` (Winter 2009, Table 4.1; see module doc),
+    times the multipliers of the body shape ``shape`` (``BODY_SHAPES``; "default" = Winter's fractions)."""
 
     height_m: float = 1.75
+    shape: str = "default"
+
+    def __post_init__(self) -> None:
+        body_shape(self.shape)
 
     def __getattr__(self, name: str) -> float:  # fractions of H
         frac = _FRACTIONS.get(name)
-        if frac is None:
+        if frac is None or name.startswith("_"):
             raise AttributeError(name)
-        return frac * self.height_m
+        scale = BODY_SHAPES[self.shape].scales.get(name)
+        return frac * self.height_m if scale is None else frac * self.height_m * scale
+
+    @property
+    def girth(self) -> float:
+        """Multiplier on rendered radii (limbs, trunk depth and width); 1 for the default body."""
+        return BODY_SHAPES[self.shape].girth
+
+    def scale(self, name: str) -> float:
+        """The shape's multiplier on the ``_FRACTIONS`` entry ``name`` (1 when the shape leaves it)."""
+        return BODY_SHAPES[self.shape].scales.get(name, 1.0)
+
+    def segments(self) -> dict[str, float]:
+        """Every dimension, metres (for truth files)."""
+        return {name: round(getattr(self, name), 4) for name in _FRACTIONS}
 
 
 _FRACTIONS = {

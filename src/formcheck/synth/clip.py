@@ -14,7 +14,7 @@ import numpy as np
 from formcheck.interrupts import missing_folders, partial_files
 from formcheck.track import EXACT_PROJECTION_MODEL, LANDMARK_INDEX, MIRROR_INDEX, PoseTrack
 
-from .body import BodyFrames, hip_height_above_line, measured_joint_angles, shoulder_hip_knee_angle
+from .body import BodyFrames, body_shape, hip_height_above_line, measured_joint_angles, shoulder_hip_knee_angle
 from .camera import VIEWS, Camera, make_camera, project_landmarks
 from .motions import FAULTS, MOTIONS, PARAMS, Motion, make_motion
 
@@ -29,17 +29,27 @@ DEFAULT_FPS = 30.0
 # On a bench the trunk is inclined, so a steep camera makes a hip thrust look like a person standing (MediaPipe and
 # the view detector both read "front, standing"); lower cameras at the feet read well. Behind the bench (head end)
 # a camera at 1.6 m / 2.4 m finds the person on 100 % of frames (2.4 m / 2.1 m: 85 %).
+# Camera placements beside the presets, for scoring the rules on cameras they were not calibrated with: name ->
+# camera_for overrides. Farther and higher is a phone on a shelf across the room; low is a phone propped 30 cm lower
+# (on the floor for a lying body), a little farther back so that the near feet of a bridge filmed from the feet stay
+# in frame (nearer than the preset they leave it). Every best view keeps the body in frame on every shape: tested.
+CAMERA_VARIANTS: dict[str, dict[str, float]] = {
+    "preset": {},
+    "far_high": {"distance_scale": 1.3, "height_shift": 0.35},
+    "low": {"distance_scale": 1.2, "height_shift": -0.3},
+}
 FLOOR_END_CAMERAS = {"feet": (1.2, 2.0, 44.0), "front": (2.0, 2.8, 36.0), "back": (1.2, 2.0, 44.0)}
 BENCH_END_CAMERAS = {"feet": (2.6, 1.5, 32.0), "front": (3.0, 2.3, 28.0), "back": (1.6, 2.4, 44.0)}
 
 
 def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1],
-               distance: float | None = None, cam_height: float | None = None, vfov_deg: float | None = None
-               ) -> Camera:
+               distance: float | None = None, cam_height: float | None = None, vfov_deg: float | None = None,
+               distance_scale: float = 1.0, height_shift: float = 0.0) -> Camera:
     """The preset camera for a motion and view (ValueError listing views when unknown).
 
     distance (m, horizontal, from the subject centre), cam_height (m above the floor) and vfov_deg override the
-    preset."""
+    preset; distance_scale (dimensionless) and height_shift (m) then move the camera away and up from it (see
+    ``CAMERA_VARIANTS``)."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; valid views: {', '.join(VIEWS)}")
     lying = motion.lying
@@ -62,8 +72,9 @@ def camera_for(motion: Motion, view: str, width: int = DEFAULT_SIZE[0], height: 
     center = np.array(motion.center, float)
     if lying and view in ("feet", "front"):
         center[0] += 0.15  # frame the near feet too
-    return make_camera(view, center, motion.facing_deg, distance=distance or dist,
-                       height=cam_h if cam_height is None else cam_height, width_px=width,
+    dist = (distance or dist) * distance_scale
+    cam_h = (cam_h if cam_height is None else cam_height) + height_shift
+    return make_camera(view, center, motion.facing_deg, distance=dist, height=cam_h, width_px=width,
                        height_px=height, vfov_deg=vfov, lying=lying)
 
 
@@ -86,25 +97,28 @@ def _check_common(motion: str, faults: Mapping[str, float] | None, view: str, se
 
 def build(motion: str, faults: Mapping[str, float] | None = None, view: str = "side", seconds: float = 8.0,
           fps: float = DEFAULT_FPS, width: int = DEFAULT_SIZE[0], height: int = DEFAULT_SIZE[1],
-          camera: Mapping[str, float] | None = None) -> tuple[Motion, BodyFrames, Camera]:
+          camera: Mapping[str, float] | None = None, body: str = "default") -> tuple[Motion, BodyFrames, Camera]:
     """Evaluate a motion and its camera (no rendering).  camera: overrides for ``camera_for`` (distance,
-    cam_height, vfov_deg)."""
+    cam_height, vfov_deg, distance_scale, height_shift); body: a ``BODY_SHAPES`` name."""
     _check_common(motion, faults, view, seconds, fps)
-    m = make_motion(motion, dict(faults or {}), seconds, fps)
+    m = make_motion(motion, dict(faults or {}), seconds, fps, body)
     return m, m.body(), camera_for(m, view, width, height, **dict(camera or {}))
 
 
 def exact_track(motion: str, faults: Mapping[str, float] | None = None, view: str = "side", seconds: float = 8.0,
                 seed: int = 0, fps: float = DEFAULT_FPS, width: int = DEFAULT_SIZE[0],
                 height: int = DEFAULT_SIZE[1], noise: Mapping[str, float] | bool | None = None,
-                camera: Mapping[str, float] | None = None) -> PoseTrack:
+                camera: Mapping[str, float] | None = None, body: str = "default") -> PoseTrack:
     """The true projected track of a synthetic clip as a PoseTrack (optionally with seeded realistic noise).
 
     noise: None/False = exact; True = defaults of ``add_noise``; a dict = keyword arguments for ``add_noise``.
+    body: a ``BODY_SHAPES`` name (recorded in meta["body"] when not the default).
     """
-    m, body, cam = build(motion, faults, view, seconds, fps, width, height, camera)
-    tr = _track(body, cam, m.t, fps, f"synth:{motion}:{view}", {"synthetic": True, "motion": motion, "view": view,
-                                                                "faults": _fault_dict(m), "seed": int(seed)})
+    m, frames, cam = build(motion, faults, view, seconds, fps, width, height, camera, body)
+    meta = {"synthetic": True, "motion": motion, "view": view, "faults": _fault_dict(m), "seed": int(seed)}
+    if body != "default":
+        meta["body"] = body
+    tr = _track(frames, cam, m.t, fps, f"synth:{motion}:{view}", meta)
     if noise:
         kw = {} if noise is True else dict(noise)
         tr = add_noise(tr, seed=seed, **kw)
@@ -234,6 +248,9 @@ def truth_dict(m: Motion, body: BodyFrames, cam: Camera, track: PoseTrack, view:
     for k, v in m.extra.items():
         per_frame[k] = r(v)
     labels = {f: np.asarray(v, bool).astype(int).tolist() for f, v in m.fault_active.items()}
+    # a body shape other than the default is recorded (absent = "default"; the default's truth stays as it was)
+    body_fields = ({} if A.shape == "default" else
+                   {"body": A.shape, "body_girth": A.girth, "segments_m": A.segments()})
     cam_info = {"name": cam.name, "position_m": r(cam.position), "target_m": r(cam.target),
                 "vfov_deg": cam.vfov_deg, "focal_px": round(cam.focal_px, 3), "width": cam.width,
                 "height": cam.height}
@@ -242,7 +259,7 @@ def truth_dict(m: Motion, body: BodyFrames, cam: Camera, track: PoseTrack, view:
         "motion": m.name, "view": view, "posture": "lying" if m.lying else "standing",
         "fps": float(track.fps), "frames": int(len(m.t)), "seconds": round(float(len(m.t) / track.fps), 4),
         "seed": int(seed), "width": cam.width, "height": cam.height, "camera": cam_info,
-        "height_m": A.height_m, "props": m.props,
+        "height_m": A.height_m, **body_fields, "props": m.props,
         "faults": _fault_dict(m),
         "fault_units": {k: FAULTS[m.name][k].split(":")[0] for k in _fault_dict(m)},
         "params": {k: float(v) for k, v in m.knobs.items() if k in PARAMS[m.name]},
@@ -266,11 +283,13 @@ def truth_dict(m: Motion, body: BodyFrames, cam: Camera, track: PoseTrack, view:
 def generate(motion: str, faults: Mapping[str, float] | None = None, view: str = "side", seconds: float = 8.0,
              seed: int = 0, out: Path | str = "synth.mp4", width: int = DEFAULT_SIZE[0],
              height: int = DEFAULT_SIZE[1], fps: float = DEFAULT_FPS, crf: int = 28,
-             track_out: bool = False, camera: Mapping[str, float] | None = None) -> tuple[Path, Path]:
+             track_out: bool = False, camera: Mapping[str, float] | None = None, body: str = "default"
+             ) -> tuple[Path, Path]:
     """Render a synthetic clip to ``out`` (H.264 mp4) and write ``OUT.truth.json`` beside it.
 
     motion: one of ``MOTIONS``; faults: knob name -> value (``FAULTS[motion]`` / ``PARAMS[motion]``, real units);
-    view: one of ``VIEWS``; camera: overrides (distance, cam_height, vfov_deg).  Deterministic: the same arguments give byte-identical files.  ``seed`` is recorded in the
+    view: one of ``VIEWS``; camera: overrides (distance, cam_height, vfov_deg, distance_scale, height_shift);
+    body: a body shape (``formcheck.synth.body.BODY_SHAPES``), recorded in the truth.  Deterministic: the same arguments give byte-identical files.  ``seed`` is recorded in the
     truth and drives ``add_noise`` for noisy exact tracks; the rendered body itself has no randomness.
     Returns (video path, truth path).  ValueError (one line, listing valid choices) on bad input.
     """
@@ -283,9 +302,9 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
         raise ValueError(f"output must be an .mp4 file, got {str(out)!r}")
     if width % 2 or height % 2 or width < 64 or height < 64:
         raise ValueError(f"width and height must be even and >= 64, got {width}x{height}")
-    m, body, cam = build(motion, faults, view, seconds, fps, width, height, camera)
-    track = _track(body, cam, m.t, fps, str(out), {"synthetic": True})
-    truth = truth_dict(m, body, cam, track, view, seed, camera)
+    m, frames, cam = build(motion, faults, view, seconds, fps, width, height, camera, body)
+    track = _track(frames, cam, m.t, fps, str(out), {"synthetic": True})
+    truth = truth_dict(m, frames, cam, track, view, seed, camera)
     rend = Renderer(cam)
     boxes = [Box(np.array(p["lo"], float), np.array(p["hi"], float), BENCH) for p in m.props]
     tmp = out.with_name(out.name + ".part.mp4")
@@ -294,8 +313,8 @@ def generate(motion: str, faults: Mapping[str, float] | None = None, view: str =
     # Ctrl-C, SIGTERM or a full disk: the partial files and the folders made for them go; the clip and its truth
     # appear together, each whole.
     with partial_files(tmp, truth_tmp, folders=missing_folders(out.parent), target=out):
-        frames = (rend.render(body_ellipsoids(body, i), boxes) for i in range(len(m.t)))
-        write_h264(tmp, frames, fps, crf=crf, preset="slow", bitexact=True)
+        pictures = (rend.render(body_ellipsoids(frames, i), boxes) for i in range(len(m.t)))
+        write_h264(tmp, pictures, fps, crf=crf, preset="slow", bitexact=True)
         truth_tmp.write_text(json.dumps(truth, separators=(",", ":")))
         tmp.replace(out)
         truth_tmp.replace(truth_path)
@@ -329,14 +348,16 @@ DEFAULT_MAGNITUDES: dict[str, list[float]] = {
 
 
 def sweep(fault: str, magnitudes: Sequence[float] | None = None, motions: Sequence[str] | None = None,
-          views: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Specs for one fault from none to clearly faulty: dicts (motion, view, faults, magnitude, settings, variant);
-    ``settings`` are non-fault knobs of a ``SWEEP_VARIANTS`` variant, ``variant`` a name suffix ("" for none).
+          views: Sequence[str] | None = None, body: str = "default") -> Iterator[dict[str, Any]]:
+    """Specs for one fault from none to clearly faulty: dicts (motion, view, faults, magnitude, settings, variant,
+    body); ``settings`` are non-fault knobs of a ``SWEEP_VARIANTS`` variant, ``variant`` a name suffix ("" for none),
+    ``body`` a ``BODY_SHAPES`` name.
 
     Defaults: the fault's best (motion, view) pairs (``BEST_VIEWS``) and ``DEFAULT_MAGNITUDES``.
     """
     if fault not in BEST_VIEWS:
         raise ValueError(f"unknown fault {fault!r}; valid: {', '.join(BEST_VIEWS)}")
+    body_shape(body)
     mags = list(DEFAULT_MAGNITUDES[fault] if magnitudes is None else magnitudes)
     pairs = [(mo, v) for mo, v in BEST_VIEWS[fault] if motions is None or mo in motions]
     if motions is not None:
@@ -352,31 +373,34 @@ def sweep(fault: str, magnitudes: Sequence[float] | None = None, motions: Sequen
         for mag in mags:
             for variant, settings in (SWEEP_VARIANTS.get((mo, fault), {"": {}}).items() if mag else [("", {})]):
                 yield {"motion": mo, "view": v, "faults": ({fault: float(mag)} if mag else {}), "fault": fault,
-                       "magnitude": float(mag), "settings": dict(settings), "variant": variant}
+                       "magnitude": float(mag), "settings": dict(settings), "variant": variant, "body": body}
 
 
 def sweep_clip_name(spec: dict[str, Any], seed: int | None = None) -> str:
-    """A file stem for a sweep spec: motion_view_fault_magnitude[_variant][_sSEED] ("-" spelt "m")."""
+    """A file stem for a sweep spec: motion_view_fault_magnitude[_variant][_BODY][_CAMERA][_sSEED] ("-" spelt "m");
+    the default body and the preset camera add nothing."""
     name = f"{spec['motion']}_{spec['view']}_{spec['fault']}_{spec['magnitude']:g}".replace("-", "m")
     name += f"_{spec['variant']}" if spec.get("variant") else ""
+    name += f"_{spec['body']}" if spec.get("body", "default") != "default" else ""
+    name += f"_{spec['camera']}" if spec.get("camera", "preset") != "preset" else ""
     return name + (f"_s{seed}" if seed is not None else "")
 
 
 def write_sweep(out_dir: Path | str, fault: str, magnitudes: Sequence[float] | None = None,
                 motions: Sequence[str] | None = None, views: Sequence[str] | None = None, seconds: float = 8.0,
-                seed: int = 0, **kw: Any) -> Path:
-    """Render every spec of ``sweep`` into out_dir and write ``manifest.csv``
-    (path, exercise, view, expected_faults, fault, magnitude, truth); returns the manifest path."""
+                seed: int = 0, body: str = "default", **kw: Any) -> Path:
+    """Render every spec of ``sweep`` (for the body shape ``body``) into out_dir and write ``manifest.csv``
+    (path, exercise, view, expected_faults, fault, magnitude, truth, body); returns the manifest path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for spec in sweep(fault, magnitudes, motions, views):
+    for spec in sweep(fault, magnitudes, motions, views, body):
         name = sweep_clip_name(spec) + ".mp4"
         video, truth = generate(spec["motion"], {**spec["faults"], **spec["settings"]}, spec["view"], seconds, seed,
-                                out_dir / name, **kw)
+                                out_dir / name, body=body, **kw)
         rows.append({"path": video.name, "exercise": spec["motion"], "view": spec["view"],
                      "expected_faults": ";".join(spec["faults"]) or "none", "fault": fault,
-                     "magnitude": spec["magnitude"], "truth": truth.name})
+                     "magnitude": spec["magnitude"], "truth": truth.name, "body": body})
     manifest = out_dir / "manifest.csv"
     with open(manifest, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["path"])

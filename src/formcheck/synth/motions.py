@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .body import Anthropometry, BodyFrames, forward_kinematics, rot_y, zero_angles
+from .body import Anthropometry, BodyFrames, body_shape, forward_kinematics, rot_y, zero_angles
 
 # knob name -> unit / meaning
 FAULTS: dict[str, dict[str, str]] = {
@@ -61,7 +61,8 @@ PARAMS: dict[str, dict[str, str]] = {
     "hip_thrust": {"hold_s": "s: pause at the top of each rep", "height_m": "m: body height",
                    "bench_m": "m: bench height"},
     "squat": {"depth_deg": "deg: knee flexion at the bottom", "height_m": "m: body height"},
-    "single_leg_squat": {"depth_deg": "deg: knee flexion at the bottom", "side": "0 stand on left, 1 on right",
+    "single_leg_squat": {"depth_deg": "deg: knee flexion at the bottom (default 55)",
+                         "side": "0 stand on left, 1 on right",
                          "height_m": "m: body height"},
     "walk": {"cadence": "steps/min", "step_length": "m", "height_m": "m: body height"},
     "single_leg_stance": {"height_m": "m: body height",
@@ -73,6 +74,9 @@ PARAMS["bridge_hold"] = {k: v for k, v in PARAMS["bridge"].items() if k != "hold
 DEFAULTS: dict[str, float] = {"hold_s": 1.0, "height_m": 1.75, "bench_m": 0.40, "depth_deg": 95.0, "side": 0.0,
                               "cadence": 108.0, "step_length": 0.68, "single_leg": 0.0, "arms": 0.0,
                               "drop_side": 0.0}
+
+# defaults that differ by motion: single-leg squats are shallow by default
+MOTION_DEFAULTS: dict[str, dict[str, float]] = {"single_leg_squat": {"depth_deg": 55.0}}
 
 SUPINE = rot_y(np.radians(-90.0))  # lying on the back: anterior -> +z, superior -> -x, left -> +y
 
@@ -100,6 +104,11 @@ class Motion:
 
 # ---------------------------------------------------------------------------------------------------------
 # time profiles
+
+
+def _anthro(knobs: Mapping[str, float]) -> Anthropometry:
+    """The body of a motion: its height knob and the body shape ``make_motion`` put under "_body"."""
+    return Anthropometry(knobs["height_m"], knobs.get("_body", "default"))  # type: ignore[arg-type]
 
 
 def _ramp(x: np.ndarray) -> np.ndarray:
@@ -190,7 +199,7 @@ def _solve_lift(S, Ank, hipflex, ext, A, lo=-1.6, hi=1.2, iters=48):
 
 def _lying(name: str, t: np.ndarray, knobs: Mapping[str, float], seconds: float, thrust: bool,
            hold_only: bool = False) -> Motion:
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     if hold_only:
         up, down = 1.2, 1.2
@@ -205,8 +214,11 @@ def _lying(name: str, t: np.ndarray, knobs: Mapping[str, float], seconds: float,
     single = int(round(knobs.get("single_leg", 0.0)))
 
     back_z = 0.09 * A.height_m / 1.75  # shoulder-joint height when lying (half chest depth)
+    # a heavier build's deeper chest: the back surface lies girth x (0.036 m) behind the spine line (render.py)
+    chest_lift = (A.girth - 1.0) * 0.036 * A.height_m / 1.75
+    back_z += chest_lift
     if thrust:
-        S = np.array([0.0, knobs["bench_m"] + 0.06])
+        S = np.array([0.0, knobs["bench_m"] + 0.06 + chest_lift])
         # feet placed so that the knee is at 90 deg at the top with a horizontal trunk
         H_top = _hip_from_shoulder(S[None], np.zeros(1), np.zeros(1), A)[0]
         hip_bottom = 80.0
@@ -356,7 +368,7 @@ def _plant_feet_laterally(ang: dict, A: Anthropometry, stance: tuple[str, ...], 
 
 
 def squat(t, knobs, seconds, single=False):
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     if single:
         u, reps = rep_profile(t, seconds, up_s=1.3, hold_s=0.3, down_s=1.3, rest_s=0.8)
@@ -364,8 +376,6 @@ def squat(t, knobs, seconds, single=False):
         u, reps = rep_profile(t, seconds, up_s=1.4, hold_s=0.3, down_s=1.4, rest_s=0.8)
     # the "lift" of rep_profile is the descent here: u = depth fraction
     depth = knobs["depth_deg"]
-    if single and "depth_deg" not in knobs.get("_given", ()):
-        depth = 55.0  # single-leg squats are shallow by default
     valg = knobs.get("knee_valgus", 0.0)
     ang = zero_angles(T)
     k = depth * u
@@ -431,7 +441,7 @@ def walk(t, knobs, seconds):
     2010): hip flexion +30 deg at heel strike to -10 deg at toe-off, knee stance bump ~15 deg and swing peak ~60 deg,
     ankle push-off plantarflexion ~15 deg.  Normal pelvic obliquity is +-3 deg and lateral sway +-2 cm.
     """
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     cad = knobs["cadence"]
     stride_T = 120.0 / cad
@@ -506,7 +516,7 @@ def walk(t, knobs, seconds):
 
 def single_leg_stance(t, knobs, seconds):
     """Stand on the left leg, then on the right, each a hold with the free foot lifted behind."""
-    A = Anthropometry(knobs["height_m"])
+    A = _anthro(knobs)
     T = t.shape[0]
     drop = knobs.get("pelvic_drop", 0.0)
     lean = knobs.get("trunk_lean", 0.0)
@@ -585,18 +595,22 @@ def validate(motion: str, knobs: Mapping[str, float]) -> dict[str, float]:
             raise ValueError(f"fault {k!r} must be between {lo:g} and {hi:g} ({valid[k].split(':')[0]}), got {fv:g}")
         out[k] = fv
     full = {k: DEFAULTS[k] for k in PARAMS[motion] if k in DEFAULTS}
+    full.update(MOTION_DEFAULTS.get(motion, {}))
     full.update(out)
-    full["_given"] = tuple(out)  # type: ignore[assignment]
     return full
 
 
-def make_motion(motion: str, knobs: Mapping[str, float], seconds: float, fps: float) -> Motion:
-    """Validate and evaluate a motion at frame times i / fps for ``seconds``."""
+def make_motion(motion: str, knobs: Mapping[str, float], seconds: float, fps: float, body: str = "default"
+                ) -> Motion:
+    """Validate and evaluate a motion at frame times i / fps for ``seconds``, for the body shape ``body``
+    (``formcheck.synth.body.BODY_SHAPES``)."""
+    body_shape(body)
     full = validate(motion, knobs)
+    full["_body"] = body  # type: ignore[assignment]
     n = int(round(seconds * fps))
     if n < 2:
         raise ValueError(f"seconds must give at least 2 frames, got {seconds} s at {fps} fps")
     t = np.arange(n) / fps
     m = MOTION_FUNCS[motion](t, full, seconds)
-    m.knobs = {k: v for k, v in full.items() if k != "_given"}
+    m.knobs = {k: v for k, v in full.items() if k != "_body"}
     return m

@@ -103,9 +103,14 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     thorax frame at T12/L1, by the commanded lumbar extension, lateral bend and rotation), so the silhouette of the
     back bends with lumbar extension like a real back (the outline the dorsal-contour tracer follows) instead of
     showing two rigid blocks. Slices overlap (half-height 2.5x the spacing) so the outline has no scallops.
+
+    Body shapes: the profile stretches along the spine with the trunk's length multiplier, its depth and width grow
+    with the girth, and the width at the hips with the hip-width multiplier (blending back to 1 at the waist).
     """
     A = body.anthro
     k = A.height_m / 1.75
+    kz = k * A.scale("trunk")  # the profile's metres along the spine
+    girth, pelvis_w = A.girth, A.scale("hip_width")
     b = A.spine_back
     Rp, Rt = body.frames["pelvis"][i], body.frames["thorax"][i]
     hip = body.extras["mid_hip"][i]
@@ -125,7 +130,7 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     arc = np.concatenate([[np.zeros(3)], np.cumsum((tang[1:] + tang[:-1]) / 2 * seg, axis=0)])
     arc += np.outer(fs, (t12 - l5) - arc[-1])
     out: list[Ellipsoid] = []
-    zs = np.arange(_TORSO_Z[0], _TORSO_Z[-1] + 1e-9, _TORSO_SLICE_M) * k
+    zs = np.arange(_TORSO_Z[0], _TORSO_Z[-1] + 1e-9, _TORSO_SLICE_M) * kz
     for z in zs:
         if z <= z_pel:
             R, p = Rp, hip + Rp @ np.array([-b, 0.0, z])
@@ -135,13 +140,14 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
             p = l5 + np.array([np.interp(f, fs, arc[:, j]) for j in range(3)])
         else:
             R, p = Rt, t12 + Rt @ np.array([0.0, 0.0, z - z_lum])
-        zz = z / k
-        back = np.interp(zz, _TORSO_Z, _TORSO_BACK) * k
-        front = np.interp(zz, _TORSO_Z, _TORSO_FRONT) * k
-        half_w = np.interp(zz, _TORSO_Z, _TORSO_HALF_WIDTH) * k
+        zz = z / kz
+        back = np.interp(zz, _TORSO_Z, _TORSO_BACK) * k * girth
+        front = np.interp(zz, _TORSO_Z, _TORSO_FRONT) * k * girth
+        widen = girth * (1.0 + (pelvis_w - 1.0) * np.interp(zz, [0.03, 0.19], [1.0, 0.0]))
+        half_w = np.interp(zz, _TORSO_Z, _TORSO_HALF_WIDTH) * k * widen
         centre = p + R @ np.array([(front - back) / 2, 0.0, 0.0])
         colour = SHORTS if zz < _WAIST_Z else TOP
-        out.append(_local_ellipsoid(centre, R, ((front + back) / 2, half_w, 2.5 * _TORSO_SLICE_M * k), colour))
+        out.append(_local_ellipsoid(centre, R, ((front + back) / 2, half_w, 2.5 * _TORSO_SLICE_M * kz), colour))
     return out
 
 
@@ -204,9 +210,10 @@ def head_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
 
 
 def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
-    """The mannequin for frame i as ellipsoids."""
+    """The mannequin for frame i as ellipsoids (limb radii scale with height and the body shape's girth)."""
     A = body.anthro
     k = A.height_m / 1.75
+    g = k * A.girth  # limb radii
     F = {n: f[i] for n, f in body.frames.items()}
     X = {n: p[i] for n, p in body.extras.items()}
 
@@ -227,21 +234,21 @@ def body_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
         hip, kn, an = L(f"{side}_hip"), L(f"{side}_knee"), L(f"{side}_ankle")
         heel, toe = L(f"{side}_heel"), L(f"{side}_foot_index")
         # arm: sleeve cap (top colour), upper arm, forearm, hand
-        out.append(_sphere(sh, 0.062 * k, TOP))
-        out.append(_seg_ellipsoid(sh, el, 0.052 * k, 0.05 * k, F[f"upper_arm_{s}"], TOP, frac=(0.0, 0.45)))
-        out.append(_seg_ellipsoid(sh, el, 0.046 * k, 0.045 * k, F[f"upper_arm_{s}"], skin, extend=1.08))
-        out.append(_sphere(el, 0.04 * k, skin))
-        out.append(_seg_ellipsoid(el, wr, 0.04 * k, 0.038 * k, F[f"forearm_{s}"], skin, extend=1.06))
-        out.append(_local_ellipsoid(X[f"{side}_hand_center"], F[f"forearm_{s}"], (0.022 * k, 0.043 * k,
+        out.append(_sphere(sh, 0.062 * g, TOP))
+        out.append(_seg_ellipsoid(sh, el, 0.052 * g, 0.05 * g, F[f"upper_arm_{s}"], TOP, frac=(0.0, 0.45)))
+        out.append(_seg_ellipsoid(sh, el, 0.046 * g, 0.045 * g, F[f"upper_arm_{s}"], skin, extend=1.08))
+        out.append(_sphere(el, 0.04 * g, skin))
+        out.append(_seg_ellipsoid(el, wr, 0.04 * g, 0.038 * g, F[f"forearm_{s}"], skin, extend=1.06))
+        out.append(_local_ellipsoid(X[f"{side}_hand_center"], F[f"forearm_{s}"], (0.022 * g, 0.043 * g,
                                                                                    0.5 * A.hand), skin))
         # leg: shorts leg, thigh, knee, shank, ankle, shoe
-        out.append(_sphere(hip, 0.088 * k, SHORTS))
-        out.append(_seg_ellipsoid(hip, kn, 0.09 * k, 0.088 * k, F[f"thigh_{s}"], SHORTS, frac=(0.0, 0.42),
+        out.append(_sphere(hip, 0.088 * g, SHORTS))
+        out.append(_seg_ellipsoid(hip, kn, 0.09 * g, 0.088 * g, F[f"thigh_{s}"], SHORTS, frac=(0.0, 0.42),
                                   extend=1.15))
-        out.append(_seg_ellipsoid(hip, kn, 0.072 * k, 0.07 * k, F[f"thigh_{s}"], skin, extend=1.05))
-        out.append(_sphere(kn, 0.056 * k, skin))
-        out.append(_seg_ellipsoid(kn, an, 0.056 * k, 0.05 * k, F[f"shank_{s}"], skin, extend=1.05))
-        out.append(_sphere(an, 0.038 * k, skin))
+        out.append(_seg_ellipsoid(hip, kn, 0.072 * g, 0.07 * g, F[f"thigh_{s}"], skin, extend=1.05))
+        out.append(_sphere(kn, 0.056 * g, skin))
+        out.append(_seg_ellipsoid(kn, an, 0.056 * g, 0.05 * g, F[f"shank_{s}"], skin, extend=1.05))
+        out.append(_sphere(an, 0.038 * g, skin))
         Rf = F[f"foot_{s}"]
         fc = (heel + toe) / 2 + Rf @ np.array([0, 0, 0.03 * k])
         out.append(_local_ellipsoid(fc, Rf, (np.linalg.norm(toe - heel) / 2 * 1.05, 0.047 * k, 0.048 * k), SHOES))
