@@ -9,6 +9,14 @@ keeps it for every video it is given. Rows are appended to the CSV and flushed a
 or a kill loses nothing already done; `resume=True` keeps the `ok` rows, skips the videos whose sha256 has one and
 scores the rest again (their old error rows are dropped first, so no video ever has two rows).
 
+A worker runs the pipeline exactly as `formcheck analyze` does, threads included (decoding ahead, the frame cache's
+JPEG encoder, FFmpeg's and OpenCV's pools): decoding and encoding inline, one FFmpeg and one OpenCV thread, measured
+no less CPU a video with two workers side by side (1.90 vs 1.88 s a 4 s clip, 2 x 8 clips, twice each, load ~30)
+and 25% more wall time on a busy machine, so the batch keeps the defaults. MediaPipe's inference itself is one
+thread on desktop. Each worker measures its own CPU seconds, all threads (time.process_time): Summary.startup_cpu_s
+(imports and model, ~2 s a worker) and video_cpu_s (the videos), which benchmarks/batch_scaling.py compares between
+one and two workers.
+
 Bad input never stops a batch: it is an `error` row with a one-line message. A video that takes longer than
 `timeout_s` has its worker killed (only that video's work) and replaced. Memory: the main process holds the list
 of paths and counters, never the analyses; each worker holds one video's analysis at a time (the pipeline's own
