@@ -4,9 +4,10 @@
 
 The same clips for every configuration: the first --seconds of each bundled sample clip (sample_videos/, 8 clips,
 8-10 s long), re-encoded into a temporary folder, the list repeated (copies) up to --clips. 16 clips of 8 s, about a
-minute of work for one worker, so that worker start-up (~2 s: spawning, imports, the pose model, paid in parallel by
-every worker) weighs on the ratio about as it does in a real batch of many videos; with 8 clips of 4 s it alone cut
-the 2-worker speedup from ~1.9x to ~1.7x. About 6-7 minutes on an idle 2-core machine.
+minute of work for one worker (3.5-3.9 CPU s a clip, measured), so that worker start-up (~2 s: spawning, imports, the
+pose model, paid by every worker at once) weighs on the ratio about as little as in a real batch; with 8 clips of
+4 s (15 s of work) it took the speedup from 1.69x (local) and 1.87x (Ray) after start-up to 1.60x and 1.69x whole
+(load 1.4-3.1). About 6-7 minutes on an idle 2-core machine (from the CPU figures: ~3 minutes a round).
 
 Each configuration is formcheck.batch.run_batch into a fresh CSV (no report folders), timed from the call to the
 last row ("whole": start-up included, as a user sees it) and from the moment every worker has its first video to the
@@ -19,7 +20,8 @@ Ray's overhead against local (time on Ray / time local - 1) at each worker count
 after. Besides the times, the workers' own CPU seconds (Summary.video_cpu_s, startup_cpu_s: user + system of all
 their threads, measured in each worker): the work per video, which a second worker should not grow, and which other
 processes on the machine barely change, unlike the times. On a busy shared machine the times (and so the speedups)
-are pessimistic: other sessions take the cores a second worker would use.
+are pessimistic: other sessions take the cores a second worker would use. On an idle machine the speedup after
+start-up is at most 2 / (cores one worker keeps busy) / (CPU a video with 2 workers / 1): both are printed.
 """
 from __future__ import annotations
 
@@ -67,6 +69,8 @@ class Run:
     video_cpu_s: float  # per video
     startup_cpu_s: float  # per worker
     ok: int
+    cores: float  # the workers' CPU on videos / seconds after start-up: cores kept busy (one worker: above 1 by
+    # what its decode-ahead and JPEG threads overlap with the pose model, which 2 workers on 2 cores cannot)
 
 
 def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) -> Run:
@@ -78,7 +82,8 @@ def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) ->
     ended = time.perf_counter()
     every_worker_busy = handed[min(jobs, len(handed)) - 1]  # the jobs-th video handed out: every worker is ready
     return Run(ended - started, ended - every_worker_busy, summary.video_cpu_s / max(summary.scored, 1),
-               summary.startup_cpu_s / max(summary.workers, 1), summary.ok)
+               summary.startup_cpu_s / max(summary.workers, 1), summary.ok,
+               summary.video_cpu_s / max(ended - every_worker_busy, 1e-9))
 
 
 def main() -> None:
@@ -112,7 +117,7 @@ def main() -> None:
                             print(f"  warning: {executor} x{jobs}: only {run.ok} of {len(clips)} clips ok")
                         print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {run.seconds:6.1f} s, "
                               f"{run.working:6.1f} s after start-up; workers' CPU {run.video_cpu_s:.2f} s a video, "
-                              f"{run.startup_cpu_s:.1f} s start-up a worker; load {os.getloadavg()[0]:.2f}",
+                              f"{run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; load {os.getloadavg()[0]:.2f}",
                               flush=True)
                         runs.setdefault((executor, jobs), []).append(run)
         finally:
@@ -123,11 +128,12 @@ def main() -> None:
     n = len(clips)
     best = {key: (min(r.seconds for r in rs), min(r.working for r in rs)) for key, rs in runs.items()}
     cpu = {key: sum(r.video_cpu_s for r in rs) / len(rs) for key, rs in runs.items()}
+    cores = {key: max(r.cores for r in rs) for key, rs in runs.items()}
     print(f"{'executor':8s} {'workers':>7s} {'seconds':>8s} {'videos/min':>10s} {'after start-up: s':>18s} "
-          f"{'videos/min':>10s} {'CPU s/video':>11s}")
+          f"{'videos/min':>10s} {'CPU s/video':>11s} {'cores busy':>10s}")
     for (executor, jobs), (seconds, working) in best.items():
         print(f"{executor:8s} {jobs:7d} {seconds:8.1f} {n / seconds * 60:10.1f} {working:18.1f} "
-              f"{n / working * 60:10.1f} {cpu[(executor, jobs)]:11.2f}")
+              f"{n / working * 60:10.1f} {cpu[(executor, jobs)]:11.2f} {cores[(executor, jobs)]:10.2f}")
     for executor in executors:
         one, two = best[(executor, 1)], best[(executor, 2)]
         print(f"speedup {executor}, 2 workers / 1: {one[0] / two[0]:.2f}x whole, {one[1] / two[1]:.2f}x after start-up "
