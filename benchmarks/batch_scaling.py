@@ -117,7 +117,8 @@ def main() -> None:
                             print(f"  warning: {executor} x{jobs}: only {run.ok} of {len(clips)} clips ok")
                         print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {run.seconds:6.1f} s, "
                               f"{run.working:6.1f} s after start-up; workers' CPU {run.video_cpu_s:.2f} s a video, "
-                              f"{run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; load {os.getloadavg()[0]:.2f}",
+                              f"{run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; "
+                              f"load {os.getloadavg()[0]:.2f}",
                               flush=True)
                         runs.setdefault((executor, jobs), []).append(run)
         finally:
