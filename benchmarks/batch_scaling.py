@@ -1,79 +1,102 @@
 """Benchmark: `formcheck batch` throughput with 1 and 2 workers, on the local executor and on Ray, in one run.
 
-    python benchmarks/batch_scaling.py [--clips 8] [--seconds 4] [--rounds 2] [--executors local,ray]
+    python benchmarks/batch_scaling.py [--clips 16] [--seconds 8] [--rounds 2] [--executors local,ray]
 
-The same clips for every configuration: the first --seconds of each bundled sample clip (sample_videos/, 8 clips),
-re-encoded into a temporary folder. Each configuration is formcheck.batch.run_batch into a fresh CSV (no report
-folders), timed from the call to the last row: worker start-up (spawning processes or creating actors, each loading
-its pose model) is inside that time, as it is for a user; the time from the first video handed to a ready worker
-to the last row ("after start-up", what a long batch approaches) is printed beside it. Ray is started once before its runs (`ray.init`, 2 CPUs,
+The same clips for every configuration: the first --seconds of each bundled sample clip (sample_videos/, 8 clips,
+8-10 s long), re-encoded into a temporary folder, the list repeated (copies) up to --clips. 16 clips of 8 s, about a
+minute of work for one worker (3.5-3.9 CPU s a clip, measured), so that worker start-up (~2 s: spawning, imports, the
+pose model, paid by every worker at once) weighs on the ratio about as little as in a real batch; with 8 clips of
+4 s (15 s of work) it took the speedup from 1.69x (local) and 1.87x (Ray) after start-up to 1.60x and 1.69x whole
+(load 1.4-3.1). About 6-7 minutes on an idle 2-core machine (from the CPU figures: ~3 minutes a round).
+
+Each configuration is formcheck.batch.run_batch into a fresh CSV (no report folders), timed from the call to the
+last row ("whole": start-up included, as a user sees it) and from the moment every worker has its first video to the
+last row ("after start-up": what a long batch approaches). Ray is started once before its runs (`ray.init`, 2 CPUs,
 no dashboard; its start-up time is printed apart) so that the runs measure Ray's scheduling and actors, not the
-cluster's start. Configurations alternate within a round; the best round of each is kept.
+cluster's start. Configurations alternate within a round; the best time of each over the rounds is kept.
 
 Prints videos/min per configuration, the 2-worker / 1-worker speedup per executor (target >= 1.8x on 2 cores) and
 Ray's overhead against local (time on Ray / time local - 1) at each worker count, with the load average before and
-after, and for local runs the workers' CPU seconds: the work itself, which a second worker should not grow. Other
-processes slow every configuration; on Linux with sched_autogroup_enabled=1 all of one session's processes share
-one session's slice of the CPU, so on a busy shared machine a second worker in the same session gains little.
+after. Besides the times, the workers' own CPU seconds (Summary.video_cpu_s, startup_cpu_s: user + system of all
+their threads, measured in each worker): the work per video, which a second worker should not grow, and which other
+processes on the machine barely change, unlike the times. On a busy shared machine the times (and so the speedups)
+are pessimistic: other sessions take the cores a second worker would use. On an idle machine the speedup after
+start-up is at most 2 / (cores one worker keeps busy) / (CPU a video with 2 workers / 1): both are printed.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import resource
+import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+# Ray's worker processes take their import path from the environment, not from this process's sys.path: without
+# this they would import whichever formcheck the interpreter has installed, not this checkout's.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 from formcheck.batch import Video, run_batch  # noqa: E402
 
 
 def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
-    """The first `seconds` of the first `count` sample clips (cycling through them when asked for more)."""
+    """The first `seconds` of each sample clip, then copies of them up to `count` clips."""
     from formcheck.video import write_excerpt
 
     samples = sorted((REPO / "sample_videos").glob("*.mp4"))
-    clips = []
+    clips: list[Path] = []
     for i in range(count):
         source = samples[i % len(samples)]
         target = folder / f"{i:02d}_{source.stem}.mp4"
-        clips.append(write_excerpt(source, target, seconds=seconds))
+        if i < len(samples):
+            clips.append(write_excerpt(source, target, seconds=seconds))
+        else:
+            clips.append(Path(shutil.copyfile(clips[i % len(samples)], target)))
     return clips
 
 
-def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) -> tuple[float, float, float, int]:
-    """Seconds for one batch of `clips` (whole, and from the first video handed to a ready worker), the workers' CPU
-    seconds (local only: Ray's actors are not our children), and how many rows came out ok."""
+@dataclass
+class Run:
+    """One configuration's batch: seconds whole and after start-up, the workers' CPU, rows ok."""
+
+    seconds: float
+    working: float
+    video_cpu_s: float  # per video
+    startup_cpu_s: float  # per worker
+    ok: int
+    cores: float  # the workers' CPU on videos / seconds after start-up: cores kept busy (one worker: above 1 by
+    # what its decode-ahead and JPEG threads overlap with the pose model, which 2 workers on 2 cores cannot)
+
+
+def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) -> Run:
     out = folder / f"{executor}-{jobs}-{time.monotonic_ns()}.csv"
-    first: list[float] = []
-    cpu_before = _children_cpu_s()
+    handed: list[float] = []
     started = time.perf_counter()
     summary = run_batch([Video(c) for c in clips], out, jobs=jobs, executor=executor,
-                        on_start=lambda video: first.append(time.perf_counter()))
+                        on_start=lambda video: handed.append(time.perf_counter()))
     ended = time.perf_counter()
-    return ended - started, ended - first[0], _children_cpu_s() - cpu_before, summary.ok
-
-
-def _children_cpu_s() -> float:
-    """CPU seconds (user + system) of this process's ended child processes: the local workers, once joined."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    every_worker_busy = handed[min(jobs, len(handed)) - 1]  # the jobs-th video handed out: every worker is ready
+    return Run(ended - started, ended - every_worker_busy, summary.video_cpu_s / max(summary.scored, 1),
+               summary.startup_cpu_s / max(summary.workers, 1), summary.ok,
+               summary.video_cpu_s / max(ended - every_worker_busy, 1e-9))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--clips", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--executors", default="local,ray")
     args = parser.parse_args()
     executors = args.executors.split(",")
+    began = time.perf_counter()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    runs: dict[tuple[str, int], list[Run]] = {}
     with tempfile.TemporaryDirectory(prefix="formcheck-batch-bench-") as tmp:
         folder = Path(tmp)
         clips = make_clips(folder, args.clips, args.seconds)
@@ -85,39 +108,43 @@ def main() -> None:
             ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
                      log_to_driver=False)
             print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s, not counted below")
-        best: dict[tuple[str, int], tuple[float, float]] = {}
         try:
             for round_index in range(args.rounds):
                 for executor in executors:
                     for jobs in (1, 2):
-                        seconds, working, cpu, ok = timed_batch(clips, folder, executor=executor, jobs=jobs)
-                        if ok != len(clips):
-                            print(f"  warning: {executor} x{jobs}: only {ok} of {len(clips)} clips ok")
-                        cpu_words = f", workers' CPU {cpu:5.1f} s" if executor == "local" else ""
-                        print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {seconds:6.1f} s, {working:6.1f} s "
-                              f"after start-up{cpu_words}; load {os.getloadavg()[0]:.2f}")
-                        key = (executor, jobs)
-                        previous = best.get(key, (float("inf"), float("inf")))
-                        best[key] = (min(previous[0], seconds), min(previous[1], working))
+                        run = timed_batch(clips, folder, executor=executor, jobs=jobs)
+                        if run.ok != len(clips):
+                            print(f"  warning: {executor} x{jobs}: only {run.ok} of {len(clips)} clips ok")
+                        print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {run.seconds:6.1f} s, "
+                              f"{run.working:6.1f} s after start-up; workers' CPU {run.video_cpu_s:.2f} s a video, "
+                              f"{run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; "
+                              f"load {os.getloadavg()[0]:.2f}",
+                              flush=True)
+                        runs.setdefault((executor, jobs), []).append(run)
         finally:
             if "ray" in executors:
                 ray.shutdown()
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     n = len(clips)
+    best = {key: (min(r.seconds for r in rs), min(r.working for r in rs)) for key, rs in runs.items()}
+    cpu = {key: sum(r.video_cpu_s for r in rs) / len(rs) for key, rs in runs.items()}
+    cores = {key: max(r.cores for r in rs) for key, rs in runs.items()}
     print(f"{'executor':8s} {'workers':>7s} {'seconds':>8s} {'videos/min':>10s} {'after start-up: s':>18s} "
-          f"{'videos/min':>10s}")
+          f"{'videos/min':>10s} {'CPU s/video':>11s} {'cores busy':>10s}")
     for (executor, jobs), (seconds, working) in best.items():
-        print(f"{executor:8s} {jobs:7d} {seconds:8.1f} {n / seconds * 60:10.1f} {working:18.1f} {n / working * 60:10.1f}")
+        print(f"{executor:8s} {jobs:7d} {seconds:8.1f} {n / seconds * 60:10.1f} {working:18.1f} "
+              f"{n / working * 60:10.1f} {cpu[(executor, jobs)]:11.2f} {cores[(executor, jobs)]:10.2f}")
     for executor in executors:
         one, two = best[(executor, 1)], best[(executor, 2)]
         print(f"speedup {executor}, 2 workers / 1: {one[0] / two[0]:.2f}x whole, {one[1] / two[1]:.2f}x after start-up "
-              "(target >= 1.8x)")
+              f"(target >= 1.8x); CPU a video with 2 workers / 1: {cpu[(executor, 2)] / cpu[(executor, 1)]:.3f}")
     if {"local", "ray"} <= set(executors):
         for jobs in (1, 2):
             ray_s, local_s = best[("ray", jobs)], best[("local", jobs)]
             print(f"Ray overhead vs local, {jobs} worker(s): {(ray_s[0] / local_s[0] - 1) * 100:+.0f}% whole, "
                   f"{(ray_s[1] / local_s[1] - 1) * 100:+.0f}% after start-up")
+    print(f"benchmark took {time.perf_counter() - began:.0f} s")
 
 
 if __name__ == "__main__":

@@ -353,3 +353,37 @@ def test_a_video_past_its_time_is_stopped_and_the_batch_goes_on(tmp_path):
     assert "--timeout-s 1.5" in rows["bridge_side_good.mp4"]["error"]
     assert "file is empty" in rows["empty.mp4"]["error"]  # the next video, on a fresh worker
     assert (summary.ok, summary.error) == (0, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_a_batch_row_is_what_analyze_gives_and_the_workers_cpu_is_counted(tmp_path, clips, executor, request):
+    """Two workers, each with its own model kept across videos, give the rows and the very landmarks of
+    `formcheck analyze` on each clip (the default path: a model of its own); the summary counts the workers'
+    start-up and per-video CPU seconds."""
+    import numpy as np
+
+    from formcheck.batch import Options, report_folder
+    from formcheck.pipeline import analyze
+    from formcheck.track import PoseTrack
+
+    address = request.getfixturevalue("ray_cluster") if executor == "ray" else None  # skips without Ray
+    videos = [Video(clips["bridge"]), Video(clips["squat"]), Video(clips["bridge"].with_name("bridge_again.mp4"))]
+    videos[2].path.write_bytes(clips["bridge"].read_bytes())  # a second video for the worker that did the first
+
+    summary = run_batch(videos, tmp_path / "r.csv", reports=tmp_path / "reports", jobs=2, executor=executor,
+                        ray_address=address, options=Options(make_video=False))
+
+    rows = {Path(r["path"]).name: r for r in _read(tmp_path / "r.csv")}
+    for video in videos:
+        analysis = analyze(video.path)
+        got = rows[video.path.name]
+        assert (got["status"], got["error"], got["warnings"]) == ("ok", "", "")
+        expected = report_row(analysis.report)
+        assert {name: got[name] for name in expected} == expected, video.path.name
+        saved = PoseTrack.load(report_folder(tmp_path / "reports", video, got["sha256"]) / "track.npz")
+        alone = PoseTrack.load(analysis.track.save(tmp_path / f"{video.path.stem}.npz"))  # the same storage rounding
+        assert np.array_equal(saved.landmarks, alone.landmarks, equal_nan=True), video.path.name
+    assert (summary.ok, summary.workers, summary.scored) == (3, 2, 3)
+    assert 0.2 < summary.startup_cpu_s / 2 < 60  # imports and the pose model: ~2 s on a 2-core EPYC
+    assert 0.1 < summary.video_cpu_s / 3 < 60  # a 3 s clip: ~1.5 s

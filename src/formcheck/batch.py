@@ -9,6 +9,14 @@ keeps it for every video it is given. Rows are appended to the CSV and flushed a
 or a kill loses nothing already done; `resume=True` keeps the `ok` rows, skips the videos whose sha256 has one and
 scores the rest again (their old error rows are dropped first, so no video ever has two rows).
 
+A worker runs the pipeline exactly as `formcheck analyze` does, threads included (decoding ahead, the frame cache's
+JPEG encoder, FFmpeg's and OpenCV's pools): decoding and encoding inline, one FFmpeg and one OpenCV thread, measured
+no less CPU a video with two workers side by side (1.90 vs 1.88 s a 4 s clip, 2 x 8 clips, twice each, load ~30)
+and 25% more wall time on a busy machine, so the batch keeps the defaults. MediaPipe's inference itself is one
+thread on desktop. Each worker measures its own CPU seconds, all threads (time.process_time): Summary.startup_cpu_s
+(imports and model: ~1.3 s a local worker, ~2 s a Ray actor) and video_cpu_s (the videos), which
+benchmarks/batch_scaling.py compares between one and two workers.
+
 Bad input never stops a batch: it is an `error` row with a one-line message. A video that takes longer than
 `timeout_s` has its worker killed (only that video's work) and replaced. Memory: the main process holds the list
 of paths and counters, never the analyses; each worker holds one video's analysis at a time (the pipeline's own
@@ -339,7 +347,10 @@ def _all_but_last(items: Iterator[str]) -> Iterator[str]:
 
 
 def _worker_main(conn, options: Options, parent_pid: int) -> None:
-    """A local worker: build the pose model, then score each task sent until None (or the main process is gone)."""
+    """A local worker: build the pose model, then score each task sent until None (or the main process is gone).
+
+    Messages: ("ready", CPU seconds since the process started: imports and model), ("row", row, CPU seconds of
+    that video), or ("fatal", why the model did not load). CPU: time.process_time, user + system, every thread."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process stops us
@@ -351,7 +362,7 @@ def _worker_main(conn, options: Options, parent_pid: int) -> None:
     except Exception as exc:
         conn.send(("fatal", one_line(exc)))
         return
-    conn.send(("ready", None))
+    conn.send(("ready", time.process_time()))
     try:
         while True:
             try:
@@ -360,7 +371,9 @@ def _worker_main(conn, options: Options, parent_pid: int) -> None:
                 return
             if task is None:
                 return
-            conn.send(("row", score_video(task, estimator, options)))
+            before = time.process_time()
+            row = score_video(task, estimator, options)
+            conn.send(("row", row, time.process_time() - before))
     finally:
         estimator.close()
 
@@ -384,11 +397,13 @@ class _Worker:
     started: float = 0.0
 
 
-def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None,
-                options: Options, on_start: Callable[[Task], None]) -> Iterator[tuple[Task, dict[str, str]]]:
-    """(task, row) for every task, as each finishes, from `jobs` worker processes (spawned: no state shared with
-    this process). A worker past `timeout_s` on one video, or one that dies, is killed and replaced; its video
-    gets an error row."""
+def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None, options: Options,
+                on_start: Callable[[Task], None],
+                on_ready: Callable[[float], None]) -> Iterator[tuple[Task, dict[str, str], float | None]]:
+    """(task, row, worker CPU seconds on it) for every task, as each finishes, from `jobs` worker processes
+    (spawned: no state shared with this process); on_ready(start-up CPU seconds) as each worker has its model. A
+    worker past `timeout_s` on one video, or one that dies, is killed and replaced; its video gets an error row
+    (CPU None: unknown)."""
     import multiprocessing
     from multiprocessing.connection import wait
 
@@ -444,11 +459,12 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None,
                     dead = True
                 if message is not None and message[0] == "ready":
                     worker.ready = True
+                    on_ready(message[1])
                 elif message is not None and message[0] == "fatal":
                     raise ModelError(message[1])
-                elif message is not None:  # ("row", row)
+                elif message is not None:  # ("row", row, cpu_s)
                     task, worker.task = worker.task, None
-                    yield task, message[1]
+                    yield task, message[1], message[2]
                 elif dead:
                     worker.process.join(5)
                     task, code = worker.task, worker.process.exitcode
@@ -458,13 +474,13 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None,
                     workers[index] = spawn()
                     if task is not None:
                         yield task, error_row(task, f"{task.path}: the worker process died on this video "
-                                                    f"({_exit_words(code)})", time.monotonic() - worker.started)
+                                                    f"({_exit_words(code)})", time.monotonic() - worker.started), None
                 elif timeout_s and worker.task is not None and time.monotonic() - worker.started > timeout_s:
                     task, seconds = worker.task, time.monotonic() - worker.started
                     stop(worker)
                     workers[index] = spawn()
                     yield task, error_row(task, f"{task.path}: stopped after {seconds:.0f} s (--timeout-s "
-                                                f"{timeout_s:g})", seconds)
+                                                f"{timeout_s:g})", seconds), None
     finally:
         for worker in workers:
             try:
@@ -505,13 +521,17 @@ class RayWorker:
             self.estimator = _new_estimator(options)
         except Exception as exc:
             self.estimator, self.error = None, one_line(exc)
+        self.startup_cpu_s = time.process_time()  # the actor process's CPU so far: Ray's worker, imports, model
 
-    def ready(self) -> str | None:
-        """None when the pose model loaded, else why not."""
-        return self.error
+    def ready(self) -> tuple[str | None, float]:
+        """(None when the pose model loaded, else why not; CPU seconds the actor's process took to get there)."""
+        return self.error, self.startup_cpu_s
 
-    def score(self, task: Task) -> dict[str, str]:
-        return score_video(task, self.estimator, self.options)
+    def score(self, task: Task) -> tuple[dict[str, str], float]:
+        """(the video's row, CPU seconds the actor's process spent on it: user + system, every thread)."""
+        before = time.process_time()
+        row = score_video(task, self.estimator, self.options)
+        return row, time.process_time() - before
 
 
 def _import_ray():
@@ -524,8 +544,10 @@ def _import_ray():
 
 
 def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | None, options: Options,
-              address: str | None, on_start: Callable[[Task], None]) -> Iterator[tuple[Task, dict[str, str]]]:
-    """(task, row) as each finishes, from Ray actors (RayWorker) each holding a pose model. `address`: join that
+              address: str | None, on_start: Callable[[Task], None],
+              on_ready: Callable[[float], None]) -> Iterator[tuple[Task, dict[str, str], float | None]]:
+    """(task, row, CPU seconds) as each finishes, from Ray actors (RayWorker) each holding a pose model, as
+    _local_rows (on_ready likewise). `address`: join that
     cluster (the videos' paths must be readable on its nodes); None: start a local Ray with `jobs` CPUs, stopped at
     the end. `jobs` actors (None: one per CPU of the cluster). A video past `timeout_s`, or whose actor dies, gets an
     error row and a fresh actor."""
@@ -546,7 +568,12 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
     try:
         count = jobs or max(int(ray.cluster_resources().get("CPU", 1)), 1)
         actors = [actor_class.remote(options) for _ in range(count)]
-        problems = [p for p in ray.get([a.ready.remote() for a in actors]) if p]
+        problems = []
+        for problem, startup_cpu_s in ray.get([a.ready.remote() for a in actors]):
+            if problem:
+                problems.append(problem)
+            else:
+                on_ready(startup_cpu_s)
         if problems:
             raise ModelError(problems[0])
         running: dict = {}  # object ref -> (actor index, task, started)
@@ -578,16 +605,18 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
                 if ref in starting:
                     index = starting.pop(ref)
                     try:
-                        problem = ray.get(ref)
+                        problem, startup_cpu_s = ray.get(ref)
                     except ray.exceptions.RayError as exc:
                         problem = one_line(exc)
                     if problem:
                         raise ModelError(problem)
+                    on_ready(startup_cpu_s)
                     idle.append(index)
                     continue
                 index, task, began = running.pop(ref)
+                cpu_s = None
                 try:
-                    row = ray.get(ref)
+                    row, cpu_s = ray.get(ref)
                     idle.append(index)
                 except ray.exceptions.RayActorError as exc:
                     replace(index)
@@ -596,7 +625,7 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
                 except ray.exceptions.RayError as exc:
                     idle.append(index)
                     row = error_row(task, f"{task.path}: {one_line(exc)[:300]}", time.monotonic() - began)
-                yield task, row
+                yield task, row, cpu_s
             if timeout_s:
                 now = time.monotonic()
                 for ref, (index, task, began) in list(running.items()):
@@ -605,7 +634,7 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
                         ray.kill(actors[index])
                         replace(index)
                         yield task, error_row(task, f"{task.path}: stopped after {now - began:.0f} s (--timeout-s "
-                                                    f"{timeout_s:g})", now - began)
+                                                    f"{timeout_s:g})", now - began), None
     finally:
         for actor in actors:
             try:
@@ -622,7 +651,10 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
 @dataclass
 class Summary:
     """Counts over the rows of the CSV at the end: those written in this run and the ok rows --resume kept (`kept`,
-    of which `skipped` were videos of this run)."""
+    of which `skipped` were videos of this run); and the workers' CPU seconds (user + system, all their threads:
+    what the work costs whatever else the machine runs): `startup_cpu_s` over the `workers` that loaded a model
+    (from their process's start: imports and model), `video_cpu_s` over the `scored` videos whose row a worker
+    returned (not those stopped by --timeout-s or whose worker died)."""
 
     total: int = 0
     kept: int = 0
@@ -632,6 +664,14 @@ class Summary:
     verdicts: dict[str, dict[str, int]] = field(default_factory=lambda: {r: dict.fromkeys(VERDICTS, 0)
                                                                           for r in RULE_NAMES})
     seconds: float = 0.0
+    workers: int = 0
+    startup_cpu_s: float = 0.0
+    scored: int = 0
+    video_cpu_s: float = 0.0
+
+    def worker_ready(self, startup_cpu_s: float) -> None:
+        self.workers += 1
+        self.startup_cpu_s += startup_cpu_s
 
     def count(self, row: dict[str, str]) -> None:
         if row["status"] == "ok":
@@ -709,11 +749,15 @@ def run_batch(videos: list[Video], out: Path, *, reports: Path | None = None, jo
     try:
         if executor == "ray":
             rows = _ray_rows(tasks(), jobs=jobs, timeout_s=timeout_s, options=options, address=ray_address,
-                             on_start=started_task)
+                             on_start=started_task, on_ready=summary.worker_ready)
         else:
             count = max(min(jobs or os.cpu_count() or 1, len(videos)), 1)
-            rows = _local_rows(tasks(), jobs=count, timeout_s=timeout_s, options=options, on_start=started_task)
-        for task, row in rows:
+            rows = _local_rows(tasks(), jobs=count, timeout_s=timeout_s, options=options, on_start=started_task,
+                               on_ready=summary.worker_ready)
+        for task, row, cpu_s in rows:
+            if cpu_s is not None:
+                summary.scored += 1
+                summary.video_cpu_s += cpu_s
             write(by_path.pop(task.path), row)
     finally:
         results.close()
