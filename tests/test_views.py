@@ -1,6 +1,7 @@
 """View, posture and exercise detection on hand-built 3D stick figures seen by an orthographic camera."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -533,3 +534,25 @@ def test_a_walk_with_one_foot_held_up_is_a_walk(monkeypatch):
     assert guess.exercise == "walk" and guess.evidence["foot_off_share"] >= 0.4, guess.evidence
     monkeypatch.setattr(views, "ONE_LEG_MAX_STRIDE_BAND_SHARE", 1.01)
     assert first_guess(track).exercise in ("single_leg_stance", "single_leg_squat")
+
+
+@pytest.mark.parametrize("azimuth", [0, 60, -60])
+def test_a_person_on_one_side_is_not_a_bridge(azimuth):
+    """A rendered bridge with the body's right-side points lifted half a torso length in the picture, shoulders and hips
+    stacked one above the other as when lying on one side (a clamshell, a side-lying leg raise): declined. The same
+    bridge on its back, filmed from the side or 60 deg off it, is still a bridge (views.SIDE_LYING_MIN_STACK_TORSO)."""
+    from formcheck.kinematics import torso_length_px
+    from formcheck.views import SIDE_LYING_MIN_STACK_TORSO, side_lying_stack
+
+    supine = oblique_track("bridge", azimuth)
+    assert side_lying_stack(supine) < SIDE_LYING_MIN_STACK_TORSO
+    assert detect_exercise(supine).exercise == "bridge"
+    landmarks = supine.landmarks.copy()
+    lift = 0.5 * torso_length_px(supine) / supine.frame_height
+    for i, name in enumerate(LANDMARK_NAMES):
+        if name.startswith("right_"):
+            landmarks[:, i, 1] -= lift
+    on_side = dataclasses.replace(supine, landmarks=landmarks)
+    assert side_lying_stack(on_side) > SIDE_LYING_MIN_STACK_TORSO
+    guess = detect_exercise(on_side)
+    assert guess.exercise == "unknown" and "lies on one side" in guess.declined, guess.evidence

@@ -509,6 +509,13 @@ LYING_MAX_ANKLES_BELOW_TORSO = 0.9
 # Bridges and hip thrusts are done face up: the nose sits above the ears in the image (real and rendered: nose 0.03-0.16
 # torso lengths above the ears); face down (a prone scorpion stretch, bird dog) it hangs 0.12-0.16 below them.
 FACE_DOWN_MIN_NOSE_BELOW_EARS_TORSO = 0.05
+# Bridges and hip thrusts are done on the back: the shoulders sit side by side on the floor (or bench), and so do the
+# hips, so their lines stay near level in the image. Lying on one side (clamshell, side-lying leg raise) stacks them one
+# above the other. Median vertical extent of the shoulder and hip lines, in torso lengths: calibration-half real
+# supine bridges and hip thrusts 0.11-0.15, a prone stretch 0.19, the side-lying leg raise 0.375; rendered supine
+# bridges and hip thrusts filmed 0-75 deg off the side or from the feet 0.03-0.11. The cutoff is the geometric mean of
+# 0.19 and 0.375. On the report half: supine 0.13-0.20 (a high outdoor camera), a side-lying clamshell 0.89.
+SIDE_LYING_MIN_STACK_TORSO = 0.27
 # A feet view of a lying body sees the trunk tilted toward the camera (rendered floor bridge: world trunk elevation
 # 47 deg at its 25th percentile; seen 30-60 deg off the side from the feet end 3-7); a standing person filmed from
 # behind or in front keeps it upright (real: 60-66).
@@ -559,6 +566,17 @@ def _decline(guess: ExerciseGuess, reason: str, ev: dict[str, Any]) -> ExerciseG
     return ExerciseGuess("unknown", guess.confidence, ev | {"first_guess": guess.exercise}, declined=reason)
 
 
+def side_lying_stack(track: PoseTrack) -> float:
+    """Torso lengths: the median over frames of the vertical image extent of the shoulder line and of the hip line
+    (their mean), over the track's median torso length. Near 0 for a person on their back or front, whatever the
+    camera's side angle; large when lying on one side, shoulders and hips stacked. NaN without them."""
+    def rise(a: str, b: str) -> np.ndarray:
+        return np.abs(track.xy_px(a)[:, 1] - track.xy_px(b)[:, 1])
+
+    stack = 0.5 * (rise("left_shoulder", "right_shoulder") + rise("left_hip", "right_hip"))
+    return _med(stack / kin.torso_length_px(track))
+
+
 def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> ExerciseGuess:
     """Check a first guess against what the body does; see detect_exercise. Evidence gains the measures used."""
     if guess.exercise not in exercises.EXERCISES:
@@ -586,6 +604,11 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
                                    "(deadlift, Romanian deadlift), not a bridge or hip thrust", ev)
         if nose_below > FACE_DOWN_MIN_NOSE_BELOW_EARS_TORSO:
             return _decline(guess, "the person lies face down; bridges and hip thrusts are done face up", ev)
+        stacked = side_lying_stack(track)
+        ev["shoulders_hips_stacked_torso"] = stacked
+        if stacked > SIDE_LYING_MIN_STACK_TORSO:
+            return _decline(guess, "the person lies on one side (shoulders and hips stacked one above the other), as in "
+                                   "a clamshell or side-lying leg raise; bridges and hip thrusts are done on the back", ev)
         if (view.view not in ("side", "oblique") or toward_feet) and world_p25 > FEET_VIEW_MAX_TRUNK_P25_DEG:
             standing = first_guess(track, ViewGuess(view.view, "standing", view.confidence))
             if standing.exercise in exercises.EXERCISES:
