@@ -37,7 +37,7 @@ from formcheck.analysis import (
     REP_END_HOLD_S,
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
-    SQUAT_MIN_DIP_TORSO,
+    MIN_DIP_TORSO,
     judge_rules,
 )
 from formcheck.clean import CausalCleaner, fill_gaps
@@ -308,7 +308,7 @@ class StreamingAnalyzer:
                 self._holds = HoldSegmenter(tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold,
                                             frame_period_s=period)
         elif self.exercise in ("squat", "single_leg_squat"):
-            self._reps = RepSegmenter(min_prominence=SQUAT_MIN_DIP_TORSO, min_period_s=REP_MIN_PERIOD_S,
+            self._reps = RepSegmenter(min_prominence=MIN_DIP_TORSO[self.exercise], min_period_s=REP_MIN_PERIOD_S,
                                       base_fraction=0.2, whole_only=True)
             self._rep_sign = -1.0
         elif self.exercise == "walk":
