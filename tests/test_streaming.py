@@ -1,6 +1,8 @@
 """Streaming analysis: the causal pieces against their offline twins, then whole tracks frame by frame."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -443,7 +445,9 @@ def test_streaming_finds_the_offline_heel_strikes_and_the_sway(name):
         matched = sum(any(abs(t - u) <= HEEL_STRIKE_TOLERANCE_S for u in online[side]) for t in expected)
         assert matched >= len(expected) - 1 and len(online[side]) <= len(expected) + 1, (side, expected, online[side])
     if name == "walk_front_hip_sway":
-        report = analyze_track(cleaned, exercise="walk", view="front").report
+        # live mode reads no waistband (no pixels kept), so it is compared with offline on the same landmarks: offline
+        # with the waistband also faults each leg's drop (12.4 and 12.6 deg), which the hip points alone leave open
+        report = analyze_track(dataclasses.replace(cleaned, waistline=None), exercise="walk", view="front").report
         last = [e for e in events if e.kind == "stride_completed"][-1]
         assert {(f.side, f.severity) for f in last.findings} == {(f.side, f.severity) for f in report.findings}
 
