@@ -203,6 +203,18 @@ def test_a_track_spliced_from_a_feet_and_a_side_view_without_a_cut_is_judged_vie
     assert not {"knee_valgus", "lumbar_arch"} & {n.rule for n in report.not_judged}
     assert "the view changes at 8." in report.summary
     assert formcheck.analyze(track, view="side").report.segments == []
+    # the side segment's words count reps over the whole clip: its first rep is the clip's rep after the feet reps
+    feet_reps = sum(1 for r in report.reps if r.end_s <= report.segments[1].start_s)
+    arch = [f for f in report.findings if f.rule == "lumbar_arch" and f.segment == 1]
+    assert feet_reps >= 1 and arch and f"rep {feet_reps + 1}" in arch[0].cue, (feet_reps, arch[0].cue)
+
+
+def test_renumbered_counts_a_segments_reps_and_holds_over_the_clip():
+    from formcheck.pipeline import renumbered
+
+    text = "Fault: 2 times (reps 1–2), worst at rep 2. Hold 1: 2.0 s. 2 reps found."
+    assert renumbered(text, 3, 1) == "Fault: 2 times (reps 4–5), worst at rep 5. Hold 2: 2.0 s. 2 reps found."
+    assert renumbered(text, 0, 0) == text
 
 
 def test_the_oblique_part_of_a_turning_camera_declines_the_side_view_rules():

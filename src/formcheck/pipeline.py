@@ -18,6 +18,7 @@ at most its capacity.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence, Union
@@ -161,6 +162,20 @@ class _ShotFrames:
 MIN_SHOT_S = 1.0  # a shot shorter than this holds no whole rep or step: it is listed, not judged
 
 
+_NUMBERED = re.compile(r"\b(reps?|holds?) (\d+)(?:([–-])(\d+))?", re.IGNORECASE)
+
+
+def renumbered(text: str, rep_offset: int, hold_offset: int) -> str:
+    """A segment's words with its rep and hold numbers ("rep 1", "reps 1–2", "Hold 2") counted over the whole clip:
+    the segment's first rep is the clip's rep rep_offset + 1."""
+    def shift(match: re.Match) -> str:
+        offset = rep_offset if match.group(1).lower().startswith("rep") else hold_offset
+        text = f"{match.group(1)} {int(match.group(2)) + offset}"
+        return text + (f"{match.group(3)}{int(match.group(4)) + offset}" if match.group(4) else "")
+
+    return _NUMBERED.sub(shift, text) if rep_offset or hold_offset else text
+
+
 def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[PoseTrack, int], Analysis], *,
                   view_changes_s: Sequence[float] = ()) -> Analysis:
     """A clip judged segment by segment, as one Analysis: segments start at scene cuts (scene_cuts: a new view or a
@@ -188,6 +203,7 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
     longest = lambda analyses: max(analyses, key=lambda a: a.report.duration_s, default=None)  # noqa: E731
     main = longest([a for a in analysed if a.report.judged]) or longest(analysed)  # names the clip's exercise/view
     segments, findings, reps, holds, judged, metrics = [], [], [], [], [], {}
+    offsets: dict[int, tuple[int, int]] = {}  # segment -> reps and holds in the segments before it
     series: dict[str, KeySeries] = {}
     for index, (first, end, shot_analysis) in enumerate(shots):
         start_s, end_s = float(t[first]), float(t[end - 1])
@@ -196,7 +212,9 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
             continue
         report = shot_analysis.report
         segments.append(SegmentSpan(start_s, end_s, report.view, report.exercise, judged=bool(report.judged)))
-        findings += [replace(f, segment=index) for f in report.findings]
+        offsets[index] = (len(reps), len(holds))
+        findings += [replace(f, segment=index, cue=renumbered(f.cue, *offsets[index]),
+                             evidence=renumbered(f.evidence, *offsets[index])) for f in report.findings]
         reps += report.reps
         holds += report.holds
         judged += [rule for rule in report.judged if rule not in judged]
@@ -214,8 +232,8 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
             parts.append(f"{when}): too short or nobody in it, not judged.")
         else:  # the shot's own words, without "not judged" for what another shot judged
             shown = shot_analysis.report
-            parts.append(f"{when}, {segment.view} view): " + summarise(
-                replace(shown, not_judged=[n for n in shown.not_judged if n.rule not in judged])))
+            parts.append(f"{when}, {segment.view} view): " + renumbered(summarise(
+                replace(shown, not_judged=[n for n in shown.not_judged if n.rule not in judged])), *offsets[index]))
     not_judged: list[NotJudged] = []
     for _, _, shot_analysis in shots:
         for item in [] if shot_analysis is None else shot_analysis.report.not_judged:

@@ -82,7 +82,10 @@ def metric_label(name: str) -> tuple[str, str]:
 def summarise(report: Report) -> str:
     """A plain-words paragraph (report.json's summary): what was seen, the verdicts, and what could not be judged."""
     exercise = EXERCISE_WORDS.get(report.exercise, "unrecognised movement")
-    filmed = f"filmed from the {report.view}" if report.view in VIEW_WORDS else "from a view formcheck could not tell"
+    if report.view == "oblique":
+        filmed = "filmed from an oblique (three-quarter) angle"
+    else:
+        filmed = f"filmed from the {report.view}" if report.view in VIEW_WORDS else "from a view formcheck could not tell"
     parts = [f"{exercise.capitalize()}, {filmed}."]
     if report.reps:
         parts.append(f"{plural(len(report.reps), 'rep')} found.")
