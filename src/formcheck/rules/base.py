@@ -134,6 +134,19 @@ def pelvic_obliquity_gain(ctx: RuleContext) -> float:
     return landmark_gain(ctx, "pelvis", "landmark_obliquity_gain")
 
 
+def waistband_tilt(ctx: RuleContext, frames=slice(None)) -> tuple[np.ndarray, np.ndarray] | None:
+    """(image tilt, deg, + = the image-right end lower; clear: bool) of the waistband on `frames`, from
+    PoseTrack.waistline; None when the track has none. Clear: contrast and coverage at or above [stance_asymmetry]
+    waistline_min_contrast and waistline_min_coverage (the one edge detector, whichever rule reads it)."""
+    edges = ctx.track.waistline
+    if edges is None:
+        return None
+    tilt, contrast, coverage = edges[frames, :3].T
+    clear = (contrast >= ctx.th["stance_asymmetry", "waistline_min_contrast"]) & (
+        coverage >= ctx.th["stance_asymmetry", "waistline_min_coverage"])
+    return tilt, clear
+
+
 def a_view(view: str) -> str:
     """'a side view', 'an oblique view': the view named for a sentence."""
     return f"{'an' if view[:1] in 'aeiou' else 'a'} {view} view"

@@ -44,6 +44,7 @@ from formcheck.rules.base import (
     register,
     severity_for,
     unsteady_landmarks,
+    waistband_tilt,
 )
 from formcheck.signal_filters import butterworth_bridging_gaps
 
@@ -75,12 +76,10 @@ def waistband_obliquity(ctx: RuleContext) -> tuple[np.ndarray, np.ndarray]:
     a waistline. Clear: [stance_asymmetry] waistline_min_contrast and waistline_min_coverage."""
     track = ctx.track
     nothing = np.full(len(track), np.nan)
-    edges = track.waistline
-    if edges is None:
+    read = waistband_tilt(ctx)
+    if read is None:
         return nothing, nothing
-    tilt, contrast, coverage = edges[:, :3].T
-    clear = (contrast >= ctx.th["stance_asymmetry", "waistline_min_contrast"]) & (
-        coverage >= ctx.th["stance_asymmetry", "waistline_min_coverage"])
+    tilt, clear = read
     # image tilt + = image-right end lower; the person's left hip is on the image right in a front view
     order = np.nanmedian(np.sign(track.xy_px("left_hip")[:, 0] - track.xy_px("right_hip")[:, 0]))
     if not order:
@@ -241,8 +240,7 @@ def leg_drops(ctx: RuleContext, hip_tilt: np.ndarray, waist_tilt: np.ndarray,
     waist_samples: the waistband's tilt on the frames it was read (waistband_obliquity), for the correlation check."""
     th = lambda name: ctx.th[NAME, name]  # noqa: E731
     correlation = tilt_correlation(hip_tilt, waist_tilt if waist_samples is None else waist_samples)
-    gain_low = pelvic_obliquity_gain(ctx) * landmark_gain(ctx, NAME, "landmark_drop_gain")
-    gain_high = max(gain_low, landmark_gain(ctx, NAME, "landmark_drop_gain_max"))
+    gain_low, gain_high = drop_gains(ctx)
     from_hips = stance_drops(ctx, hip_tilt)
     from_waist = stance_drops(ctx, waist_tilt, min_cover=MIN_STANCE_COVER)
     legs = []
@@ -274,6 +272,14 @@ def leg_drops(ctx: RuleContext, hip_tilt: np.ndarray, waist_tilt: np.ndarray,
                 continue
         legs.append(hip_leg_drop(side, hip_steps, gain_low, gain_high, why_not))
     return legs
+
+
+def drop_gains(ctx: RuleContext) -> tuple[float, float]:
+    """(least, most) share of the pelvis's tilt the hip landmarks show: the rendered mannequin's ([pelvis]
+    landmark_obliquity_gain x [hip_sway] landmark_drop_gain) and at most all of it ([hip_sway] landmark_drop_gain_max);
+    1 and 1 for an exact projection."""
+    gain_low = pelvic_obliquity_gain(ctx) * landmark_gain(ctx, NAME, "landmark_drop_gain")
+    return gain_low, max(gain_low, landmark_gain(ctx, NAME, "landmark_drop_gain_max"))
 
 
 def hip_leg_drop(side: str, steps: list[Step], gain_low: float, gain_high: float, why_not: str) -> LegDrop:
@@ -317,8 +323,7 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
         butterworth_bridging_gaps(ctx.kin["pelvic_obliquity"], fs=ctx.track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ))
     waist_samples, waist_dense = waistband_obliquity(ctx)
     waist_tilt = relative_to_median(waist_dense)
-    gain_high = max(pelvic_obliquity_gain(ctx) * landmark_gain(ctx, NAME, "landmark_drop_gain"),
-                    landmark_gain(ctx, NAME, "landmark_drop_gain_max"))
+    gain_high = drop_gains(ctx)[1]
     findings: list[Finding] = []
     metrics: dict[str, float] = {}
     undecided: list[str] = []

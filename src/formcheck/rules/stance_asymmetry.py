@@ -12,7 +12,8 @@ import numpy as np
 
 from formcheck.kinematics import other_side, torso_length_px
 from formcheck.results import Finding, KeySeries
-from formcheck.rules.base import RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over
+from formcheck.rules.base import (RuleContext, RuleOutcome, a_view, landmark_gain, landmark_offset, register, spans_over,
+                                  waistband_tilt)
 
 NAME = "stance_asymmetry"
 FRONTAL_VIEWS = ("front", "back")
@@ -34,11 +35,10 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
     the reason it is not trusted: no waistline measured, too few frames with a clear full-width edge, an edge that
     does not hold steady (a hand, a fold), or one that disagrees with the hip landmarks' reading `from_landmarks`
     (deg, same frames) by more than their own worst error (a stripe, a loose shirt's hem)."""
-    edges = ctx.track.waistline
-    if edges is None:
+    read = waistband_tilt(ctx, frames)
+    if read is None:
         return None, "no waistline measured: a pose track alone has no image"
-    tilt, contrast, coverage = edges[frames, :3].T
-    clear = (contrast >= ctx.th[NAME, "waistline_min_contrast"]) & (coverage >= ctx.th[NAME, "waistline_min_coverage"])
+    tilt, clear = read
     if clear.mean() < ctx.th[NAME, "waistline_min_share"]:
         return None, f"no clear waistband: one was found on {clear.mean():.0%} of the stance"
     stance_x = ctx.track.xy_px(stance_side + "_hip")[frames, 0]
