@@ -346,6 +346,14 @@ def _all_but_last(items: Iterator[str]) -> Iterator[str]:
 # ---- local executor: one process per job ----------------------------------------------------------------------------
 
 
+def score_video_with_cpu(task: Task, estimator, options: Options) -> tuple[dict[str, str], float]:
+    """(score_video's row, the CPU seconds this process spent on it: time.process_time, user + system, every
+    thread), as both executors' workers report it."""
+    before = time.process_time()
+    row = score_video(task, estimator, options)
+    return row, time.process_time() - before
+
+
 def _worker_main(conn, options: Options, parent_pid: int) -> None:
     """A local worker: build the pose model, then score each task sent until None (or the main process is gone).
 
@@ -371,9 +379,7 @@ def _worker_main(conn, options: Options, parent_pid: int) -> None:
                 return
             if task is None:
                 return
-            before = time.process_time()
-            row = score_video(task, estimator, options)
-            conn.send(("row", row, time.process_time() - before))
+            conn.send(("row", *score_video_with_cpu(task, estimator, options)))
     finally:
         estimator.close()
 
@@ -529,9 +535,7 @@ class RayWorker:
 
     def score(self, task: Task) -> tuple[dict[str, str], float]:
         """(the video's row, CPU seconds the actor's process spent on it: user + system, every thread)."""
-        before = time.process_time()
-        row = score_video(task, self.estimator, self.options)
-        return row, time.process_time() - before
+        return score_video_with_cpu(task, self.estimator, self.options)
 
 
 def _import_ray():
