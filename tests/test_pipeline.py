@@ -246,3 +246,26 @@ def test_real_three_angle_hip_thrust_is_judged_in_three_views():
     assert [g.view for g in report.segments] == ["feet", "oblique", "side"]
     assert [g.start_s for g in report.segments[1:]] == [pytest.approx(2.0, abs=1.0), pytest.approx(5.0, abs=1.0)]
     assert {f.segment for f in report.findings if f.rule in ("hip_lockout", "lumbar_arch", "neck_flexion")} <= {2}
+
+
+def test_a_turning_clips_report_names_its_segments_and_keeps_the_detection_confidence():
+    """The real three-angle hip thrust as a user reads it: report.json keeps the detected exercise's confidence (the
+    judged side segment's), every segment carries the clip's exercise (the oblique middle, where nothing is judged,
+    is not called a glute bridge), the page lists the segments and says which one each finding came from."""
+    import formcheck
+    from formcheck.report.html import render_html
+    from formcheck.report.words import segment_lines
+
+    analysis = formcheck.analyze(Path(__file__).parent / "fixtures"
+                                 / "queenworkout_hip_thrust_band_bench_multiangle.track.npz")
+    report = analysis.report
+    data = report.to_dict()
+    assert data["exercise"] == "hip_thrust" and 0 < data["exercise_confidence"] <= 1
+    assert [g["exercise"] for g in data["segments"]] == ["hip_thrust"] * 3
+    lines = segment_lines(report)
+    assert len(lines) == 3 and "not judged" in lines[1] and "glute bridge" not in " ".join(lines)
+    page = render_html(analysis)
+    assert "<h2>Segments</h2>" in page and all(line in page for line in lines)
+    side = [f for f in report.form_findings if f.segment == 2]
+    assert side and "segment 3 (side view" in page
+    assert "Glute bridge" not in report.summary

@@ -28,7 +28,7 @@ import numpy as np
 from formcheck.analysis import analyze_track
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
-from formcheck.exercises import MIN_FRAMES, check_exercise, check_view
+from formcheck.exercises import LYING, MIN_FRAMES, check_exercise, check_view
 from formcheck.frame_cache import (
     DEFAULT_CAPACITY,
     PRIORITY_EXTREMUM,
@@ -202,6 +202,16 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
     analysed = [a for _, _, a in shots if a is not None]
     longest = lambda analyses: max(analyses, key=lambda a: a.report.duration_s, default=None)  # noqa: E731
     main = longest([a for a in analysed if a.report.judged]) or longest(analysed)  # names the clip's exercise/view
+
+    def named(analysis: Analysis) -> Report:
+        """A segment's report, named with the clip's exercise where nothing was judged in it and its own guess is the
+        other lying exercise (no rule of that guess ran; the clip's longest judged segment is the better evidence:
+        the oblique middle of a real hip thrust was called a glute bridge)."""
+        shown = analysis.report
+        if shown.judged or main is None or {shown.exercise, main.report.exercise} - set(LYING):
+            return shown
+        return replace(shown, exercise=main.report.exercise)
+
     segments, findings, reps, holds, judged, metrics = [], [], [], [], [], {}
     offsets: dict[int, tuple[int, int]] = {}  # segment -> reps and holds in the segments before it
     series: dict[str, KeySeries] = {}
@@ -210,7 +220,7 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         if shot_analysis is None:
             segments.append(SegmentSpan(start_s, end_s, "unknown", "", judged=False))
             continue
-        report = shot_analysis.report
+        report = named(shot_analysis)
         segments.append(SegmentSpan(start_s, end_s, report.view, report.exercise, judged=bool(report.judged)))
         offsets[index] = (len(reps), len(holds))
         findings += [replace(f, segment=index, cue=renumbered(f.cue, *offsets[index]),
@@ -231,7 +241,7 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         if shot_analysis is None:
             parts.append(f"{when}): too short or nobody in it, not judged.")
         else:  # the shot's own words, without "not judged" for what another shot judged
-            shown = shot_analysis.report
+            shown = named(shot_analysis)
             parts.append(f"{when}, {segment.view} view): " + renumbered(summarise(
                 replace(shown, not_judged=[n for n in shown.not_judged if n.rule not in judged])), *offsets[index]))
     not_judged: list[NotJudged] = []
@@ -250,6 +260,8 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         source=track.source, duration_s=track.duration_s, fps=track.fps, frames=len(track),
         detection_rate=track.detection_rate,
         exercise=base.exercise if base else "unknown", exercise_source=base.exercise_source if base else "auto",
+        exercise_confidence=base.exercise_confidence if base else None,
+        exercise_alternatives=list(base.exercise_alternatives) if base else [],
         view=base.view if base else "unknown", view_source=base.view_source if base else "auto",
         posture=base.posture if base else "unknown",
         reps=reps, holds=holds, findings=sorted(findings, key=lambda f: (f.start_s, f.rule)),

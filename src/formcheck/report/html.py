@@ -22,6 +22,8 @@ from formcheck.report.words import (
     a_view_words,
     exercise_words,
     metric_label,
+    segment_lines,
+    segment_words,
     sorted_findings,
     verdict_parts,
     view_words,
@@ -139,7 +141,8 @@ def _findings_table(report: Report) -> str:
         return '<section><h2>Findings</h2><p class="empty">No findings in what this clip lets formcheck judge.</p></section>'
     rows = []
     for f in sorted_findings(findings):
-        about = " · ".join(x for x in (f.rule, f"{f.side} side" if f.side else "", f.evidence) if x)
+        about = " · ".join(x for x in (f.rule, f"{f.side} side" if f.side else "", segment_words(report, f.segment),
+                                      f.evidence) if x)
         rows.append(
             f'<tr class="{_e(f.severity)}">'
             f'<td class="sevcell"><span class="sev {_e(f.severity)}">{_e(SEVERITY_WORD.get(f.severity, f.severity))}</span></td>'
@@ -153,6 +156,16 @@ def _findings_table(report: Report) -> str:
         f'<section><h2>Findings</h2><table class="findings"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
+
+
+def _segments(report: Report) -> str:
+    """The parts of an edited or turning clip, each judged from its own view (segment_lines); '' for one view."""
+    lines = segment_lines(report)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return ('<section class="segments"><h2>Segments</h2><p class="better">The view changes in this clip: each part '
+            f"is judged with the rules its own view supports.</p><ul>{items}</ul></section>")
 
 
 def _not_judged(report: Report) -> str:
@@ -298,6 +311,7 @@ def render_html(analysis: Analysis, *, video_path: str | Path | None = None,
         [
             _header(report),
             _findings_table(report),
+            _segments(report),
             _not_judged(report),
             _key_frames(analysis, video_path),
             _video(annotated_video_name),

@@ -12,6 +12,8 @@ from formcheck.formats import format_span, format_value, plural
 from formcheck.report.words import (
     SEVERITY_WORD,
     exercise_words,
+    segment_lines,
+    segment_words,
     sorted_findings,
     verdict,
     view_words,
@@ -74,6 +76,9 @@ def print_summary(report: Report, console: Console) -> None:
         p(Text(f"  hold {i}: {format_span(h.start_s, h.end_s, instant_s=0)} ({format_value(h.duration_s, 's')})"
                + (f": {cue}" if cue else ""), style="dim"))
 
+    for line in segment_lines(report):
+        p(Text("  " + line, style="dim"))
+
     p()
     p(Text(verdict(report), style="bold"))
     p()
@@ -86,6 +91,8 @@ def print_summary(report: Report, console: Console) -> None:
             line.append(f" {when_words(f, report.reps)}", style="bold")
             if f.side:
                 line.append(f", {f.side} side")
+            if segment_words(report, f.segment):
+                line.append(f", {segment_words(report, f.segment)}")
             p(line)
             p(Text(f"  {f.cue}", style=style), soft_wrap=False)
             measure = f"  measured {format_value(f.value, f.unit)}"

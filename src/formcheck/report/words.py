@@ -43,6 +43,32 @@ def a_view_words(view: str | None) -> str:
     return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
+
+def segment_words(report: Report, index: int | None) -> str:
+    """'segment 3 (side view, 4.0–9.5 s)' for a finding of an edited or turning clip's segment; '' otherwise."""
+    if index is None or not 0 <= index < len(report.segments) or len(report.segments) < 2:
+        return ""
+    g = report.segments[index]
+    return f"segment {index + 1} ({view_words(g.view)}, {format_span(g.start_s, g.end_s, instant_s=0)})"
+
+
+def segment_lines(report: Report) -> list[str]:
+    """One line per segment of a clip judged in parts: 'Segment 2: 2.4–4.0 s, oblique view, glute bridge, not
+    judged (...)'; [] for a clip of one view."""
+    if len(report.segments) < 2:
+        return []
+    lines = []
+    for i, g in enumerate(report.segments, 1):
+        exercise = EXERCISE_WORDS.get(g.exercise, g.exercise.replace("_", " ")) if g.exercise else ""
+        what = ", ".join(x for x in (view_words(g.view), exercise) if x and g.view != "unknown")
+        found = sum(1 for f in report.form_findings if f.segment == i - 1)
+        said = (plural(found, "finding") if found else "no findings") if g.judged else "not judged from this view"
+        if g.view == "unknown":
+            said = "too short or nobody in it: not judged"
+        lines.append(f"Segment {i}: {format_span(g.start_s, g.end_s, instant_s=0)}" + (f", {what}" if what else "")
+                     + f": {said}")
+    return lines
+
 def reps_in(start_s: float, end_s: float, reps: Sequence[RepSpan]) -> list[int]:
     """1-based numbers of the reps that overlap a time span."""
     return [i + 1 for i, r in enumerate(reps) if r.start_s <= end_s and r.end_s >= start_s]
