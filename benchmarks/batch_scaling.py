@@ -11,9 +11,10 @@ pose model, paid by every worker at once) weighs on the ratio about as little as
 
 Each configuration is formcheck.batch.run_batch into a fresh CSV (no report folders), timed from the call to the
 last row ("whole": start-up included, as a user sees it) and from the moment every worker has its first video to the
-last row ("after start-up": what a long batch approaches). Ray is started once before its runs (`ray.init`, 2 CPUs,
+last row ("after start-up": what a long batch approaches). Ray is started before its runs in each round (`ray.init`, 2 CPUs,
 no dashboard; its start-up time is printed apart) so that the runs measure Ray's scheduling and actors, not the
-cluster's start. Configurations alternate within a round; the best time of each over the rounds is kept.
+cluster's start, and shut down after them: its idle processes (raylet, GCS: about 0.03 of a core, measured) would
+otherwise run beside the local runs and take from the 2-worker run the share of a core that it needs. Configurations alternate within a round; the best time of each over the rounds is kept.
 
 Prints videos/min per configuration, the 2-worker / 1-worker speedup per executor (target >= 1.8x on 2 cores) and
 Ray's overhead against local (time on Ray / time local - 1) at each worker count, with the load average before and
@@ -86,6 +87,30 @@ def timed_batch(clips: list[Path], folder: Path, *, executor: str, jobs: int) ->
                summary.video_cpu_s / max(ended - every_worker_busy, 1e-9))
 
 
+_ray_started = False
+
+
+def start_ray() -> None:
+    """A local Ray (2 CPUs, no dashboard) for the Ray runs of one round; its start-up time is printed apart."""
+    global _ray_started
+    import ray
+
+    started = time.perf_counter()
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    _ray_started = True
+    print(f"  ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s, not counted")
+
+
+def stop_ray() -> None:
+    """Shut Ray down so that its idle processes (about 0.03 of a core, measured) do not run beside the local runs."""
+    global _ray_started
+    if _ray_started:
+        import ray
+
+        ray.shutdown()
+        _ray_started = False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=16)
@@ -101,29 +126,24 @@ def main() -> None:
         folder = Path(tmp)
         clips = make_clips(folder, args.clips, args.seconds)
         print(f"{len(clips)} clips of {args.seconds:g} s (sample_videos/, re-encoded)")
-        if "ray" in executors:
-            import ray
-
-            started = time.perf_counter()
-            ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
-                     log_to_driver=False)
-            print(f"ray.init (local, 2 CPUs): {time.perf_counter() - started:.1f} s, not counted below")
         try:
             for round_index in range(args.rounds):
                 for executor in executors:
+                    if executor == "ray":
+                        start_ray()
                     for jobs in (1, 2):
                         run = timed_batch(clips, folder, executor=executor, jobs=jobs)
                         if run.ok != len(clips):
                             print(f"  warning: {executor} x{jobs}: only {run.ok} of {len(clips)} clips ok")
                         print(f"  round {round_index + 1}: {executor:5s} x{jobs}: {run.seconds:6.1f} s, "
-                              f"{run.working:6.1f} s after start-up; workers' CPU {run.video_cpu_s:.2f} s a video, "
-                              f"{run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; "
-                              f"load {os.getloadavg()[0]:.2f}",
-                              flush=True)
+                              f"{run.working:6.1f} s after start-up; workers' CPU {run.video_cpu_s:.2f} s a "
+                              f"video, {run.startup_cpu_s:.1f} s start-up a worker, {run.cores:.2f} cores busy; "
+                              f"load {os.getloadavg()[0]:.2f}", flush=True)
                         runs.setdefault((executor, jobs), []).append(run)
+                    if executor == "ray":
+                        stop_ray()
         finally:
-            if "ray" in executors:
-                ray.shutdown()
+            stop_ray()
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     n = len(clips)
