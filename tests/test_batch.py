@@ -24,6 +24,7 @@ from formcheck.batch import (
     Video,
     columns,
     find_videos,
+    largest_first,
     report_row,
     run_batch,
 )
@@ -58,6 +59,16 @@ def test_globs_files_and_duplicates(tmp_path):
     videos = find_videos([str(tmp_path / "**" / "*.mp4"), a, tmp_path / "sub"])
     assert [v.path for v in videos] == [a, b]  # each once, in the order first named
     assert [v.exercise for v in videos] == ["auto", "auto"]
+
+
+def test_workers_take_the_largest_files_first(tmp_path):
+    """Longest processing time first: a long video handed out last would keep one worker busy while the others idle.
+    Ties keep the given order; a file that cannot be read goes last (it becomes an error row at once)."""
+    small, big, also_small, middle = (_touch(tmp_path / f"{n}.mp4", b"x" * size)
+                                      for n, size in (("a", 10), ("b", 1000), ("c", 10), ("d", 100)))
+    missing = tmp_path / "gone.mp4"
+    order = largest_first([Video(p) for p in (small, missing, big, also_small, middle)])
+    assert [v.path for v in order] == [big, middle, small, also_small, missing]
 
 
 def test_a_missing_file_is_kept_to_become_an_error_row(tmp_path):
