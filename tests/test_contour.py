@@ -351,3 +351,28 @@ def test_untraced_top_says_how_much_of_the_back_showed():
     early = max(0, peaks[0] - int(1.5 * tr.fps))
     lone = analyze_track(_untraced_outline(tr, {early: 0.5}), exercise="bridge", view="side").report
     assert not any(k.endswith("_outline_visible_from_u") for k in lone.metrics)
+
+
+@pytest.mark.slow
+def test_rendered_floor_bridge_arms_down_traced_only_when_right(tmp_path):
+    """Rendered side-view bridge, arms on the floor (the synth default), 30 deg of lumbar extension at the top: each
+    rep top either reads an outline angle within 8 deg of the commanded extension or is not traced, and then says from
+    where the outline showed and still faults on the landmark geometry. A wrong outline angle fails."""
+    import json
+
+    import formcheck
+    from formcheck.synth import generate
+
+    video, truth_path = generate("bridge", {"back_butt": 30.0}, "side", 5.0, 0, tmp_path / "bridge.mp4")
+    truth = json.loads(truth_path.read_text())["per_frame"]
+    report = formcheck.analyze(video, exercise="bridge", view="side").report
+    assert report.reps
+    commanded = float(np.max(truth["lumbar_extension"]))
+    arch = [f for f in report.findings if f.rule == "lumbar_arch"]
+    for number in range(1, len(report.reps) + 1):
+        angle = report.metrics.get(f"lumbar_arch_rep{number}_lumbar_angle_deg")
+        if angle is not None:
+            assert angle == pytest.approx(commanded, abs=8.0)
+        else:
+            assert 0.0 <= report.metrics[f"lumbar_arch_rep{number}_outline_visible_from_u"] <= 1.0
+    assert arch and all(f.severity == "fault" for f in arch)

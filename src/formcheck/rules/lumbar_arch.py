@@ -79,7 +79,7 @@ def _contour_note(ctx: RuleContext, visible_from_u: float = float("nan")) -> str
         where = f"from {100 * max(visible_from_u, 0.0):.0f}% of the way from the shoulder to the hip"
         cause = (" (in a floor bridge the arm lying on the floor is in front of the upper back; with the arms raised "
                  "to the ceiling it stays in view)" if ctx.exercise == "bridge" else "")
-        return f"at this rep's top the back's outline showed only {where}, not the upper back{cause}"
+        return f"at this rep's top the back's outline showed only {where}: too little of the upper back for the lumbar angle{cause}"
     if ctx.exercise == "bridge":
         return ("the upper part of the back's outline was hidden at this rep's top (in a floor bridge the arms lying "
                 "on the floor cover it; with the arms raised to the ceiling it stays in view)")
