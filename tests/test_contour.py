@@ -316,3 +316,63 @@ def test_arm_on_the_floor_hides_the_upper_back_and_says_from_where():
     assert c.visible_from_u == pytest.approx(0.45, abs=0.06)
     clear = trace_dorsal_contour(mask, sh, hip, back)
     assert clear.reason == "" and clear.visible_from_u < 0.0
+
+
+def _untraced_outline(tr: PoseTrack, visible_from: dict[int, float]) -> PoseTrack:
+    """The track as contour_pass leaves it when masks were made but no frame was traced: NaN points and, per masked
+    frame, where the back's outline began (u)."""
+    pts = np.full((len(tr), len(DORSAL_POINT_NAMES), 3), np.nan)
+    info = {"status": "back outline not found on any sampled frame", "dorsal_sign": dorsal_sign(tr),
+            "untraced_visible_from_u": {str(i): u for i, u in visible_from.items()}}
+    return tr.with_dorsal_contour(pts, dorsal_contour=info)
+
+
+def test_untraced_top_says_how_much_of_the_back_showed():
+    """A floor bridge whose masks at each rep's top showed the back only from 60% of the way down (arm on the floor):
+    lumbar_arch falls back to the landmarks, reports per rep where the outline began, and the geometry finding's
+    evidence says so with the number. A mask far from any top says nothing about the tops."""
+    from formcheck.analysis import analyze_track
+
+    tr = exact_track("bridge", {"back_butt": 30.0}, view="side", seconds=8.0)
+    plain = analyze_track(tr, exercise="bridge", view="side").report
+    t = tr.timestamps_s
+    peaks = [int(np.argmin(np.abs(t - rep.peak_s))) for rep in plain.reps]
+    assert len(peaks) >= 2
+    seen = {peaks[0]: 0.6, peaks[0] + 2: 0.62, peaks[1]: 0.9}
+    report = analyze_track(_untraced_outline(tr, seen), exercise="bridge", view="side").report
+    assert report.metrics["lumbar_arch_contour_reps"] == 0
+    assert report.metrics["lumbar_arch_rep1_outline_visible_from_u"] == pytest.approx(0.61)
+    assert report.metrics["lumbar_arch_rep2_outline_visible_from_u"] == pytest.approx(0.9)
+    arch = [f for f in report.findings if f.rule == "lumbar_arch"]
+    assert arch, "30 deg of commanded arch faults on the landmark geometry"
+    assert any("showed only from 61% of the way from the shoulder to the hip" in f.evidence for f in arch)
+    assert all("arm lying on the floor" in f.evidence for f in arch)
+    # a mask 1.5 s before the first top belongs to no top
+    early = max(0, peaks[0] - int(1.5 * tr.fps))
+    lone = analyze_track(_untraced_outline(tr, {early: 0.5}), exercise="bridge", view="side").report
+    assert not any(k.endswith("_outline_visible_from_u") for k in lone.metrics)
+
+
+@pytest.mark.slow
+def test_rendered_floor_bridge_arms_down_traced_only_when_right(tmp_path):
+    """Rendered side-view bridge, arms on the floor (the synth default), 30 deg of lumbar extension at the top: each
+    rep top either reads an outline angle within 8 deg of the commanded extension or is not traced, and then says from
+    where the outline showed and still faults on the landmark geometry. A wrong outline angle fails."""
+    import json
+
+    import formcheck
+    from formcheck.synth import generate
+
+    video, truth_path = generate("bridge", {"back_butt": 30.0}, "side", 5.0, 0, tmp_path / "bridge.mp4")
+    truth = json.loads(truth_path.read_text())["per_frame"]
+    report = formcheck.analyze(video, exercise="bridge", view="side").report
+    assert report.reps
+    commanded = float(np.max(truth["lumbar_extension"]))
+    arch = [f for f in report.findings if f.rule == "lumbar_arch"]
+    for number in range(1, len(report.reps) + 1):
+        angle = report.metrics.get(f"lumbar_arch_rep{number}_lumbar_angle_deg")
+        if angle is not None:
+            assert angle == pytest.approx(commanded, abs=8.0)
+        else:
+            assert 0.0 <= report.metrics[f"lumbar_arch_rep{number}_outline_visible_from_u"] <= 1.0
+    assert arch and all(f.severity == "fault" for f in arch)

@@ -96,9 +96,9 @@ def add_dorsal_contour(
     frames: the pictures kept from the decode; masks(rgb, subject_landmarks) -> (H, W) person mask or None
     (PoseEstimator.person_mask). only: explicit frame indices (overrides the plan, e.g. every other frame for an
     evaluation; they must have been kept). meta["dorsal_contour"]: {status, dorsal_sign, frames_masked,
-    frames_traced, reasons{why: count}, untraced_visible_from_u_median (where the outline joined to the pelvis began on
-    the untraced frames, u from shoulder 0 to hip 1; only when some were untraced)}; status is "traced", or a sentence
-    saying why the outline was not used.
+    frames_traced, reasons{why: count}, untraced_visible_from_u_median and untraced_visible_from_u {frame index (str): u}
+    (where the outline joined to the pelvis began on the untraced frames, u from shoulder 0 to hip 1; only when some
+    were untraced)}; status is "traced", or a sentence saying why the outline was not used.
     """
     def skipped(status: str) -> PoseTrack:
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
@@ -150,7 +150,8 @@ def add_dorsal_contour(
         "frames_traced": traced,
         "reasons": dict(missing),
     }
-    hidden_top = [u for i, u in visible_from.items() if i in reasons and np.isfinite(u)]
-    if hidden_top:  # how much of the back the untraced frames showed: 0 = all of it from the shoulder, 1 = none
-        info["untraced_visible_from_u_median"] = float(np.median(hidden_top))
+    hidden = {i: u for i, u in visible_from.items() if i in reasons and np.isfinite(u)}
+    if hidden:  # how much of the back the untraced frames showed: 0 = all of it from the shoulder, 1 = none
+        info["untraced_visible_from_u_median"] = float(np.median(list(hidden.values())))
+        info["untraced_visible_from_u"] = {str(i): round(float(u), 3) for i, u in sorted(hidden.items())}
     return track.with_dorsal_contour(points, dorsal_contour=info)

@@ -14,7 +14,9 @@ the fault is the lower back pushing the hips up past the line the glutes would s
 carries the body's shape (the buttock's curve slopes the pelvis tangent): on real people with correct form it reads
 12-20 deg at the top (the mannequin's straight back reads about 0).
 Each finding's `evidence` names the measure used; metrics lumbar_arch_contour_reps / lumbar_arch_geometry_reps count
-the reps judged each way, lumbar_arch_rep<N>_lumbar_angle_deg gives the outline's angle at each traced top.
+the reps judged each way, lumbar_arch_rep<N>_lumbar_angle_deg gives the outline's angle at each traced top, and
+lumbar_arch_rep<N>_outline_visible_from_u, at an untraced top, where the back's outline began on its masks (0 at the
+shoulder, 1 at the hip; the geometry finding's evidence says it in words).
 Thresholds: thresholds.toml [lumbar_arch].
 """
 from __future__ import annotations
@@ -44,15 +46,41 @@ GEOMETRY_EVIDENCE = "shoulder–hip–knee angle (side view)"
 HIP_LINE_GATE_DEG = 0.0
 
 
-def _contour_note(ctx: RuleContext) -> str:
+# A top's untraced masks are searched this far either side of the top's frames (s): the masks are planned at the
+# rep's peak and contour_pass.TOP_SPREAD_S around it, which can fall just outside the top quarter of the rise.
+NOTE_TOP_MARGIN_S = 0.15
+
+
+def top_visible_from_u(ctx: RuleContext, frames: np.ndarray) -> float:
+    """Where the back's outline began (u: 0 at the shoulder, 1 at the hip) on the untraced masks at one top: the
+    median over the masked frames within NOTE_TOP_MARGIN_S of `frames` (contour_pass meta untraced_visible_from_u);
+    NaN when none was masked there or the outline reached no part of the pelvis."""
+    info = ctx.track.meta.get("dorsal_contour", {})
+    seen = info.get("untraced_visible_from_u", {}) if isinstance(info, dict) else {}
+    if not seen or len(frames) == 0:
+        return float("nan")
+    t = ctx.track.timestamps_s
+    lo, hi = t[int(np.min(frames))] - NOTE_TOP_MARGIN_S, t[int(np.max(frames))] + NOTE_TOP_MARGIN_S
+    near = [float(u) for i, u in seen.items() if 0 <= int(i) < len(t) and lo <= t[int(i)] <= hi]
+    return float(np.median(near)) if near else float("nan")
+
+
+def _contour_note(ctx: RuleContext, visible_from_u: float = float("nan")) -> str:
+    """Why the outline was not used at one top; visible_from_u: top_visible_from_u of that top."""
     info = ctx.track.meta.get("dorsal_contour", {})
     status = info.get("status") if isinstance(info, dict) else None
-    if ctx.track.dorsal_contour is None:
+    if ctx.track.dorsal_contour is None and status != "back outline not found on any sampled frame":
         return status or "no body outline in this track (analysed without the video)"
+    if np.isfinite(visible_from_u):
+        # The lumbar angle needs the upper back's tangent (u 0.05-0.38, formcheck.contour.THORACIC_U). With the arms
+        # on the floor of a bridge the near arm lies in front of the upper back in a side view, so the mask's edge
+        # there is the arm's: measured on the real side-view bridges and the rendered one, the back's own edge began
+        # 0.4-0.9 of the way down. No substitute measure on the visible part separated correct from arched backs.
+        where = f"from {100 * max(visible_from_u, 0.0):.0f}% of the way from the shoulder to the hip"
+        cause = (" (in a floor bridge the arm lying on the floor is in front of the upper back; with the arms raised "
+                 "to the ceiling it stays in view)" if ctx.exercise == "bridge" else "")
+        return f"at this rep's top the back's outline showed only {where}: too little of the upper back for the lumbar angle{cause}"
     if ctx.exercise == "bridge":
-        # With the arms on the floor the upper back lies behind the near arm and on the far one: in the side view the
-        # mask shows the back's edge only from about halfway down the trunk to the hip (real side-view bridges and
-        # the rendered one), so the upper-back tangent is missing. With the arms raised it stays in view.
         return ("the upper part of the back's outline was hidden at this rep's top (in a floor bridge the arms lying "
                 "on the floor cover it; with the arms raised to the ceiling it stays in view)")
     return "the back's outline was hidden at this rep's top or bottom"
@@ -91,7 +119,6 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     top_angles: list[float] = []
     contour_reps = geometry_reps = below_line_reps = 0
     per_top: dict[str, float] = {}
-    note = _contour_note(ctx)
     for label, frames in lift_tops(ctx):
         hip_line = float(np.nanmax(past_straight[frames])) if np.isfinite(past_straight[frames]).any() else np.nan
         if np.isfinite(hip_line):
@@ -113,6 +140,10 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
                 finding = None  # the hips stayed below the shoulder-knee line: the outline's curve is the body's shape
                 below_line_reps += 1
         else:
+            seen_from = top_visible_from_u(ctx, frames)
+            if np.isfinite(seen_from):
+                per_top[f"lumbar_arch_{label.replace(' ', '')}_outline_visible_from_u"] = seen_from
+            note = _contour_note(ctx, seen_from)
             value, finding = judge_top(
                 ctx, rule=NAME, frames=frames, values=past_straight, warn=warn, fault=fault,
                 unit="deg past straight", evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
