@@ -35,6 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -159,6 +160,13 @@ def main() -> None:
         one, two = best[(executor, 1)], best[(executor, 2)]
         print(f"speedup {executor}, 2 workers / 1: {one[0] / two[0]:.2f}x whole, {one[1] / two[1]:.2f}x after start-up "
               f"(target >= 1.8x); CPU a video with 2 workers / 1: {cpu[(executor, 2)] / cpu[(executor, 1)]:.3f}")
+        # the two runs of one round ran minutes apart at most, under much the same load: their ratio, round by round
+        pairs = list(zip(runs[(executor, 1)], runs[(executor, 2)]))
+        whole = sorted(a.seconds / b.seconds for a, b in pairs)
+        working = sorted(a.working / b.working for a, b in pairs)
+        print(f"  round by round: {', '.join(f'{x:.2f}' for x in whole)}x whole (median {median(whole):.2f}x), "
+              f"{', '.join(f'{x:.2f}' for x in working)}x after start-up (median {median(working):.2f}x); ceiling "
+              f"2 / cores one worker keeps busy: {2 / cores[(executor, 1)]:.2f}x")
     if {"local", "ray"} <= set(executors):
         for jobs in (1, 2):
             ray_s, local_s = best[("ray", jobs)], best[("local", jobs)]
