@@ -556,3 +556,23 @@ def test_a_person_on_one_side_is_not_a_bridge(azimuth):
     assert side_lying_stack(on_side) > SIDE_LYING_MIN_STACK_TORSO
     guess = detect_exercise(on_side)
     assert guess.exercise == "unknown" and "lies on one side" in guess.declined, guess.evidence
+
+
+@pytest.mark.parametrize("fault, size, rule", [("back_butt", 30.0, "lumbar_arch"),
+                                               ("incomplete_lockout", 25.0, "hip_lockout")])
+def test_an_oblique_view_declines_the_hip_line_rules(fault, size, rule):
+    """The hip-line rules judge only a side view: the same faulty bridge that faults when its view is 'side' is not
+    judged, with a reason naming the oblique view and 'side' as the better view, when its view is 'oblique'. A view
+    cue that tells an oblique camera from the side (detect_view) relies on this gate to decline."""
+    from formcheck.analysis import analyze_track
+    from formcheck.clean import clean
+    from formcheck.synth import exact_track
+
+    track = clean(exact_track("bridge", {fault: size}, view="side", seconds=8.0, noise=True, seed=0))
+    side = analyze_track(track).report
+    assert side.view == "side" and rule in {f.rule for f in side.findings if f.severity == "fault"}
+    oblique = analyze_track(track, view="oblique").report
+    assert rule not in {f.rule for f in oblique.findings}
+    declined = {n.rule: n for n in oblique.not_judged}
+    assert rule in declined and declined[rule].better_view == "side", declined
+    assert "oblique" in declined[rule].reason, declined[rule].reason
