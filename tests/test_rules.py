@@ -461,3 +461,39 @@ def test_off_side_camera_is_declined_with_its_reason_and_square_side_is_judged()
     assert "off square to the side" in reasons["lumbar_arch"] and "off square to the side" in reasons["hip_lockout"]
     arched = analyze_track(clean(_off_side_track("bridge", 0, {"back_butt": 30})), view="side").report
     assert "lumbar_arch" in faults_of(arched)
+
+
+def test_neck_head_angle_ignores_the_shoulder_point_sliding_along_the_trunk():
+    """On the heavy body MediaPipe's shoulder point slides toward the head as the hips rise (rendered hip thrusts);
+    the head angle is the face's direction against the trunk's, so sliding the shoulders along the trunk line
+    changes nothing (the old shoulder -> nose line turned with it)."""
+    from types import SimpleNamespace
+
+    from formcheck.kinematics import mid_hip_px, mid_shoulder_px
+    from formcheck.rules.neck_flexion import head_back_angle
+    from formcheck.track import landmark_index
+
+    track = exact_track("hip_thrust", {"neck": 15}, view="side", seconds=4.0)
+    before = head_back_angle(SimpleNamespace(track=track))
+    trunk = mid_shoulder_px(track) - mid_hip_px(track)
+    slide_px = 10.0 * trunk / np.linalg.norm(trunk, axis=-1, keepdims=True)  # 10 px toward the head
+    landmarks = track.landmarks.copy()
+    for name in ("left_shoulder", "right_shoulder"):
+        landmarks[:, landmark_index(name), :2] += slide_px / [track.frame_width, track.frame_height]
+    slid = dataclasses.replace(track, landmarks=landmarks)
+    np.testing.assert_allclose(head_back_angle(SimpleNamespace(track=slid)), before, atol=1e-6)
+    assert np.nanmax(before) - np.nanmin(before) > 8.0  # the head does move through the rep (knob 15)
+
+
+@pytest.mark.parametrize("body", ["default", "heavy"])
+def test_neck_flexion_on_each_body_shape(body):
+    """Head thrown back 15 deg faults and a tucked chin or neutral head stays silent, on the calibration body and on
+    the heavy one (exact tracks with landmark noise)."""
+    def neck_report(neck):
+        track = clean(exact_track("hip_thrust", {"neck": neck}, view="side", seconds=8.0, noise=True, seed=1,
+                                  body=body))
+        return analyze_track(track, exercise="hip_thrust", view="side").report
+
+    assert "neck_flexion" in faults_of(neck_report(15))
+    for neck in (0, -15):
+        assert not [f for f in neck_report(neck).findings if f.rule == "neck_flexion"]
