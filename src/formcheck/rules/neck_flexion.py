@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px, signed_distance_above_line
+from formcheck.kinematics import angle_2d, mid_hip_px, mid_shoulder_px
 from formcheck.results import KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.signal_filters import running_median
