@@ -398,3 +398,42 @@ def test_a_batch_row_is_what_analyze_gives_and_the_workers_cpu_is_counted(tmp_pa
     assert (summary.ok, summary.workers, summary.scored) == (3, 2, 3)
     assert 0.2 < summary.startup_cpu_s / 2 < 60  # imports and the pose model: ~2 s on a 2-core EPYC
     assert 0.1 < summary.video_cpu_s / 3 < 60  # a 3 s clip: ~1.5 s
+
+
+def test_one_worker_per_core_keeps_each_to_its_own_core(monkeypatch):
+    """With exactly one worker per usable core each keeps to its own; any other count leaves placement to the OS."""
+    import formcheck.batch as batch
+
+    monkeypatch.setattr(batch.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert batch.worker_cores(4) == [{0}, {1}, {2}, {3}]
+    assert batch.worker_cores(2) == [None, None] and batch.worker_cores(1) == [None]
+    monkeypatch.delattr(batch.os, "sched_getaffinity", raising=False)
+    assert batch.worker_cores(4) == [None] * 4
+
+
+@pytest.mark.slow
+def test_workers_run_on_their_own_cores(tmp_path, bridge_clips):
+    """A batch with one worker per core (the default) runs each worker, all its threads, on a core of its own."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cores) < 2:
+        pytest.skip("needs Linux and at least 2 usable cores")
+    seen: dict[int, set[frozenset[int]]] = {}
+
+    def workers_affinity(video) -> None:
+        for pid in (int(d) for d in os.listdir("/proc") if d.isdigit()):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            except OSError:
+                continue
+            if f"\nPPid:\t{os.getpid()}\n" in status and b"spawn_main" in cmdline:
+                seen[pid] = {frozenset(os.sched_getaffinity(t)) for t in threads}
+
+    summary = run_batch([Video(p) for p in bridge_clips], tmp_path / "out.csv", jobs=len(cores),
+                        options=None, on_start=workers_affinity)
+    assert summary.ok == len(bridge_clips)
+    per_worker = [affinities for affinities in seen.values()]
+    assert len(per_worker) == len(cores), seen
+    assert all(len(a) == 1 and len(next(iter(a))) == 1 for a in per_worker), seen  # every thread on one core
+    assert {next(iter(next(iter(a)))) for a in per_worker} == set(cores), seen

@@ -354,14 +354,36 @@ def score_video_with_cpu(task: Task, estimator, options: Options) -> tuple[dict[
     return row, time.process_time() - before
 
 
-def _worker_main(conn, options: Options, parent_pid: int) -> None:
-    """A local worker: build the pose model, then score each task sent until None (or the main process is gone).
+def worker_cores(jobs: int) -> list[set[int] | None]:
+    """The CPU cores each of `jobs` local workers keeps to: one core each when there is exactly one worker per core
+    this process may use (the default --jobs), else None (the OS places them). A worker on its own core keeps its
+    threads (the pose model's two, decoding, JPEG) and their caches there instead of trading places with the other
+    workers': measured on 2 cores (16 clips x 8 s, 3 rounds alternating with the unpinned run), 30.9, 31.5, 33.2 s
+    against 30.8, 34.7, 34.6 s unpinned (4.5% less on average). Linux only (os.sched_setaffinity); elsewhere None."""
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return [None] * jobs
+    if jobs < 2 or jobs != len(cores):
+        return [None] * jobs
+    return [{core} for core in cores]
+
+
+def _worker_main(conn, options: Options, parent_pid: int, core: set[int] | None = None) -> None:
+    """A local worker: keep to `core` (worker_cores), build the pose model, then score each task sent until None (or
+    the main process is gone).
 
     Messages: ("ready", CPU seconds since the process started: imports and model), ("row", row, CPU seconds of
     that video), or ("fatal", why the model did not load). CPU: time.process_time, user + system, every thread."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process stops us
+    if core:  # before the pose model's threads start (they inherit it), and on those already made by imports
+        for thread in [0, *(int(t) for t in _listdir("/proc/self/task"))]:
+            try:
+                os.sched_setaffinity(thread, core)
+            except OSError:
+                pass
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _exit_with_parent(parent_pid)
@@ -382,6 +404,13 @@ def _worker_main(conn, options: Options, parent_pid: int) -> None:
             conn.send(("row", *score_video_with_cpu(task, estimator, options)))
     finally:
         estimator.close()
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -417,10 +446,12 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None, op
 
     context = multiprocessing.get_context("spawn")
 
-    def spawn() -> _Worker:
+    cores = worker_cores(jobs)
+
+    def spawn(slot: int) -> _Worker:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_worker_main, args=(theirs, options, os.getpid()), daemon=True,
-                                  name="formcheck-batch-worker")
+        process = context.Process(target=_worker_main, args=(theirs, options, os.getpid(), cores[slot]),
+                                  daemon=True, name="formcheck-batch-worker")
         process.start()
         theirs.close()
         return _Worker(process, ours)
@@ -430,7 +461,7 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None, op
         worker.process.join(5)
         worker.conn.close()
 
-    workers = [spawn() for _ in range(jobs)]
+    workers = [spawn(slot) for slot in range(jobs)]
     queue = iter(tasks)
     exhausted = False
     try:
@@ -477,14 +508,14 @@ def _local_rows(tasks: Iterator[Task], *, jobs: int, timeout_s: float | None, op
                     stop(worker)
                     if not worker.ready:
                         raise ModelError(f"a batch worker ended while loading the pose model ({_exit_words(code)})")
-                    workers[index] = spawn()
+                    workers[index] = spawn(index)
                     if task is not None:
                         yield task, error_row(task, f"{task.path}: the worker process died on this video "
                                                     f"({_exit_words(code)})", time.monotonic() - worker.started), None
                 elif timeout_s and worker.task is not None and time.monotonic() - worker.started > timeout_s:
                     task, seconds = worker.task, time.monotonic() - worker.started
                     stop(worker)
-                    workers[index] = spawn()
+                    workers[index] = spawn(index)
                     yield task, error_row(task, f"{task.path}: stopped after {seconds:.0f} s (--timeout-s "
                                                 f"{timeout_s:g})", seconds), None
     finally:
