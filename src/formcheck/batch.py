@@ -359,7 +359,8 @@ def worker_cores(jobs: int) -> list[set[int] | None]:
     this process may use (the default --jobs), else None (the OS places them). A worker on its own core keeps its
     threads (the pose model's two, decoding, JPEG) and their caches there instead of trading places with the other
     workers': measured on 2 cores (16 clips x 8 s, 3 rounds alternating with the unpinned run), 30.9, 31.5, 33.2 s
-    against 30.8, 34.7, 34.6 s unpinned (4.5% less on average). Linux only (os.sched_setaffinity); elsewhere None."""
+    against 30.8, 34.7, 34.6 s unpinned (4.5% less on average). Ray actors do the same on a Ray of one node (this
+    machine). Linux only (os.sched_setaffinity); elsewhere None."""
     try:
         cores = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -378,12 +379,7 @@ def _worker_main(conn, options: Options, parent_pid: int, core: set[int] | None 
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the main process stops us
-    if core:  # before the pose model's threads start (they inherit it), and on those already made by imports
-        for thread in [0, *(int(t) for t in _listdir("/proc/self/task"))]:
-            try:
-                os.sched_setaffinity(thread, core)
-            except OSError:
-                pass
+    keep_to(core)
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _exit_with_parent(parent_pid)
@@ -406,11 +402,20 @@ def _worker_main(conn, options: Options, parent_pid: int, core: set[int] | None 
         estimator.close()
 
 
-def _listdir(folder: str) -> list[str]:
+def keep_to(core: set[int] | None) -> None:
+    """Keep this process to `core` (worker_cores): the threads it has (imports make some) and, as they inherit it,
+    those it makes later (the pose model's). Call before the model is built. None: leave it to the OS."""
+    if not core:
+        return
     try:
-        return os.listdir(folder)
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
     except OSError:
-        return []
+        threads = []
+    for thread in [0, *threads]:
+        try:
+            os.sched_setaffinity(thread, core)
+        except (AttributeError, OSError):
+            pass
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -549,9 +554,10 @@ def _exit_words(code: int | None) -> str:
 class RayWorker:
     """A Ray actor's class: one pose model, kept for every video the actor is given (score_video)."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, core: set[int] | None = None):
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        keep_to(core)
         self.options = options
         self.error = None
         try:
@@ -602,7 +608,9 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
     actors: list = []
     try:
         count = jobs or max(int(ray.cluster_resources().get("CPU", 1)), 1)
-        actors = [actor_class.remote(options) for _ in range(count)]
+        # a Ray of one node is this machine: its actors keep to a core each as local workers do
+        cores = worker_cores(count) if sum(1 for n in ray.nodes() if n.get("Alive")) == 1 else [None] * count
+        actors = [actor_class.remote(options, cores[index]) for index in range(count)]
         problems = []
         for problem, startup_cpu_s in ray.get([a.ready.remote() for a in actors]):
             if problem:
@@ -618,7 +626,7 @@ def _ray_rows(tasks: Iterator[Task], *, jobs: int | None, timeout_s: float | Non
         exhausted = False
 
         def replace(index: int) -> None:
-            actors[index] = actor_class.remote(options)
+            actors[index] = actor_class.remote(options, cores[index])
             starting[actors[index].ready.remote()] = index
 
         while True:
