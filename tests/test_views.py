@@ -502,21 +502,29 @@ def test_oblique_from_the_feet_end_is_oblique_and_keeps_its_exercise(motion, azi
     assert (report.view, report.exercise) == ("oblique", motion)
 
 
-def oblique_track(motion: str, azimuth_deg: float, faults: dict | None = None, seconds: float = 8.0) -> PoseTrack:
-    """A synthetic motion (formcheck.synth) filmed by the preset side camera swung ``azimuth_deg`` about the body's
-    centre toward the feet (+) or the head (-), at the side camera's distance and height; detector noise added."""
+def swung_camera(side, facing_deg: float, azimuth_deg: float, height_m: float | None = None):
+    """The preset side camera `side` swung `azimuth_deg` about the body's centre toward the feet (+) or the head (-),
+    at its distance, and at its height unless `height_m` is given (formcheck.synth.camera.Camera)."""
     from formcheck.synth.camera import Camera
-    from formcheck.synth.clip import _track, add_noise, build
 
-    m, body, side = build(motion, faults or {}, "side", seconds)
     centre, position = np.asarray(side.target, float), np.asarray(side.position, float)
     radial = position[:2] - centre[:2]
     distance = float(np.linalg.norm(radial))
-    yaw = math.radians(m.facing_deg)
+    yaw = math.radians(facing_deg)
     direction = (math.cos(math.radians(azimuth_deg)) * radial / distance
                  + math.sin(math.radians(azimuth_deg)) * np.array([math.cos(yaw), math.sin(yaw)]))
-    camera = Camera((centre[0] + distance * direction[0], centre[1] + distance * direction[1], position[2]),
-                    tuple(centre), side.width, side.height, side.vfov_deg, f"{azimuth_deg:+g} deg off the side")
+    return Camera((centre[0] + distance * direction[0], centre[1] + distance * direction[1],
+                   position[2] if height_m is None else height_m),
+                  tuple(centre), side.width, side.height, side.vfov_deg, f"{azimuth_deg:+g} deg off the side")
+
+
+def oblique_track(motion: str, azimuth_deg: float, faults: dict | None = None, seconds: float = 8.0) -> PoseTrack:
+    """A synthetic motion (formcheck.synth) filmed by the preset side camera swung ``azimuth_deg`` about the body's
+    centre toward the feet (+) or the head (-), at the side camera's distance and height; detector noise added."""
+    from formcheck.synth.clip import _track, add_noise, build
+
+    m, body, side = build(motion, faults or {}, "side", seconds)
+    camera = swung_camera(side, m.facing_deg, azimuth_deg)
     return add_noise(_track(body, camera, m.t, 30.0, f"synth:{motion}:{camera.name}", {"synthetic": True}), seed=0)
 
 
@@ -589,21 +597,12 @@ def test_a_rendered_bridge_a_little_off_the_side_reads_under_the_hip_line_fault(
     from formcheck import kinematics
     from formcheck.pipeline import analyze
     from formcheck.rules.thresholds import Thresholds
-    from formcheck.synth.camera import Camera
     from formcheck.synth.clip import build
     from formcheck.synth.render import BENCH, Box, Renderer, body_ellipsoids
     from formcheck.video import write_h264
 
     m, body, side = build("bridge", {}, "side", 8.0)
-    centre, position = np.asarray(side.target, float), np.asarray(side.position, float)
-    radial = position[:2] - centre[:2]
-    distance = float(np.linalg.norm(radial))
-    yaw = math.radians(m.facing_deg)
-    direction = (math.cos(math.radians(azimuth)) * radial / distance
-                 + math.sin(math.radians(azimuth)) * np.array([math.cos(yaw), math.sin(yaw)]))
-    camera = Camera((centre[0] + distance * direction[0], centre[1] + distance * direction[1], height_m),
-                    tuple(centre), side.width, side.height, side.vfov_deg, f"{azimuth:+g} deg off the side")
-    renderer = Renderer(camera)
+    renderer = Renderer(swung_camera(side, m.facing_deg, azimuth, height_m))
     boxes = [Box(np.array(p["lo"], float), np.array(p["hi"], float), BENCH) for p in m.props]
     video = tmp_path / "bridge.mp4"
     write_h264(video, (renderer.render(body_ellipsoids(body, i), boxes) for i in range(len(m.t))), 30.0, crf=23)
