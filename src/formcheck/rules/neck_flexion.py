@@ -93,7 +93,9 @@ def neck_flexion(ctx: RuleContext) -> RuleOutcome:
             findings.append(finding)
     metrics = {"neck_max_head_back_deg": float(np.max(peaks))} if peaks else {}
     series = KeySeries(
-        name="head_back", label="Face turned up from square to the trunk (+ = head back, - = chin tucked)", unit="deg", values=angle,
-        rules=(NAME,), angle_points=("left_hip", "left_shoulder", "nose"),
+        name="head_back", label="Face turned up from square to the trunk (+ = head back, - = chin tucked)", unit="deg",
+        values=angle,
+        # not an angle at one landmark (the face's direction against the trunk's): no arc is drawn on key frames
+        rules=(NAME,), angle_points=(),
     )
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
