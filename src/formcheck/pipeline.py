@@ -29,6 +29,7 @@ from formcheck.analysis import analyze_track
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.exercises import LYING, MIN_FRAMES, check_exercise, check_view
+from formcheck.formats import format_span
 from formcheck.frame_cache import (
     DEFAULT_CAPACITY,
     PRIORITY_EXTREMUM,
@@ -237,7 +238,7 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
     parts = []
     noun = "Shot" if "view" not in kinds.values() else "Segment"
     for index, ((_, _, shot_analysis), segment) in enumerate(zip(shots, segments)):
-        when = f"{noun} {index + 1} ({segment.start_s:.1f}-{segment.end_s:.1f} s"
+        when = f"{noun} {index + 1} ({format_span(segment.start_s, segment.end_s, instant_s=0)}"
         if shot_analysis is None:
             parts.append(f"{when}): too short or nobody in it, not judged.")
         else:  # the shot's own words, without "not judged" for what another shot judged
