@@ -13,7 +13,8 @@ A worker runs the pipeline exactly as `formcheck analyze` does, threads included
 JPEG encoder, FFmpeg's and OpenCV's pools): decoding and encoding inline, one FFmpeg and one OpenCV thread, measured
 no less CPU a video with two workers side by side (1.90 vs 1.88 s a 4 s clip, 2 x 8 clips, twice each, load ~30)
 and 25% more wall time on a busy machine, so the batch keeps the defaults. MediaPipe's inference itself is one
-thread on desktop. Each worker measures its own CPU seconds, all threads (time.process_time): Summary.startup_cpu_s
+thread on desktop. With one worker per core (the default) each worker keeps to a core of its own (worker_cores);
+videos are handed out largest first (largest_first). Each worker measures its own CPU seconds, all threads (time.process_time): Summary.startup_cpu_s
 (imports and model: ~1.3 s a local worker, ~2 s a Ray actor) and video_cpu_s (the videos), which
 benchmarks/batch_scaling.py compares between one and two workers.
 
