@@ -138,13 +138,17 @@ def judge_track(track: PoseTrack, judge: Callable[[PoseTrack, int], Analysis], *
 
 def shot_view_changes(track: PoseTrack, cuts_s: Sequence[float]) -> list[float]:
     """Times (s) where the view changes without a cut: views.view_changes within each shot between the cuts."""
-    t = track.timestamps_s
-    edges = [0] + [int(np.searchsorted(t, cut)) for cut in cuts_s if t[0] < cut <= t[-1]] + [len(track)]
+    edges = [0] + frames_at(track.timestamps_s, cuts_s) + [len(track)]
     changes: list[float] = []
     for first, end in zip(edges[:-1], edges[1:]):
         if end - first >= MIN_FRAMES:
             changes += view_changes(track[first:end])
     return changes
+
+
+def frames_at(t: np.ndarray, times_s: Sequence[float]) -> list[int]:
+    """The first frame at or after each time (s) inside the track's span (t[0], t[-1]]: where a segment starts."""
+    return [int(np.searchsorted(t, time)) for time in times_s if t[0] < time <= t[-1]]
 
 
 class _ShotFrames:
@@ -189,9 +193,8 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
     t = track.timestamps_s
     kinds: dict[int, str] = {}  # first frame of a segment -> "cut" or "view"
     for kind, times in (("cut", cuts_s), ("view", view_changes_s)):
-        for time in times:
-            if t[0] < time <= t[-1]:
-                kinds.setdefault(int(np.searchsorted(t, time)), kind)
+        for first in frames_at(t, times):
+            kinds.setdefault(first, kind)
     starts = sorted(kinds)
     edges = [0] + starts + [len(track)]
     shots: list[tuple[int, int, Analysis | None]] = []
