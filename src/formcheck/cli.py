@@ -566,6 +566,12 @@ def eval_command(
         table.caption = f"paths under {escape(prefix)}"
     shown_out.print(table)
     scores = score(results)
+
+    def score_rows(rule_scores) -> list[dict]:
+        """Each rule's score for the JSON: its counts and the rates derived from them."""
+        return [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
+                for s in rule_scores]
+
     split_summaries = {}
     for split, group in by_split(results).items():
         group_scores = score(group)
@@ -574,8 +580,7 @@ def eval_command(
             "clips": len(group),
             "false_alarms": {"clips_with_warning_or_fault": len(alarmed), "correct_form_clips": correct,
                              "paths": [r.path for r in alarmed]},
-            "scores": [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
-                       for s in group_scores],
+            "scores": score_rows(group_scores),
         }
         label = f" — {split} clips ({len(group)})" if split else ""
         summary = Table(title=f"per rule{label} (a clip is flagged when the rule reports a fault)", title_justify="left")
@@ -589,7 +594,7 @@ def eval_command(
         names = "".join(f"\n  {shown(r.path)}: {', '.join(sorted(r.warned))}" for r in alarmed)
         out.print(f"false alarms{label}: {len(alarmed)} of {correct} correct-form clips got a warning or fault{names}",
                   highlight=False, soft_wrap=True)
-    confusion = {}
+    confusion, wrong = {}, []
     if detect:
         confusion = exercise_confusion(results, {r.path: r.exercise for r in results})
         outcomes = sorted({o for _, o in confusion}, key=lambda o: (o in ("unsure", "declined"), o))
@@ -617,12 +622,11 @@ def eval_command(
             "clips": [
                 {**{k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(r).items()}} for r in results
             ],
-            "scores": [{**vars(s), "precision": s.precision, "recall": s.recall, "specificity": s.specificity}
-                       for s in scores],
+            "scores": score_rows(scores),
             "angle_errors": {k: {"median_deg": v[0], "worst_p95_deg": v[1], "clips": v[2]} for k, v in errors.items()},
             "splits": split_summaries,
             **({"exercise_confusion": [{"labelled": lab, "detected": o, "clips": n} for (lab, o), n in confusion.items()],
-                "wrong_exercise_judged": [r.path for r in wrong_exercise_judged(results)]} if detect else {}),
+                "wrong_exercise_judged": [r.path for r in wrong]} if detect else {}),
         }, indent=2, default=float))
         out.print(f"json  {escape(str(json_out))}", highlight=False, soft_wrap=True)
     failed = sum(1 for r in results if r.error)
