@@ -43,7 +43,6 @@ def a_view_words(view: str | None) -> str:
     return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
-
 def segment_words(report: Report, index: int | None) -> str:
     """'segment 3 (side view, 4.0–9.5 s)' for a finding of an edited or turning clip's segment; '' otherwise."""
     if index is None or not 0 <= index < len(report.segments) or len(report.segments) < 2:
@@ -59,15 +58,16 @@ def segment_lines(report: Report) -> list[str]:
         return []
     lines = []
     for i, g in enumerate(report.segments, 1):
+        when = f"Segment {i}: {format_span(g.start_s, g.end_s, instant_s=0)}"
+        if g.view == "unknown":
+            lines.append(f"{when}: too short or nobody in it: not judged")
+            continue
         exercise = EXERCISE_WORDS.get(g.exercise, g.exercise.replace("_", " ")) if g.exercise else ""
-        what = ", ".join(x for x in (view_words(g.view), exercise) if x and g.view != "unknown")
         found = sum(1 for f in report.form_findings if f.segment == i - 1)
         said = (plural(found, "finding") if found else "no findings") if g.judged else "not judged from this view"
-        if g.view == "unknown":
-            said = "too short or nobody in it: not judged"
-        lines.append(f"Segment {i}: {format_span(g.start_s, g.end_s, instant_s=0)}" + (f", {what}" if what else "")
-                     + f": {said}")
+        lines.append(f"{when}, " + ", ".join(x for x in (view_words(g.view), exercise) if x) + f": {said}")
     return lines
+
 
 def reps_in(start_s: float, end_s: float, reps: Sequence[RepSpan]) -> list[int]:
     """1-based numbers of the reps that overlap a time span."""
