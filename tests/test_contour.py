@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 
 from formcheck.contour import (
     DORSAL_POINT_NAMES,
+    OUTLINE_NOT_FOUND,
     contour_points,
     dorsal_sign,
     lumbar_angle_deg,
@@ -322,7 +323,7 @@ def _untraced_outline(tr: PoseTrack, visible_from: dict[int, float]) -> PoseTrac
     """The track as contour_pass leaves it when masks were made but no frame was traced: NaN points and, per masked
     frame, where the back's outline began (u)."""
     pts = np.full((len(tr), len(DORSAL_POINT_NAMES), 3), np.nan)
-    info = {"status": "back outline not found on any sampled frame", "dorsal_sign": dorsal_sign(tr),
+    info = {"status": OUTLINE_NOT_FOUND, "dorsal_sign": dorsal_sign(tr),
             "untraced_visible_from_u": {str(i): u for i, u in visible_from.items()}}
     return tr.with_dorsal_contour(pts, dorsal_contour=info)
 

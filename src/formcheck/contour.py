@@ -61,6 +61,9 @@ OCCLUDER_LANDMARKS = tuple(f"{side}_{part}" for side in ("left", "right")
 MIN_WINDOW_COVERAGE = 0.6
 # Points with confidence below this are NaN in the track.
 MIN_CONFIDENCE = 0.3
+# meta["dorsal_contour"]["status"] when masks were made but none showed a usable outline (contour_pass); the
+# lumbar rule then says, per top, how much of the back they showed
+OUTLINE_NOT_FOUND = "back outline not found on any sampled frame"
 MASK_LEVEL = 0.5
 
 

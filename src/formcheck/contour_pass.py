@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from formcheck.contour import contour_points, dorsal_sign
+from formcheck.contour import OUTLINE_NOT_FOUND, contour_points, dorsal_sign
 from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
 from formcheck.track import DORSAL_POINT_NAMES, PoseTrack
@@ -144,7 +144,7 @@ def add_dorsal_contour(
     missing.update({"no person in the mask pass": no_person} if no_person else {})
     missing.update({"frame not kept from the decode": not_kept} if not_kept else {})
     info = {
-        "status": "traced" if traced else "back outline not found on any sampled frame",
+        "status": "traced" if traced else OUTLINE_NOT_FOUND,
         "dorsal_sign": sign,
         "frames_masked": len(masked),
         "frames_traced": traced,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.contour import track_apex_depth, track_lumbar_angle
+from formcheck.contour import OUTLINE_NOT_FOUND, track_apex_depth, track_lumbar_angle
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import (
@@ -69,7 +69,7 @@ def _contour_note(ctx: RuleContext, visible_from_u: float = float("nan")) -> str
     """Why the outline was not used at one top; visible_from_u: top_visible_from_u of that top."""
     info = ctx.track.meta.get("dorsal_contour", {})
     status = info.get("status") if isinstance(info, dict) else None
-    if ctx.track.dorsal_contour is None and status != "back outline not found on any sampled frame":
+    if ctx.track.dorsal_contour is None and status != OUTLINE_NOT_FOUND:
         return status or "no body outline in this track (analysed without the video)"
     if np.isfinite(visible_from_u):
         # The lumbar angle needs the upper back's tangent (u 0.05-0.38, formcheck.contour.THORACIC_U). With the arms
