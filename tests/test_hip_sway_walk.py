@@ -228,3 +228,40 @@ def test_real_walkers_with_a_correct_gait_get_no_hip_sway_warning(clip):
         pytest.skip(f"real clip {clip} not available: ../shared/videos is absent beside this checkout")
     report = formcheck.analyze(path, exercise="walk").report
     assert not [f for f in hip_sway_findings(report) if f.severity in ("warning", "fault")], hip_sway_findings(report)
+
+
+def spread_hip_points(track, factor: float):
+    """The track with its hip points `factor` times further apart about their midpoint, as a pose model puts them on
+    a wider outline (a heavier build) over the same skeleton."""
+    lm = track.landmarks.copy()
+    mid = 0.5 * (lm[:, LH, :2] + lm[:, RH, :2])
+    for i in (LH, RH):
+        lm[:, i, :2] = mid + factor * (lm[:, i, :2] - mid)
+    return dataclasses.replace(track, landmarks=lm)
+
+
+@pytest.mark.parametrize("view", ["front", "back"])
+def test_sideways_sway_does_not_depend_on_how_far_apart_the_hip_points_sit(view):
+    """The same 3 cm sway over the same skeleton, with the hip points 25% further apart (a heavy build's outline,
+    rendered: 1.24 of the joints' separation against 1.11 on the default body): the sway is divided by a hip width
+    taken from the leg's length, so it reads alike (it read 1/1.25 as much when divided by the hip points' spread)."""
+    track = clean(exact_track("walk", {"pelvic_sway": 3.0}, view=view, seconds=8.0))
+    key = "hip_sway_median_lateral_hipw"
+    base = analyze_track(track, exercise="walk", view=view).report.metrics[key]
+    wide = analyze_track(spread_hip_points(track, 1.25), exercise="walk", view=view).report.metrics[key]
+    assert base >= 0.60  # the fault threshold: the exact 3 cm sway is a fault on the default body
+    assert wide == pytest.approx(base, rel=0.02)
+
+
+def test_leg_length_is_the_mean_of_both_legs_hip_knee_ankle_image_lengths():
+    """Hand-computed: left thigh 3-4-5 triangle x 10 (50 px) + shank 40 px; right 60 + 30 px: mean 90 px."""
+    from formcheck.rules.hip_sway import leg_length_px
+
+    track = walk()[:1]
+    lm = track.landmarks.copy()
+    w, h = track.frame_width, track.frame_height
+    points = {"left_hip": (100, 100), "left_knee": (130, 140), "left_ankle": (130, 180),
+              "right_hip": (200, 100), "right_knee": (200, 160), "right_ankle": (200, 190)}
+    for name, (x, y) in points.items():
+        lm[0, LANDMARK_INDEX[name], :2] = (x / w, y / h)
+    assert leg_length_px(dataclasses.replace(track, landmarks=lm))[0] == pytest.approx(90.0)

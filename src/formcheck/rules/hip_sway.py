@@ -18,9 +18,13 @@ Evidence (front or back view), two measures:
   swapped or lost) and are left out.
 - **Sideways sway** per stride: the mid-hip's sideways position, low-passed, less the straight line through the
   stride (the walker's own path: walking toward the camera, a drifting path or a panning camera move that line, not
-  the sway around it), peak to peak, in hip widths measured over the same stride, divided by the pose model's
-  measured gain ([hip_sway] landmark_sway_gain_front or _back: the hip points sit wider apart than the hip joints,
-  more so from the front); median over strides, judged on at least two strides.
+  the sway around it), peak to peak, in hip widths, divided by the pose model's measured gain ([hip_sway]
+  landmark_sway_gain_front or _back); median over strides, judged on at least two strides. The hip width is the
+  hip-joint separation that goes with the leg length seen over the same stride ([hip_sway] hip_width_per_leg x the
+  image hip -> knee -> ankle length), not the distance between the hip points: the pose model puts those on the
+  body's outline rather than on the hip joints, so they sit further apart on a heavier build (rendered: 1.11 of the
+  joints' separation on the default body, 1.24 on a heavy one, from the front) and the same sway read as less,
+  while the leg's image length follows the skeleton alike on every rendered build (0.97-1.05 of the exact one).
 
 An exact synthetic projection (gain 1) is judged with its exact tilt. Thresholds: thresholds.toml [hip_sway]; the
 waistband's clarity limits are [stance_asymmetry]'s (the same edge, the same detector).
@@ -33,7 +37,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from formcheck.formats import format_span
-from formcheck.kinematics import mid_hip_px, other_side
+from formcheck.kinematics import mid_hip_px, other_side, segment_length_series_px
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import (
     RuleContext,
@@ -174,14 +178,22 @@ def stance_series(ctx: RuleContext, tilt: np.ndarray, sides: tuple[str, ...] = (
     return out
 
 
+def leg_length_px(track) -> np.ndarray:
+    """(T,) px: the image length of the leg, hip -> knee -> ankle, the mean of the two legs (NaN where a point of
+    either leg is missing)."""
+    return 0.5 * sum(segment_length_series_px(track, side, segment)
+                     for side in ("left", "right") for segment in ("thigh", "shank"))
+
+
 def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int, int]]]:
     """((T,) hip widths, [(peak to peak, start_idx, end_idx)] per stride): the low-passed mid-hip image x less the
     straight line fitted through each stride, from its lowest point in the stride (so each stride's peak is its peak
-    to peak), over the median hip width in that stride and the pose model's sway gain (1 for an exact projection).
-    NaN outside strides."""
+    to peak), over the hip width in that stride ([hip_sway] hip_width_per_leg x the median leg_length_px over the
+    stride; a stride needs the feet, so the legs are seen) and the pose model's sway gain (1 for an exact
+    projection). NaN outside strides."""
     track = ctx.track
     x = butterworth_bridging_gaps(mid_hip_px(track)[:, 0], fs=track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ)
-    hip_width = np.linalg.norm(track.xy_px("left_hip") - track.xy_px("right_hip"), axis=-1)
+    hip_width = ctx.th[NAME, "hip_width_per_leg"] * leg_length_px(track)
     gain = landmark_gain(ctx, NAME, "landmark_sway_gain_back" if ctx.view == "back" else "landmark_sway_gain_front")
     series = np.full(len(track), np.nan)
     strides = [s for spans in (ctx.gait.strides.values() if ctx.gait else []) for s in spans]
@@ -203,7 +215,8 @@ def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int
 
 WORDS = "pelvis dropping or swaying sideways"
 THRESHOLDS = (*(f"hip_sway.{key}" for key in (
-    "obliquity_warn_deg", "obliquity_fault_deg", "sway_warn_hipw", "sway_fault_hipw", "landmark_drop_gain",
+    "obliquity_warn_deg", "obliquity_fault_deg", "sway_warn_hipw", "sway_fault_hipw", "hip_width_per_leg",
+    "landmark_drop_gain",
     "landmark_drop_gain_max", "landmark_sway_gain_front", "landmark_sway_gain_back", "max_step_tilt_deg",
     "max_landmark_jitter",
     "waistline_max_step_error_deg", "waistline_max_disagreement_deg", "waistline_min_correlation",
