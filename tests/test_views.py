@@ -359,6 +359,10 @@ def test_feet_a_leg_length_below_the_hips_is_a_hinge_not_a_bridge():
     ("kaiakol_bw_squat_side_incorrect002", {"squat", "single_leg_squat"}),  # side on, the far foot looks raised
     ("jrplatin_barbell_deadlift_side", "declined"),  # a hip hinge, first taken for a bridge
     ("marvindeng_gait_rear_P3_E3T4", "walk"),
+    # at half size: a foot read up between two hip dips, but the hips cross the picture (views.hip_travel_torso)
+    ("irfan_labwalk_side_p1s1_half", "walk"),
+    # at half size: a foot read up, but both stay down wide apart (views.ONE_LEG_MAX_FEET_APART_TORSO)
+    ("tuxotiikeri_lateral_lunge_reach_front_hyva3_half", {"single_leg_squat", "squat"}),
 ])
 def test_real_tracks_are_right_unsure_or_declined(name, outcome):
     from pathlib import Path

@@ -406,7 +406,8 @@ def first_guess(
     (ONE_LEG_MAX_STRIDE_BAND_SHARE) = one leg: 'single_leg_squat' when, on the frames with a foot off, the hips
     dip (prominence 0.4 * min_rise_torso) or the standing knee's world flexion cycles by ``knee_rep_deg``, else
     'single_leg_stance' (``lifted_foot`` = the side lifted most often); hips dipping with mostly the same foot up on
-    >= SLS_MIN_FOOT_OFF_SHARE of the frames = 'single_leg_squat' too; legs shortening
+    >= SLS_MIN_FOOT_OFF_SHARE of the frames and the hips staying over the feet (SQUAT_MAX_HIP_TRAVEL_TORSO: a walker
+    passing the camera at 270 lines read a foot up 13% of the time) = 'single_leg_squat' too; legs shortening
     alternately (``find_strides`` swings on both sides, left/right leg extents anti-correlated) =
     'walk'; hips dipping with both feet down = 'squat'. Nothing matching = 'unknown'.
     """
@@ -472,7 +473,8 @@ def first_guess(
             return ExerciseGuess("single_leg_squat", round(foot_conf, 3), ev)
         return ExerciseGuess("single_leg_stance", round(foot_conf, 3), ev)
 
-    if dips and off_share >= SLS_MIN_FOOT_OFF_SHARE and switches_per_s <= SLS_MAX_FOOT_SWITCHES_PER_S:
+    if (dips and off_share >= SLS_MIN_FOOT_OFF_SHARE and switches_per_s <= SLS_MAX_FOOT_SWITCHES_PER_S
+            and hip_travel_torso(track) <= SQUAT_MAX_HIP_TRAVEL_TORSO):
         # one foot held up, but only between dips: at the bottom the pose model puts it down on the other
         ev["lifted_foot"] = lifted_foot
         conf = _conf(off_share, SLS_MIN_FOOT_OFF_SHARE, 0.1) * _conf(switches_per_s, SLS_MAX_FOOT_SWITCHES_PER_S, 0.2)
@@ -520,6 +522,13 @@ SIDE_LYING_MIN_STACK_TORSO = 0.27
 # 47 deg at its 25th percentile; seen 30-60 deg off the side from the feet end 3-7); a standing person filmed from
 # behind or in front keeps it upright (real: 60-66).
 FEET_VIEW_MAX_TRUNK_P25_DEG = 55.0
+# A single-leg squat holds the free foot near the standing one: seen from the front or back, the ankles' median
+# horizontal distance is 0.20 torso lengths on the real good single-leg squats (calibration half) and 0.31-0.33 on the
+# rendered ones (seeds 0-3); a lateral or curtsy lunge keeps both feet down wide apart: 0.58 (curtsy lunge) and 2.33
+# (side lunge, calibration half). The cutoff is near the geometric mean of 0.33 and 0.58. Report half: a single-leg
+# squat whose knee caves in 0.36, a lateral lunge with a reach 0.80 (taken for a single-leg squat at half
+# resolution). Wider than this, a one-leg guess is unsure, not judged.
+ONE_LEG_MAX_FEET_APART_TORSO = 0.45
 # Two-leg squats bend both knees together: left and right 3D knee flexion correlate >= 0.95 with ranges within 20%
 # of each other on every real front squat and the rendered ones; a side lunge moves them in opposition (-0.87).
 SQUAT_MIN_KNEE_CORR = 0.8
@@ -542,6 +551,20 @@ RIVALS = {
     "bridge": "hip_thrust", "hip_thrust": "bridge", "squat": "single_leg_squat", "single_leg_squat": "squat",
     "walk": "single_leg_stance", "single_leg_stance": "walk",
 }
+
+
+def hip_travel_torso(track: PoseTrack) -> float:
+    """Torso lengths: how far the mid-hip moves across the picture (5th to 95th percentile of its image x) over the
+    track's median torso length."""
+    x = kin.mid_hip_px(track)[:, 0]
+    return (_pct(x, 95) - _pct(x, 5)) / kin.torso_length_px(track)
+
+
+def feet_apart_sideways(track: PoseTrack) -> float:
+    """Torso lengths: the median over frames of the ankles' horizontal image distance over the track's median torso
+    length (in a front or back view, how far apart sideways the feet are); NaN without them."""
+    gap = np.abs(track.xy_px("left_ankle")[:, 0] - track.xy_px("right_ankle")[:, 0])
+    return _med(gap / kin.torso_length_px(track))
 
 
 def knee_ranges(track: PoseTrack) -> tuple[float, float, float]:
@@ -589,7 +612,7 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
     ears_y = 0.5 * (track.xy_px("left_ear")[:, 1] + track.xy_px("right_ear")[:, 1])
     nose_below = _med((track.xy_px("nose")[:, 1] - ears_y) / torso)
     range_l, range_r, corr = knee_ranges(track)
-    travel = (_pct(hip[:, 0], 95) - _pct(hip[:, 0], 5)) / torso
+    travel = hip_travel_torso(track)
     ev = guess.evidence | {"ankles_below_hips_torso": ankles_below, "world_trunk_p25_deg": world_p25,
                            "knee_range_left_deg": range_l, "knee_range_right_deg": range_r, "knee_corr": corr,
                            "hip_travel_torso": travel, "nose_below_ears_torso": nose_below}
@@ -623,6 +646,11 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
     if ex == "walk" and guess.evidence.get("foot_switches_per_s", 0.0) > WALK_MAX_FOOT_SWITCHES_PER_S:
         return _decline(guess, "the feet change over faster than in walking: running is not judged", ev)
     two_knees = min(range_l, range_r) >= BOTH_KNEES_MIN_RANGE_DEG and corr >= BOTH_KNEES_MIN_CORR
+    if ex == "single_leg_squat" and view.view != "side":
+        gap = feet_apart_sideways(track)
+        ev["feet_apart_sideways_torso"] = gap
+        if gap > ONE_LEG_MAX_FEET_APART_TORSO:
+            return _unsure(guess, "squat", ev, min(guess.confidence, 0.5))
     if ex == "single_leg_squat":
         if view.view == "side" and two_knees and min(range_l, range_r) >= 0.6 * max(range_l, range_r):
             guess = replace(guess, exercise="squat")  # side on, the far foot looks raised; both knees bend alike
