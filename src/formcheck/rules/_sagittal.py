@@ -70,7 +70,12 @@ def no_lift_to_judge(ctx: RuleContext, rule: str) -> RuleOutcome:
 
 
 def trunk_thigh_near(ctx: RuleContext) -> np.ndarray:
-    """(T,) deg: shoulder-hip-knee angle on the side nearer the camera, > 180 = hip past the shoulder-knee line."""
+    """(T,) deg: shoulder-hip-knee angle on the side nearer the camera, > 180 = hip past the shoulder-knee line.
+
+    The near shoulder sits farther out from the midline than the near hip, so a camera looking down reads this angle
+    larger than the body's (exact projection of a correct bridge: +0.2 deg from 1 deg down, +2.5 from 9 deg, +3.9
+    from 13 deg; thresholds.toml [lumbar_arch]). The midline does not carry that, but the far side is hidden from
+    the side (gated or ~10 deg off on rendered video), so it is not used."""
     return ctx.kin["trunk_thigh_signed_near"]
 
 
