@@ -15,7 +15,8 @@ Evidence (front, back or feet view), chosen per frame:
   squat already brings the knee in a little), over the pose model's measured gain (`offset_landmark_gain`). The
   free leg is judged too: held straight its knee sits on its own hip-ankle line, and the pose model, when the
   standing knee caves in across the other leg, can swap which foot moves (so "the foot that stays put" would
-  pick the wrong leg).
+  pick the wrong leg). In a single-leg squat both readings take each planted foot's ankle where it stood as the rep
+  began (``planted_ankles``): the pose model's point for the standing ankle slides onto the free foot.
 Only completed reps (and, lying, holds) are judged: with none, the rule says so. Knees pushed wider than the feet on
 purpose (frog pumps, a band pushed apart: knee/ankle separation >= `wide_knees_ratio`, both feet down) are not
 valgus. Thresholds: thresholds.toml [knee_valgus].
