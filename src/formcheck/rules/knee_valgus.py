@@ -113,19 +113,24 @@ def knee_offset(track, side: str) -> np.ndarray:
 
 # A single-leg squat's standing foot stays where it was at the start of the rep. MediaPipe's ankle point for it does
 # not: once the free leg hangs across in front of the standing shin, the ankle (and heel and toe) points slide up and
-# inward onto the free foot, and then lose visibility (rendered single-leg squats through MediaPipe 0.10: the
-# standing ankle read 30 px, 0.25 leg lengths, too high at the bottom of a 20-deg valgus rep, then fell below the
-# 0.5 visibility gate for 1.1 s, longer than the cleaning bridges, so FPPA had no ankle there). An ankle pulled
-# inward moves the hip-ankle line toward the knee: valgus reads low; pulled up, the shank reads foreshortened and
-# FPPA is switched off. So the one-leg reading takes each ankle where it stood over this long before the rep began.
+# inward onto the free foot, and then lose visibility (rendered single-leg squats through MediaPipe 0.10.21, the
+# long_trunk body, 20 deg of valgus: the standing ankle read 30 px, 0.25 leg lengths, too high at the bottom, then
+# fell below the 0.5 visibility gate for 1.1 s, longer than the cleaning bridges, so FPPA had no ankle there). An
+# ankle pulled inward moves the hip-ankle line toward the knee: valgus reads low; pulled up, the shank reads
+# foreshortened and FPPA is switched off. So the one-leg reading takes each ankle where it stood over this long
+# before the rep began (9 frames at 30 fps: a median over the still foot, short enough that it stood there; over the
+# 0.3 s before a rep starts the rendered sweeps' ankle points stay within 0.065 leg lengths of that median, median
+# 0.025, 124 rep starts and sides).
 PLANT_WINDOW_S = 0.3
 # A foot is not planted when its ankle is this many torso lengths off its spot: above the other ankle as the rep
-# begins, or below its spot during the rep (90th percentile). Measured: the real pistol squats
-# (../shared/videos/squat/slsquat_*, the calibration and the report clip) begin with the free foot 0.16-0.45 above
-# the other, or level and then brought forward, 0.18-0.84 below its spot; the standing foot stays within -0.05 and
-# +0.03 (one rep where the man stepped: 0.41). Rendered single-leg squats (formcheck.synth through MediaPipe,
-# default, wide_pelvis, long_trunk and sls_cal sweeps): both feet level (-0.01-0.01) and never more than 0.04 below
-# their spots. Below stance_asymmetry's 0.15 "foot off the ground" (a held stance, not a rep's start).
+# begins, or below its spot during the rep (90th percentile). Calibration: the rendered single-leg squats
+# (formcheck.synth through MediaPipe; default, wide_pelvis, long_trunk and sls_cal sweeps) start with both feet level
+# (-0.01-0.01) and neither goes more than 0.04 below its spot; the real shallow single-leg squat
+# (../shared/videos/squat/slsquat_front_good_*) starts with the free foot 0.45 above the standing one, which stays
+# within 0.03 of its spot. The second test was added on seeing the report clip (slsquat_front_goodandbad_*, pistol
+# squats): a free foot level at a rep's start, then brought forward toward the camera, 0.18-0.84 below its spot
+# (its standing foot within 0.05 but one rep, 0.41, where the man stepped), read as a caving free knee. Below
+# stance_asymmetry's 0.15 "foot off the ground" (a held stance, not a rep's start).
 FOOT_OFF_SPOT_TORSO = 0.1
 
 
