@@ -57,7 +57,7 @@ def test_deep_single_leg_squat_caving_in_is_a_fault_of_the_standing_knee_only(de
 
 
 def test_the_pose_models_gain_is_used_on_detected_tracks_only(tmp_path):
-    """A detected track's one-knee offset is divided by offset_landmark_gain (MediaPipe shows ~0.8 of it); an exact
+    """A detected track's one-knee offset is divided by offset_landmark_gain (MediaPipe shows ~0.9 of it); an exact
     projection is read as it is. With the gain set to 0.5 a borderline caving doubles to a fault."""
     import dataclasses
 
