@@ -24,7 +24,7 @@ def one_lift(seconds: float = 6.0, *, rise: float, opening_deg: float, start_s: 
              hold_s: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t s, hip_rise torso lengths, shoulder-hip-knee deg) of one lift: up over top_s seconds (half a cosine), held
     hold_s, down as it went up."""
-    t = np.arange(int(round(seconds * FPS))) / FPS
+    t = np.arange(round(seconds * FPS)) / FPS
     up = np.clip((t - start_s) / top_s, 0, 1)
     down = np.clip((t - start_s - top_s - hold_s) / top_s, 0, 1)
     shape = 0.5 * (1 - np.cos(np.pi * up)) - 0.5 * (1 - np.cos(np.pi * down))

@@ -107,7 +107,7 @@ def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = Non
     least REP_MIN_OPENING_DEG that overlap no rise rep and over which the hips rose at least
     REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep).
     Both signals (T,) on timestamps ``t`` (s); NaN = unmeasured. The feet view's angle is foreshortened: pass None."""
-    params = dict(min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2, end_hold_s=REP_END_HOLD_S, whole_only=True)
+    params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": 0.2, "end_hold_s": REP_END_HOLD_S, "whole_only": True}
     reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, **params)
     if opening is None or np.isfinite(opening).sum() < 3:
         return reps
