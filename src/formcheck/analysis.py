@@ -29,6 +29,16 @@ SQUAT_MIN_DIP_TORSO = 0.2
 SINGLE_LEG_SQUAT_MIN_DIP_TORSO = REP_MIN_RISE_TORSO
 MIN_DIP_TORSO = {"squat": SQUAT_MIN_DIP_TORSO, "single_leg_squat": SINGLE_LEG_SQUAT_MIN_DIP_TORSO}
 REP_MIN_PERIOD_S = 1.0
+# Side views: a lift is also counted by the hip's opening, the shoulder-hip-knee angle (deg), which does not depend on
+# body build or on how far the camera sees the pelvis move. The short lift that hip_lockout must judge is the one that
+# rises least: a rendered bridge stopping 26 deg short of straight rises 0.10-0.12 torso lengths on every body shape
+# (under REP_MIN_RISE_TORSO, so it was "no lift") and opens 12 deg from the lying rest (141-142 deg).
+REP_MIN_OPENING_DEG = 10.0  # > 3x the angle's largest swing outside reps (< 3 deg on the rendered side-view bridges and
+#                             hip thrusts and the real calibration ones); from a ~140 deg rest, a top 30 deg short of
+#                             straight, twice the hip_lockout fault limit
+REP_MIN_RISE_WITH_OPENING_TORSO = 0.5 * REP_MIN_RISE_TORSO  # the hips must go up with the opening (half a rep's rise,
+#                             the "lift under way" of rep_cut_off_at_end): a thigh raised alone (a marching bridge) or a
+#                             knee landmark's flicker opens the angle without lifting the hips
 REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the clip ends is a rep (its top is seen)
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
@@ -75,8 +85,7 @@ def find_phases(
     if not np.isfinite(rise).sum() >= 3:
         return reps, holds, gait
     if exercise in LYING:
-        reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
-                         end_hold_s=REP_END_HOLD_S, whole_only=True)
+        reps = lying_reps(rise, t, kin["trunk_thigh_signed_near"] if view == "side" else None)
         min_hold = th["hold", "min_duration_s"]
         if view == "side":
             off_straight = -np.abs(kin["trunk_thigh_signed_near"] - 180.0)
@@ -90,6 +99,32 @@ def find_phases(
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait
+
+
+def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = None) -> list[Rep]:
+    """Reps of a bridge or hip thrust, sorted by start: peaks of the hip's rise (``hip_rise``, torso lengths) of at
+    least REP_MIN_RISE_TORSO; with ``opening`` (side views: ``trunk_thigh_signed_near``, deg), also its peaks of at
+    least REP_MIN_OPENING_DEG that overlap no rise rep and over which the hips rose at least
+    REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep).
+    Both signals (T,) on timestamps ``t`` (s); NaN = unmeasured. The feet view's angle is foreshortened: pass None."""
+    params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": 0.2, "end_hold_s": REP_END_HOLD_S, "whole_only": True}
+    reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, **params)
+    if opening is None or np.isfinite(opening).sum() < 3:
+        return reps
+    openings = find_reps(opening, t, min_prominence=REP_MIN_OPENING_DEG, **params)
+    extra = [rep for before, rep in zip([None, *openings], openings)
+             if not any(rep.start_idx < other.end_idx and other.start_idx < rep.end_idx for other in reps)
+             and _hips_rose(rise, rep, since=before.end_idx if before else 0) >= REP_MIN_RISE_WITH_OPENING_TORSO]
+    return sorted(reps + extra, key=lambda rep: rep.start_idx)
+
+
+def _hips_rose(rise: np.ndarray, rep: Rep, *, since: int) -> float:
+    """How far the hips rose in a rep (rise's units): their highest in the rep less their lowest from frame ``since``
+    to the rep's peak (the rest before it); NaN if unmeasured."""
+    before, whole = rise[since: rep.peak_idx + 1], rise[rep.start_idx: rep.end_idx + 1]
+    if not (np.isfinite(before).any() and np.isfinite(whole).any()):
+        return float("nan")
+    return float(np.nanmax(whole) - np.nanmin(before))
 
 
 def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: list[Rep]) -> list[str]:
