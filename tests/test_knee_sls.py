@@ -56,6 +56,26 @@ def test_a_standing_ankle_that_drifts_onto_the_free_foot_still_shows_the_knee_ca
     assert faults and {f.side for f in faults} == {"left"}, report.findings
 
 
+def test_pictures_draw_the_angle_at_the_planted_ankle():
+    """The key frames and the annotated video draw the FPPA that was judged: its ankle point is where the foot stood
+    (KeySeries.angle_xy, report.lookups.angle_landmarks), not the pose model's drifted one."""
+    from formcheck.report.lookups import angle_landmarks
+
+    drifted = _drifting_standing_ankle(_single_leg_squat(20))
+    analysis = analyze_track(drifted, exercise="single_leg_squat", view="front")
+    series = analysis.series("fppa_left")
+    reps = find_phases(drifted, kinematics.compute(drifted), "single_leg_squat", "front", Thresholds.load())[0]
+    planted = planted_ankles(drifted, reps, kinematics.torso_length_px(drifted))
+    judged = np.flatnonzero(np.isfinite(series.values))
+    moved = judged[~np.isclose(planted.landmarks[judged, LEFT_ANKLE, 1], drifted.landmarks[judged, LEFT_ANKLE, 1])]
+    assert moved.size, "the drift should move the ankle on judged frames"
+    for i in (int(moved[0]), int(judged[np.nanargmax(series.values[judged])])):
+        drawn = angle_landmarks(series, drifted.landmarks[i], i)
+        np.testing.assert_allclose(drawn[LEFT_ANKLE, :2], planted.landmarks[i, LEFT_ANKLE, :2])
+    assert not np.allclose(angle_landmarks(series, drifted.landmarks[moved[0]], int(moved[0]))[LEFT_ANKLE, :2],
+                           drifted.landmarks[moved[0], LEFT_ANKLE, :2])
+
+
 def test_correct_form_with_the_same_drift_stays_silent():
     report = analyze_track(_drifting_standing_ankle(_single_leg_squat(0)), exercise="single_leg_squat",
                            view="front").report

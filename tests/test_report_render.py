@@ -567,3 +567,47 @@ def test_synth_help_lists_every_motion():
     assert tuple(SYNTH_MOTIONS) == tuple(MOTIONS)
     text = CliRunner().invoke(app, ["synth", "--help"], env={"COLUMNS": "200"}).output
     assert all(name in text for name in MOTIONS) and "..." not in text and "…" not in text
+
+
+class _Kept:
+    """A stand-in for the analysis's FrameCache: one kept picture, `offset` frames after any frame asked for."""
+
+    def __init__(self, offset: int, colour: int):
+        self.offset, self.colour = offset, colour
+
+    def nearest(self, index: int, max_distance: int):
+        if self.offset > max_distance:
+            return None
+        return index + self.offset, np.full((H, W, 3), self.colour, np.uint8)
+
+
+@pytest.mark.parametrize("angle_moves, readable, picture", [
+    (False, True, "kept"),  # the angle reads the same a frame later: the kept picture, no second read
+    (True, True, "read"),  # it reads another number there: the worst frame itself, read from the video
+    (True, False, "kept"),  # ... unless the video cannot be read (a camera): the kept picture after all
+])
+def test_a_key_frame_shows_the_angle_as_it_read_at_the_worst_moment(monkeypatch, angle_moves, readable, picture):
+    from formcheck.report import key_frames as kf
+
+    track = _bridge_track()
+    worst = 30
+    values = np.full(T, 10.0)
+    if angle_moves:
+        values[worst + 2:] = 14.0
+    series = KeySeries("fppa_left", "FPPA", "deg", values, rules=("knee_valgus",),
+                       angle_points=("left_hip", "left_knee", "left_ankle"))
+    report = Report("clip.mp4", "squat", "user", "front", "user", "standing", T / FPS, FPS, T, 1.0)
+    analysis = Analysis(track, report, [series], frames=_Kept(offset=2, colour=40))
+    finding = Finding("knee_valgus", "warning", "left", worst / FPS, worst / FPS, 10.0, 10.0, "deg FPPA", "cue",
+                      peak_s=worst / FPS)
+    asked: list[set[int]] = []
+
+    def read(path, indices, rotate_deg=0):
+        asked.append(set(indices))
+        return {i: np.full((H, W, 3), 220, np.uint8) for i in indices} if readable else {}
+
+    monkeypatch.setattr(kf, "_read_frames", read)
+    image = kf.key_frames("clip.mp4", analysis, [finding])[0]
+    corner = int(np.median(image[-5:, :5]))  # below the banner, away from the skeleton: the picture's own grey
+    assert (asked == []) == (not angle_moves)
+    assert abs(corner - (40 if picture == "kept" else 220)) < 25, corner

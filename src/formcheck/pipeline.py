@@ -42,7 +42,7 @@ from formcheck.results import Analysis, KeySeries, NotJudged, Report, SegmentSpa
 from formcheck.rules.thresholds import Thresholds
 from formcheck.scene_cuts import CutDetector
 from formcheck.sources import decoded_ahead, is_camera, open_source
-from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays
+from formcheck.track import NUM_LANDMARKS, PoseTrack, empty_arrays, landmarks_xy
 from formcheck.views import view_changes
 from formcheck.waistline_pass import WaistlineReader
 
@@ -237,7 +237,13 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         for s in shot_analysis.key_series:
             values = series[s.name].values.copy() if s.name in series else np.full(len(track), np.nan)
             values[first:end] = s.values
-            series[s.name] = replace(series.get(s.name, s), values=values)
+            angle_xy = series[s.name].angle_xy if s.name in series else None
+            if s.angle_xy is not None:  # the judged points of this shot; the track's own elsewhere
+                if angle_xy is None:
+                    angle_xy = landmarks_xy(track, s.angle_points)
+                angle_xy = angle_xy.copy()
+                angle_xy[first:end] = s.angle_xy
+            series[s.name] = replace(series.get(s.name, s), values=values, angle_xy=angle_xy)
     parts = []
     noun = "Shot" if "view" not in kinds.values() else "Segment"
     for index, ((_, _, shot_analysis), segment) in enumerate(zip(shots, segments)):

@@ -115,6 +115,9 @@ class KeySeries:
 
     warn_above/fault_above (or warn_below/fault_below) are thresholds in the series' unit; None where unused.
     angle_points names the three landmarks whose angle this is (drawn on key frames), or () if not an angle.
+    angle_xy: (T, 3, 2) normalised image (x, y) of those three points where the rule read them somewhere other than
+    the track's landmarks (a single-leg squat's planted ankle), so that pictures draw the angle that was judged; None
+    when the rule read the track's own points.
     waistband_sides names the sides (left, right) whose findings' values were read from the waistband's edge
     (PoseTrack.waistline) rather than from landmarks: key frames of those findings draw the waistband.
     """
@@ -129,6 +132,7 @@ class KeySeries:
     warn_below: float | None = None
     fault_below: float | None = None
     angle_points: tuple[str, ...] = ()
+    angle_xy: np.ndarray | None = None
     waistband_sides: tuple[str, ...] = ()
 
 

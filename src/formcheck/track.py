@@ -24,7 +24,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -84,6 +84,11 @@ DORSAL_POINT_NAMES: tuple[str, ...] = ("thoracic_upper", "thoracic_lower", "lumb
 
 class TrackFileError(ValueError):
     """A file that is not a formcheck pose track (or is damaged)."""
+
+
+def landmarks_xy(track: "PoseTrack", names: Sequence[str]) -> np.ndarray:
+    """(T, len(names), 2): the named landmarks' normalised image (x, y) on every frame (NaN where unseen)."""
+    return np.asarray(track.landmarks)[:, [landmark_index(n) for n in names], :2].copy()
 
 
 def landmark_index(name: str) -> int:

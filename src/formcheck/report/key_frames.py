@@ -18,7 +18,8 @@ from formcheck.report.annotators import (
     draw_waistline,
 )
 from formcheck.report.draw import CANVAS_RGB, RGB, format_number, resize_to_height
-from formcheck.report.lookups import angle_series, band_colour, contour_at, finding_time, lumbar_text, nearest_frame
+from formcheck.report.lookups import (angle_landmarks, angle_series, band_colour, contour_at, finding_time, lumbar_text,
+                                      nearest_frame)
 from formcheck.results import Analysis, Finding
 from formcheck.track import PoseTrack
 
@@ -78,6 +79,16 @@ def _read_frames(video_path: str | Path | None, indices: set[int], rotate_deg: i
         return {}
 
 
+def _draws_as_at(analysis: Analysis, finding: Finding, kept: int, worst: int) -> bool:
+    """Whether every angle drawn for `finding` reads the same number, as printed, on frame `kept` as on its worst frame
+    `worst` (so a kept picture a frame or so off shows what the finding measured); True when it draws none."""
+    for s in angle_series(analysis, rules=[finding.rule], side=finding.side):
+        at = [float(s.values[i]) if 0 <= i < len(s.values) else float("nan") for i in (kept, worst)]
+        if np.isfinite(at[1]) and format_number(at[0], s.unit) != format_number(at[1], s.unit):
+            return False
+    return True
+
+
 def _caption(finding: Finding) -> str:
     side = f" ({finding.side})" if finding.side else ""
     return (
@@ -95,20 +106,31 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
     """One RGB image per finding at its worst moment: skeleton, the rule's angles, and a caption banner on top.
 
     Each picture is cropped around the person (person_crop) and scaled to KEY_FRAME_HEIGHT px. The pictures come
-    from the frames the analysis kept (analysis.frames); the video is read only for the others. Without a readable
-    video (None, missing, or the frame is past its end) the skeleton is drawn on a dark canvas of the frame size.
+    from the frames the analysis kept (analysis.frames) when one within KEPT_FRAME_OFFSET_S draws the finding's angles
+    as they read at its worst moment (_draws_as_at); the video is read for the others (a kept picture stands in when
+    it cannot be). Without a readable video (None, missing, or the frame is past its end) and no kept picture, the
+    skeleton is drawn on a dark canvas of the frame size.
     """
     track = analysis.track
     idx = [nearest_frame(track, finding_time(f)) for f in findings]
     frames: dict[int, np.ndarray] = {}
+    fallback: dict[int, tuple[int, np.ndarray]] = {}  # finding -> a kept picture whose drawn angle differs
     if analysis.frames is not None and len(track):  # pictures kept from the analysis's decode, a frame or so off
-        for k, i in enumerate(idx):
+        for k, (f, i) in enumerate(zip(findings, idx)):
             kept = analysis.frames.nearest(i, max(1, int(round(KEPT_FRAME_OFFSET_S * track.fps))))
-            if kept is not None:
+            if kept is None:
+                continue
+            if _draws_as_at(analysis, f, kept[0], i):
                 idx[k] = kept[0]
                 frames[kept[0]] = kept[1]
+            else:  # the angle drawn there would read another number than at the worst moment: read that frame
+                fallback[k] = kept
     missing = {i for i in idx if i not in frames}
     frames.update(_read_frames(video_path, missing, int(track.meta.get("rotate_deg", 0))) if len(track) and missing else {})
+    for k, kept in fallback.items():  # no video to read (a camera, a deleted upload): the kept picture after all
+        if idx[k] not in frames:
+            idx[k] = kept[0]
+            frames[kept[0]] = kept[1]
     skeleton, angle = SkeletonAnnotator(), AngleAnnotator(radius_frac=0.07, font_scale=1.6)
     cue = CueAnnotator(max_cues=1, font_scale=1.8)
     images = []
@@ -117,7 +139,8 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
         if img is None:
             img = blank_canvas(track)
         h, w = img.shape[:2]
-        lm = track.landmarks[i] if len(track) else None
+        row = track.landmarks[i] if len(track) else None
+        lm = row
         box = person_crop(lm, w, h) if lm is not None else (0, 0, w, h)
         img = resize_to_height(img[box[1] : box[3], box[0] : box[2]], KEY_FRAME_HEIGHT)
         if lm is not None:
@@ -133,7 +156,8 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
             for s in series:
                 v = float(s.values[i]) if i < len(s.values) else float("nan")
                 if np.isfinite(v):
-                    img = angle.annotate(img, lm, s.angle_points, format_number(v, s.unit), band_colour(s, v))
+                    drawn = _crop_landmarks(angle_landmarks(s, row, i), box, w, h)
+                    img = angle.annotate(img, drawn, s.angle_points, format_number(v, s.unit), band_colour(s, v))
             waist = _waistline_in_crop(analysis, f, i, box, h)
             if waist is not None:
                 img = draw_waistline(img, lm, *waist)

@@ -11,7 +11,7 @@ import numpy as np
 from formcheck.report.draw import OK_RGB, RGB, SEVERITY_RGB, format_number
 from formcheck.report.words import sorted_findings
 from formcheck.results import Analysis, Finding, KeySeries, Report
-from formcheck.track import PoseTrack
+from formcheck.track import PoseTrack, landmark_index
 
 
 def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[int, np.ndarray] | None:
@@ -84,6 +84,18 @@ def angle_series(analysis: Analysis, rules: Iterable[str] | None = None, side: s
         sided = [s for s in series if all(not p.startswith(("left", "right")) or p.startswith(side) for p in s.angle_points)]
         series = sided or series
     return series
+
+
+def angle_landmarks(series: KeySeries, landmarks: np.ndarray, index: int) -> np.ndarray:
+    """One frame's landmarks (the track's row `index`) with the series' three angle points moved to where its rule
+    read them (KeySeries.angle_xy), so the angle drawn is the angle judged; the row itself when the rule read the
+    track's own points."""
+    if series.angle_xy is None or not 0 <= index < len(series.angle_xy):
+        return landmarks
+    moved = np.array(landmarks, dtype=float)
+    for name, xy in zip(series.angle_points, series.angle_xy[index]):
+        moved[landmark_index(name), :2] = xy
+    return moved
 
 
 def limits_text(series: KeySeries) -> str:

@@ -20,6 +20,7 @@ from formcheck.report.annotators import (
 from formcheck.report.draw import format_number, resize_to_height
 from formcheck.report.lookups import (
     active_findings,
+    angle_landmarks,
     angle_series,
     band_colour,
     contour_at,
@@ -59,7 +60,8 @@ class FrameOverlay:
             for s in angle_series(analysis):
                 v = value_at(s, index, traced)
                 if np.isfinite(v):
-                    img = self.angle.annotate(img, lm, s.angle_points, format_number(v, s.unit), band_colour(s, v))
+                    drawn = angle_landmarks(s, lm, index)
+                    img = self.angle.annotate(img, drawn, s.angle_points, format_number(v, s.unit), band_colour(s, v))
             lines = []
             for s in analysis.key_series:
                 v = value_at(s, index, traced)

@@ -34,7 +34,7 @@ from formcheck.rules.base import (RuleContext, RuleOutcome, a_view, findings_fro
                                   unsteady_landmarks)
 from formcheck.phases import Rep
 from formcheck.signal_filters import running_median
-from formcheck.track import PoseTrack, landmark_index
+from formcheck.track import PoseTrack, landmark_index, landmarks_xy
 
 NAME = "knee_valgus"
 FRONTAL_VIEWS = ("front", "back", "feet")
@@ -253,6 +253,8 @@ def knee_valgus(ctx: RuleContext) -> RuleOutcome:
                 name=f"fppa_{side}", label=f"Knee angle in the frontal plane, {side} (FPPA, + = inward)", unit="deg",
                 values=fppa, rules=(NAME,), warn_above=th("fppa_warn_deg"), fault_above=th("fppa_fault_deg"),
                 angle_points=(f"{side}_hip", f"{side}_knee", f"{side}_ankle"),
+                # a single-leg squat's FPPA is read at the planted ankle: pictures draw that angle
+                angle_xy=landmarks_xy(ctx.track, (f"{side}_hip", f"{side}_knee", f"{side}_ankle")) if one_leg else None,
             )
         )
     where = ("feet view: FPPA unreliable" if ctx.view == "feet" else
