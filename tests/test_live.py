@@ -363,13 +363,13 @@ def _blank_video(path: Path, seconds: float, fps: int = 30, size=(160, 90)) -> P
     return path
 
 
-def _synthetic_session(tmp_path, motion, faults, view, **options):
+def _synthetic_session(tmp_path, motion, faults, view, body="default", **options):
     from formcheck.analysis import analyze_track
     from formcheck.clean import clean
     from formcheck.live import LiveOptions, run_live
     from formcheck.synth import exact_track
 
-    track = exact_track(motion, faults, view=view, seconds=8.0, noise=True)  # normalised: any 16:9 video fits
+    track = exact_track(motion, faults, view=view, seconds=8.0, noise=True, body=body)  # normalised: any 16:9 fits
     video = _blank_video(tmp_path / "camera.mp4", 8.0)
     opts = LiveOptions(camera=str(video), exercise=motion, view="auto", window=False, speak=False,
                        events_path=tmp_path / "events.jsonl", out_dir=tmp_path / "out", file_speed=3.0, **options)
@@ -409,6 +409,15 @@ def test_session_cues_lumbar_arch_at_each_faulty_rep_and_writes_everything(tmp_p
     assert {f.rule for f in report.faults} == {"lumbar_arch"}
     assert (tmp_path / "out" / "report.html").is_file() and (tmp_path / "out" / "track.npz").is_file()
     assert result.stats.end_reason == "end of file"
+
+
+def test_session_counts_the_heavy_bodys_short_lifts_and_cues_the_lockout(tmp_path):
+    """Bridges stopping 26 deg short of straight on the heavy body rise under REP_MIN_RISE_TORSO: offline counts them
+    by the hip's opening, and so does live mode, cueing hip_lockout at each."""
+    result, offline = _synthetic_session(tmp_path, "bridge", {"incomplete_lockout": 30}, "side", body="heavy")
+    assert len(offline.reps) == 2 and {f.rule for f in offline.faults} == {"hip_lockout"}
+    assert sum(e["type"] == "rep" for e in result.events) == 2
+    assert _cued_reps(_cue_times(result.events, "hip_lockout"), offline.reps) == [True, True]
 
 
 def test_session_on_good_form_says_nothing(tmp_path):

@@ -518,3 +518,106 @@ def test_rep_segmenter_counts_a_held_last_lift_and_leaves_out_a_cut_first_one_as
     assert [r.start_idx for r in online] == [r.start_idx for r in offline]
     assert all(r.start_idx > 0 for r in offline)
     assert (offline[-1].end_idx == len(t) - 1) == (tops[-1][1] > 7 and t[-1] - tops[-1][0] >= 0.5)  # held 0.5 s
+
+
+# ---- bridges: reps by the hip's rise and, from the side, by its opening (analysis.lying_reps) --------------------
+
+def _stream_lying(x: np.ndarray, angle: np.ndarray, t: np.ndarray, *, opening: bool = True) -> list:
+    from formcheck.streaming import _LyingReps
+
+    reps = _LyingReps(opening=opening)
+    out = []
+    for i, (ti, xi, ai) in enumerate(zip(t, x, angle)):
+        out += reps.push(i, float(ti), float(xi), float(ai))
+    return out + reps.finish()
+
+
+def _lifts(*lifts: tuple[float, float, float], seconds: float = 12.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t, hip_rise, angle) of lifts (start s, rise torso lengths, opening deg), shaped as test_lying_reps.one_lift."""
+    from test_lying_reps import REST_DEG, one_lift
+
+    t, rise, angle = one_lift(seconds, rise=0.0, opening_deg=0.0)
+    for start, height, opening_deg in lifts:
+        _, r, a = one_lift(seconds, rise=height, opening_deg=opening_deg, start_s=start)
+        rise, angle = rise + r, angle + a - REST_DEG
+    return t, rise, angle
+
+
+LYING_CASES = {
+    "short lift (the heavy body stopping 25 deg short)": [(1.0, 0.117, 13.0)],
+    "full lift": [(1.0, 0.35, 41.0)],
+    "full then short": [(1.0, 0.35, 41.0), (6.5, 0.1, 13.0)],
+    "short then full": [(1.0, 0.1, 13.0), (6.5, 0.35, 41.0)],
+    "opening under its minimum": [(1.0, 0.1, 9.5)],
+    "opening without the hips going up": [(1.0, 0.05, 40.0)],
+    "begun mid-lift": [(-2.5, 0.1, 13.0)],
+}
+
+
+@pytest.mark.parametrize("lifts", LYING_CASES.values(), ids=LYING_CASES.keys())
+def test_lying_reps_frame_by_frame_are_the_offline_ones(lifts):
+    from formcheck.analysis import lying_reps
+
+    t, rise, angle = _lifts(*lifts)
+    assert _spans(_stream_lying(rise, angle, t)) == _spans(lying_reps(rise, t, angle))
+    # the feet view: the rise alone
+    assert _spans(_stream_lying(rise, angle, t, opening=False)) == _spans(lying_reps(rise, t))
+
+
+def _spans(reps) -> list[tuple[int, int, float]]:
+    """(start, end, peak value) per rep: the peak value says which signal found it (torso lengths or deg); on a held
+    top RepSegmenter's peak is the top's first frame, find_peaks' its middle."""
+    return [(rep.start_idx, rep.end_idx, round(rep.peak_value, 6)) for rep in reps]
+
+
+@pytest.mark.parametrize("height", [0.125, 0.13, 0.15])
+def test_a_lift_just_over_the_rise_minimum_counts_once(height):
+    """Its rise rep is known only once the hips are nearly down, after the opening rep has ended: the lift is counted
+    once, by its opening (offline: by its rise), over the same span within a frame or two."""
+    from formcheck.analysis import lying_reps
+
+    t, rise, angle = _lifts((1.0, height, 20.0), (6.5, height, 20.0))
+    offline, online = lying_reps(rise, t, angle), _stream_lying(rise, angle, t)
+    assert len(online) == len(offline) == 2
+    for a, b, top_s in zip(online, offline, (3.0, 8.5)):
+        assert abs(a.start_s - b.start_s) <= 0.1 and abs(a.end_s - b.end_s) <= 0.1
+        assert top_s <= a.peak_s <= top_s + 1.0  # on the held top
+
+
+def test_lying_noise_at_rest_counts_nothing_frame_by_frame():
+    rng = np.random.default_rng(0)
+    t = np.arange(20 * 30) / 30.0
+    kernel = np.ones(5) / 5
+    rise = np.convolve(rng.normal(0, 0.01, t.size), kernel, "same")
+    angle = 142.0 + np.convolve(rng.normal(0, 1.5, t.size), kernel, "same")
+    assert _stream_lying(rise, angle, t) == []
+
+
+@pytest.mark.parametrize("body", ["heavy", "default"])
+@pytest.mark.parametrize("noise", [False, True])
+def test_streaming_counts_the_short_bridge_lift_as_offline_and_faults_its_lockout(body, noise):
+    """A rendered bridge stopping 26 deg short of straight rises under REP_MIN_RISE_TORSO: offline counts it by the
+    hip's opening; streamed frame by frame, it is one rep too, reported within a second of its end, and hip_lockout
+    faults it both ways."""
+    from formcheck.synth import exact_track
+
+    track = exact_track("bridge", {"incomplete_lockout": 30}, view="side", seconds=6.0, body=body, noise=noise)
+    result = compare_with_offline(track, "bridge", "side")
+    assert result["offline_count"] == 1
+    assert_agrees(result)
+    (event,) = [e for e in result["events"] if e.kind == "rep_completed"]
+    assert event.rep.end_s <= event.t_s <= event.rep.end_s + 1.0
+    assert ("hip_lockout", None) in result["reps"][0]["online"]
+
+
+@pytest.mark.parametrize("faults, view, reps", [({}, "side", 1), ({"incomplete_lockout": 30}, "feet", 0),
+                                                 ({}, "feet", 1)])
+def test_streaming_heavy_bridge_full_lifts_and_the_feet_view_as_before(faults, view, reps):
+    """Correct form from the side is one rep by the hip's rise (prominence in torso lengths, not degrees); from the
+    feet the short lift is still no rep (the angle is foreshortened there: the rise alone counts)."""
+    from formcheck.synth import exact_track
+
+    result = compare_with_offline(exact_track("bridge", faults, view=view, seconds=6.0, body="heavy"), "bridge", view)
+    assert result["offline_count"] == reps
+    assert_agrees(result)
+    assert all(e.rep.prominence < 1.0 for e in result["events"] if e.kind == "rep_completed")

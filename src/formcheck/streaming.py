@@ -13,7 +13,8 @@ The same steps as the offline ``analysis.analyze_track``, each in its causal for
 * body reference: ``kinematics.measure_body`` over the first ``calibration_s`` seconds with the person found
   (or one given), so every kinematic series at a frame depends only on that window and the frame;
 * phases: ``phases.RepSegmenter`` / ``HoldSegmenter`` on the signals and with the parameters of
-  ``analysis.find_phases``, and per-foot swing segmenters for walking as ``phases.find_strides``;
+  ``analysis.find_phases`` (bridges and hip thrusts: ``_LyingReps``, as ``analysis.lying_reps``), and per-foot swing
+  segmenters for walking as ``phases.find_strides``;
 * rules: the registered rules (``analysis.judge_rules``, as offline) on the track so far (short gaps that have closed filled, as
   offline) with that one rep or hold as the only phase (``judge_phase``); for walking with the strides so far
   (hip_sway's verdict is a median over steps), for single-leg stances with the stances so far (stance_asymmetry
@@ -35,14 +36,17 @@ from formcheck.analysis import (
     HOLD_MIN_RISE_TOLERANCE_TORSO,
     LYING,
     REP_END_HOLD_S,
+    REP_MIN_OPENING_DEG,
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
+    REP_MIN_RISE_WITH_OPENING_TORSO,
     MIN_DIP_TORSO,
+    _hips_rose,
     judge_rules,
 )
 from formcheck.clean import CausalCleaner, fill_gaps
 from formcheck.kinematics import BodyReference
-from formcheck.phases import Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
+from formcheck.phases import MAX_REST_LOOKBACK_S, Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
 from formcheck.report.schema import Finding, NotJudged
 from formcheck.rules import EXERCISES, VIEWS, RuleContext
 from formcheck.rules.stance_asymmetry import LIFTED_FOOT_TORSO, MIN_STANCE_S
@@ -70,6 +74,7 @@ STRIDE_TORSO_SMOOTH_S = 0.5
 # second difference), so live mode's "not judged" for jumpy landmarks is more lenient than offline's.
 STREAM_MIN_CUTOFF_HZ = 2.0
 STREAM_BETA = 1.0  # Hz per (normalised image unit / s)
+REP_BASE_FRACTION = 0.2  # find_phases' base_fraction for reps (analysis.lying_reps)
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,86 @@ class _Stances:
         return [Span(side, ta, tb, a, b + 1)] if tb - ta + 1e-9 >= MIN_STANCE_S else []
 
 
+class _LyingReps:
+    """``analysis.lying_reps`` one frame at a time, each rep returned as it ends: the reps of the hip's rise
+    (``hip_rise``, torso lengths); with ``opening`` (side views), also the reps of the hip's opening
+    (``trunk_thigh_signed_near``, deg) that overlap no rise rep and over which the hips rose
+    REP_MIN_RISE_WITH_OPENING_TORSO (``analysis._hips_rose``).
+
+    Offline every rise rep is known before the openings are matched; here a rise rep is known only once the hips have
+    fallen REP_MIN_RISE_TORSO from its top, which can be after the opening has ended (a lift just over the rise
+    minimum). Then the lift has been counted by its opening, and the rise rep that overlaps it is not returned again:
+    the same count as offline, with the opening's span where offline has the rise's.
+
+    ``push(index, t_s, rise, opening) -> list[Rep]`` (stream frame index, s, torso lengths, deg; NaN = unmeasured);
+    ``finish() -> list[Rep]``.
+    """
+
+    def __init__(self, opening: bool) -> None:
+        params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
+                  "whole_only": True}
+        self._rise = RepSegmenter(min_prominence=REP_MIN_RISE_TORSO, **params)
+        self._opening = RepSegmenter(min_prominence=REP_MIN_OPENING_DEG, **params) if opening else None
+        self._x: list[float] = []  # hip_rise from stream frame self._offset on (side views)
+        self._t: list[float] = []
+        self._offset = 0
+        self._rise_reps: list[Rep] = []      # rise reps a later opening rep may overlap (returned or not)
+        self._opening_reps: list[Rep] = []   # opening reps returned, that a later rise rep may overlap
+        self._last_opening = (0, 0)          # (peak, end) stream indices of the last opening rep
+        self._last_rise_peak = 0             # stream index of the last rise rep's peak
+
+    def push(self, index: int, t_s: float, rise: float, opening: float) -> list[Rep]:
+        if self._opening is None:
+            return self._rise.push(index, t_s, rise)
+        self._x.append(rise)
+        self._t.append(t_s)
+        return self._merge(self._rise.push(index, t_s, rise), self._opening.push(index, t_s, opening))
+
+    def finish(self) -> list[Rep]:
+        if self._opening is None:
+            return self._rise.finish()
+        return self._merge(self._rise.finish(), self._opening.finish())
+
+    def _merge(self, risen: list[Rep], opened: list[Rep]) -> list[Rep]:
+        done = []
+        for rep in risen:
+            self._rise_reps.append(rep)
+            self._last_rise_peak = rep.peak_idx
+            if not any(_overlap(rep, other) for other in self._opening_reps):
+                done.append(rep)
+        for rep in opened:
+            since = self._last_opening[1]
+            self._last_opening = (rep.peak_idx, rep.end_idx)
+            if not any(_overlap(rep, other) for other in self._rise_reps) and self._hips_rose(rep, since) \
+                    >= REP_MIN_RISE_WITH_OPENING_TORSO:
+                self._opening_reps.append(rep)
+                done.append(rep)
+        self._forget()
+        return sorted(done, key=lambda rep: rep.start_idx)
+
+    def _hips_rose(self, rep: Rep, since: int) -> float:
+        o = self._offset
+        local = Rep(rep.start_s, rep.peak_s, rep.end_s, max(0, rep.start_idx - o), rep.peak_idx - o,
+                    rep.end_idx - o, rep.peak_value, rep.prominence)
+        return _hips_rose(np.asarray(self._x, float), local, since=max(0, since - o))
+
+    def _forget(self) -> None:
+        """Keep what a later rep needs: an opening rep starts after the last one's peak, and the rest before it runs
+        from the last one's end (read over its last MAX_REST_LOOKBACK_S at most, as RepSegmenter reads a rest); a
+        rise rep starts after the last one's peak."""
+        keep_from = min(self._last_opening)
+        if self._t:
+            keep_from = max(keep_from, self._offset + int(np.searchsorted(self._t, self._t[-1] - MAX_REST_LOOKBACK_S)))
+        self._rise_reps = [rep for rep in self._rise_reps if rep.end_idx > self._last_opening[0]]
+        self._opening_reps = [rep for rep in self._opening_reps if rep.end_idx > self._last_rise_peak]
+        if keep_from > self._offset:
+            del self._x[:keep_from - self._offset], self._t[:keep_from - self._offset]
+            self._offset = keep_from
+
+def _overlap(a: Rep, b: Rep) -> bool:
+    return a.start_idx < b.end_idx and b.start_idx < a.end_idx
+
+
 @dataclass
 class _History:
     """The cleaned frames so far (at most history_s seconds), for judging: stream frame index = offset + row."""
@@ -284,7 +369,7 @@ class StreamingAnalyzer:
         self._analysed = 0          # stream index of the next frame to feed the segmenters
         self._filled_to = 0         # stream index up to which the kept track's closed gaps are filled
         self._seen_s = 0.0          # seconds with the person found
-        self._reps: RepSegmenter | None = None
+        self._reps: RepSegmenter | _LyingReps | None = None
         self._rep_sign = 1.0
         self._holds: HoldSegmenter | None = None
         self._hold_signal = ""
@@ -296,8 +381,7 @@ class StreamingAnalyzer:
     def _make_segmenters(self) -> None:
         th, period = self.th, 1.0 / self.fps
         if self.exercise in LYING:
-            self._reps = RepSegmenter(min_prominence=REP_MIN_RISE_TORSO, min_period_s=REP_MIN_PERIOD_S,
-                                      base_fraction=0.2, end_hold_s=REP_END_HOLD_S, whole_only=True)
+            self._reps = _LyingReps(opening=self.view == "side")
             min_hold = th["hold", "min_duration_s"]
             if self.view == "side":
                 self._hold_signal = "off_straight"
@@ -309,7 +393,7 @@ class StreamingAnalyzer:
                                             frame_period_s=period)
         elif self.exercise in ("squat", "single_leg_squat"):
             self._reps = RepSegmenter(min_prominence=MIN_DIP_TORSO[self.exercise], min_period_s=REP_MIN_PERIOD_S,
-                                      base_fraction=0.2, whole_only=True)
+                                      base_fraction=REP_BASE_FRACTION, whole_only=True)
             self._rep_sign = -1.0
         elif self.exercise == "walk":
             self._strides = _Strides(self.fps)
@@ -388,11 +472,12 @@ class StreamingAnalyzer:
         if self._strides is not None:
             return [self._stride_event(span, now_s) for span in self._strides.push(index, t_s, frame)]
         kin = kinematics.compute(frame, ["hip_rise", "trunk_thigh_signed_near"], body=self.body)
-        rise = float(kin["hip_rise"][0])
-        for rep in self._reps.push(index, t_s, self._rep_sign * rise):
+        rise, angle = float(kin["hip_rise"][0]), float(kin["trunk_thigh_signed_near"][0])
+        signals = (rise, angle) if isinstance(self._reps, _LyingReps) else (self._rep_sign * rise,)
+        for rep in self._reps.push(index, t_s, *signals):
             events.append(self._rep_event(rep, now_s))
         if self._holds is not None:
-            off_straight = -abs(float(kin["trunk_thigh_signed_near"][0]) - 180.0)
+            off_straight = -abs(angle - 180.0)
             value = off_straight if self._hold_signal == "off_straight" else rise
             for hold in self._holds.push(index, t_s, value):
                 events.append(self._hold_event(hold, now_s))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from formcheck.analysis import REP_MIN_RISE_TORSO
+from formcheck.analysis import REP_MIN_RISE_TORSO, REP_MIN_RISE_WITH_OPENING_TORSO
 from formcheck.exercises import LYING
 from formcheck.report.words import PROBLEMS, SEVERITY_ORDER
 from formcheck.results import Finding
@@ -197,7 +197,8 @@ class InstantChecks:
     of straight (as analysis.find_phases); from elsewhere, hips up (hip_rise >= the rep rise); for at least
     hold.min_duration_s; counted aloud every HOLD_COUNT_EVERY_S.
     Sagging: from the side, in a hold, the hips bend below straight by more than within_straight_deg while still
-    half up, for SAG_MIN_S (hip_lockout).
+    up as far as a lift under way (REP_MIN_RISE_WITH_OPENING_TORSO, as offline a rep by the hip's opening), for
+    SAG_MIN_S (hip_lockout).
     """
 
     def __init__(self, exercise: str, view: str, th: Thresholds) -> None:
@@ -272,7 +273,7 @@ class InstantChecks:
         if self._break_since is None:
             self._break_since, self._break_frames = t_s, 0
         sagging = (self._holding and self.view == "side" and np.isfinite(rise)
-                   and angle < 180.0 - tolerance and rise >= 0.5 * REP_MIN_RISE_TORSO)
+                   and angle < 180.0 - tolerance and rise >= REP_MIN_RISE_WITH_OPENING_TORSO)
         if sagging:
             if self._sag_since is None:
                 self._sag_since = t_s
