@@ -29,6 +29,7 @@ SQUAT_MIN_DIP_TORSO = 0.2
 SINGLE_LEG_SQUAT_MIN_DIP_TORSO = REP_MIN_RISE_TORSO
 MIN_DIP_TORSO = {"squat": SQUAT_MIN_DIP_TORSO, "single_leg_squat": SINGLE_LEG_SQUAT_MIN_DIP_TORSO}
 REP_MIN_PERIOD_S = 1.0
+REP_BASE_FRACTION = 0.2  # a rep starts and ends where the signal is within this share of its rise from the rest
 # Side views: a lift is also counted by the hip's opening, the shoulder-hip-knee angle (deg), which does not depend on
 # body build or on how far the camera sees the pelvis move. The short lift that hip_lockout must judge is the one that
 # rises least: a rendered bridge stopping 26 deg short of straight rises 0.10-0.12 torso lengths on every body shape
@@ -94,8 +95,8 @@ def find_phases(
         else:
             holds = find_holds(rise, t, tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold)
     elif exercise in ("squat", "single_leg_squat"):
-        reps = find_reps(-rise, t, min_prominence=MIN_DIP_TORSO[exercise], min_period_s=REP_MIN_PERIOD_S, base_fraction=0.2,
-                         whole_only=True)
+        reps = find_reps(-rise, t, min_prominence=MIN_DIP_TORSO[exercise], min_period_s=REP_MIN_PERIOD_S,
+                         base_fraction=REP_BASE_FRACTION, whole_only=True)
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait
@@ -107,18 +108,19 @@ def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = Non
     least REP_MIN_OPENING_DEG that overlap no rise rep and over which the hips rose at least
     REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep).
     Both signals (T,) on timestamps ``t`` (s); NaN = unmeasured. The feet view's angle is foreshortened: pass None."""
-    params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": 0.2, "end_hold_s": REP_END_HOLD_S, "whole_only": True}
+    params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
+              "whole_only": True}
     reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, **params)
     if opening is None or np.isfinite(opening).sum() < 3:
         return reps
     openings = find_reps(opening, t, min_prominence=REP_MIN_OPENING_DEG, **params)
     extra = [rep for before, rep in zip([None, *openings], openings)
              if not any(rep.start_idx < other.end_idx and other.start_idx < rep.end_idx for other in reps)
-             and _hips_rose(rise, rep, since=before.end_idx if before else 0) >= REP_MIN_RISE_WITH_OPENING_TORSO]
+             and hips_rose(rise, rep, since=before.end_idx if before else 0) >= REP_MIN_RISE_WITH_OPENING_TORSO]
     return sorted(reps + extra, key=lambda rep: rep.start_idx)
 
 
-def _hips_rose(rise: np.ndarray, rep: Rep, *, since: int) -> float:
+def hips_rose(rise: np.ndarray, rep: Rep, *, since: int) -> float:
     """How far the hips rose in a rep (rise's units): their highest in the rep less their lowest from frame ``since``
     to the rep's peak (the rest before it); NaN if unmeasured."""
     before, whole = rise[since: rep.peak_idx + 1], rise[rep.start_idx: rep.end_idx + 1]

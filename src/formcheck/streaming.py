@@ -35,13 +35,14 @@ from formcheck import kinematics
 from formcheck.analysis import (
     HOLD_MIN_RISE_TOLERANCE_TORSO,
     LYING,
+    REP_BASE_FRACTION,
     REP_END_HOLD_S,
     REP_MIN_OPENING_DEG,
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
     REP_MIN_RISE_WITH_OPENING_TORSO,
     MIN_DIP_TORSO,
-    _hips_rose,
+    hips_rose,
     judge_rules,
 )
 from formcheck.clean import CausalCleaner, fill_gaps
@@ -74,7 +75,6 @@ STRIDE_TORSO_SMOOTH_S = 0.5
 # second difference), so live mode's "not judged" for jumpy landmarks is more lenient than offline's.
 STREAM_MIN_CUTOFF_HZ = 2.0
 STREAM_BETA = 1.0  # Hz per (normalised image unit / s)
-REP_BASE_FRACTION = 0.2  # find_phases' base_fraction for reps (analysis.lying_reps)
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ class _LyingReps:
     """``analysis.lying_reps`` one frame at a time, each rep returned as it ends: the reps of the hip's rise
     (``hip_rise``, torso lengths); with ``opening`` (side views), also the reps of the hip's opening
     (``trunk_thigh_signed_near``, deg) that overlap no rise rep and over which the hips rose
-    REP_MIN_RISE_WITH_OPENING_TORSO (``analysis._hips_rose``).
+    REP_MIN_RISE_WITH_OPENING_TORSO (``analysis.hips_rose``).
 
     Offline every rise rep is known before the openings are matched; here a rise rep is known only once the hips have
     fallen REP_MIN_RISE_TORSO from its top, which can be after the opening has ended (a lift just over the rise
@@ -286,7 +286,7 @@ class _LyingReps:
         o = self._offset
         local = Rep(rep.start_s, rep.peak_s, rep.end_s, max(0, rep.start_idx - o), rep.peak_idx - o,
                     rep.end_idx - o, rep.peak_value, rep.prominence)
-        return _hips_rose(np.asarray(self._x, float), local, since=max(0, since - o))
+        return hips_rose(np.asarray(self._x, float), local, since=max(0, since - o))
 
     def _forget(self) -> None:
         """Keep what a later rep needs: an opening rep starts after the last one's peak, and the rest before it runs
