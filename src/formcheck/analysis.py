@@ -40,6 +40,10 @@ REP_MIN_OPENING_DEG = 10.0  # > 3x the angle's largest swing outside reps (< 3 d
 REP_MIN_RISE_WITH_OPENING_TORSO = 0.5 * REP_MIN_RISE_TORSO  # the hips must go up with the opening (half a rep's rise,
 #                             the "lift under way" of rep_cut_off_at_end): a thigh raised alone (a marching bridge) or a
 #                             knee landmark's flicker opens the angle without lifting the hips
+# ... and only once the angle has been read this long (s) before the opening starts: a clip that begins mid-lift has no
+# rest before its first opening (find_reps' whole_only drops a rep starting at the first frame, but the stream's
+# causal filter settles over its first frames, so a rep there started 2 frames in: bubbadk's real bridge, 0.08 s).
+REP_MIN_SEEN_BEFORE_OPENING_S = 0.25
 REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the clip ends is a rep (its top is seen)
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
@@ -106,7 +110,8 @@ def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = Non
     """Reps of a bridge or hip thrust, sorted by start: peaks of the hip's rise (``hip_rise``, torso lengths) of at
     least REP_MIN_RISE_TORSO; with ``opening`` (side views: ``trunk_thigh_signed_near``, deg), also its peaks of at
     least REP_MIN_OPENING_DEG that overlap no rise rep and over which the hips rose at least
-    REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep).
+    REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep),
+    starting at least REP_MIN_SEEN_BEFORE_OPENING_S after the angle is first read.
     Both signals (T,) on timestamps ``t`` (s); NaN = unmeasured. The feet view's angle is foreshortened: pass None."""
     params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
               "whole_only": True}
@@ -114,8 +119,10 @@ def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = Non
     if opening is None or np.isfinite(opening).sum() < 3:
         return reps
     openings = find_reps(opening, t, min_prominence=REP_MIN_OPENING_DEG, **params)
+    first_read_s = float(t[np.flatnonzero(np.isfinite(opening))[0]])
     extra = [rep for before, rep in zip([None, *openings], openings)
-             if not any(rep.start_idx < other.end_idx and other.start_idx < rep.end_idx for other in reps)
+             if rep.start_s - first_read_s >= REP_MIN_SEEN_BEFORE_OPENING_S
+             and not any(rep.start_idx < other.end_idx and other.start_idx < rep.end_idx for other in reps)
              and hips_rose(rise, rep, since=before.end_idx if before else 0) >= REP_MIN_RISE_WITH_OPENING_TORSO]
     return sorted(reps + extra, key=lambda rep: rep.start_idx)
 

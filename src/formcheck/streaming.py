@@ -41,6 +41,7 @@ from formcheck.analysis import (
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
     REP_MIN_RISE_WITH_OPENING_TORSO,
+    REP_MIN_SEEN_BEFORE_OPENING_S,
     MIN_DIP_TORSO,
     hips_rose,
     judge_rules,
@@ -229,7 +230,8 @@ class _LyingReps:
     """``analysis.lying_reps`` one frame at a time, each rep returned as it ends: the reps of the hip's rise
     (``hip_rise``, torso lengths); with ``opening`` (side views), also the reps of the hip's opening
     (``trunk_thigh_signed_near``, deg) that overlap no rise rep and over which the hips rose
-    REP_MIN_RISE_WITH_OPENING_TORSO (``analysis.hips_rose``).
+    REP_MIN_RISE_WITH_OPENING_TORSO (``analysis.hips_rose``), starting REP_MIN_SEEN_BEFORE_OPENING_S after the angle
+    was first read.
 
     Offline every rise rep is known before the openings are matched; here a rise rep is known only once the hips have
     fallen REP_MIN_RISE_TORSO from its top, which can be after the opening has ended (a lift just over the rise
@@ -252,12 +254,15 @@ class _LyingReps:
         self._opening_reps: list[Rep] = []   # opening reps returned, that a later rise rep may overlap
         self._last_opening = (0, 0)          # (peak, end) stream indices of the last opening rep
         self._last_rise_peak = 0             # stream index of the last rise rep's peak
+        self._first_opening_s: float | None = None  # when the angle was first read (s)
 
     def push(self, index: int, t_s: float, rise: float, opening: float) -> list[Rep]:
         if self._opening is None:
             return self._rise.push(index, t_s, rise)
         self._x.append(rise)
         self._t.append(t_s)
+        if self._first_opening_s is None and np.isfinite(opening):
+            self._first_opening_s = t_s
         return self._merge(self._rise.push(index, t_s, rise), self._opening.push(index, t_s, opening))
 
     def finish(self) -> list[Rep]:
@@ -275,8 +280,10 @@ class _LyingReps:
         for rep in opened:
             since = self._last_opening[1]
             self._last_opening = (rep.peak_idx, rep.end_idx)
-            if not any(_overlap(rep, other) for other in self._rise_reps) and self._hips_rose(rep, since) \
-                    >= REP_MIN_RISE_WITH_OPENING_TORSO:
+            first = rep.start_s if self._first_opening_s is None else self._first_opening_s
+            seen_before = rep.start_s - first >= REP_MIN_SEEN_BEFORE_OPENING_S
+            if seen_before and not any(_overlap(rep, other) for other in self._rise_reps) \
+                    and self._hips_rose(rep, since) >= REP_MIN_RISE_WITH_OPENING_TORSO:
                 self._opening_reps.append(rep)
                 done.append(rep)
         self._forget()
