@@ -45,6 +45,9 @@ REP_MIN_RISE_WITH_OPENING_TORSO = 0.5 * REP_MIN_RISE_TORSO  # the hips must go u
 # causal filter settles over its first frames, so a rep there started 2 frames in: bubbadk's real bridge, 0.08 s).
 REP_MIN_SEEN_BEFORE_OPENING_S = 0.25
 REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the clip ends is a rep (its top is seen)
+# find_reps' / RepSegmenter's settings for a bridge or hip thrust's reps, by the rise or by the opening (lying_reps)
+LYING_REP_PARAMS = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
+                    "whole_only": True}
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
 
@@ -113,16 +116,14 @@ def lying_reps(rise: np.ndarray, t: np.ndarray, opening: np.ndarray | None = Non
     REP_MIN_RISE_WITH_OPENING_TORSO (from their lowest since the previous opening's end to their highest in the rep),
     starting at least REP_MIN_SEEN_BEFORE_OPENING_S after the angle is first read.
     Both signals (T,) on timestamps ``t`` (s); NaN = unmeasured. The feet view's angle is foreshortened: pass None."""
-    params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
-              "whole_only": True}
-    reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, **params)
+    reps = find_reps(rise, t, min_prominence=REP_MIN_RISE_TORSO, **LYING_REP_PARAMS)
     if opening is None or np.isfinite(opening).sum() < 3:
         return reps
-    openings = find_reps(opening, t, min_prominence=REP_MIN_OPENING_DEG, **params)
+    openings = find_reps(opening, t, min_prominence=REP_MIN_OPENING_DEG, **LYING_REP_PARAMS)
     first_read_s = float(t[np.flatnonzero(np.isfinite(opening))[0]])
     extra = [rep for before, rep in zip([None, *openings], openings)
              if rep.start_s - first_read_s >= REP_MIN_SEEN_BEFORE_OPENING_S
-             and not any(rep.start_idx < other.end_idx and other.start_idx < rep.end_idx for other in reps)
+             and not any(rep.overlaps(other) for other in reps)
              and hips_rose(rise, rep, since=before.end_idx if before else 0) >= REP_MIN_RISE_WITH_OPENING_TORSO]
     return sorted(reps + extra, key=lambda rep: rep.start_idx)
 

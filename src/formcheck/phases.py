@@ -36,6 +36,10 @@ class Rep:
     def frames(self) -> slice:
         return slice(self.start_idx, self.end_idx + 1)
 
+    def overlaps(self, other: "Rep") -> bool:
+        """Whether the two reps share a frame span (start to end, an end frame shared with a start not counted)."""
+        return self.start_idx < other.end_idx and other.start_idx < self.end_idx
+
 
 @dataclass(frozen=True)
 class Hold:

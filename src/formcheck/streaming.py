@@ -35,8 +35,8 @@ from formcheck import kinematics
 from formcheck.analysis import (
     HOLD_MIN_RISE_TOLERANCE_TORSO,
     LYING,
+    LYING_REP_PARAMS,
     REP_BASE_FRACTION,
-    REP_END_HOLD_S,
     REP_MIN_OPENING_DEG,
     REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
@@ -243,10 +243,8 @@ class _LyingReps:
     """
 
     def __init__(self, opening: bool) -> None:
-        params = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
-                  "whole_only": True}
-        self._rise = RepSegmenter(min_prominence=REP_MIN_RISE_TORSO, **params)
-        self._opening = RepSegmenter(min_prominence=REP_MIN_OPENING_DEG, **params) if opening else None
+        self._rise = RepSegmenter(min_prominence=REP_MIN_RISE_TORSO, **LYING_REP_PARAMS)
+        self._opening = RepSegmenter(min_prominence=REP_MIN_OPENING_DEG, **LYING_REP_PARAMS) if opening else None
         self._x: list[float] = []  # hip_rise from stream frame self._offset on (side views)
         self._t: list[float] = []
         self._offset = 0
@@ -275,14 +273,14 @@ class _LyingReps:
         for rep in risen:
             self._rise_reps.append(rep)
             self._last_rise_peak = rep.peak_idx
-            if not any(_overlap(rep, other) for other in self._opening_reps):
+            if not any(rep.overlaps(other) for other in self._opening_reps):
                 done.append(rep)
         for rep in opened:
             since = self._last_opening[1]
             self._last_opening = (rep.peak_idx, rep.end_idx)
             first = rep.start_s if self._first_opening_s is None else self._first_opening_s
             seen_before = rep.start_s - first >= REP_MIN_SEEN_BEFORE_OPENING_S
-            if seen_before and not any(_overlap(rep, other) for other in self._rise_reps) \
+            if seen_before and not any(rep.overlaps(other) for other in self._rise_reps) \
                     and self._hips_rose(rep, since) >= REP_MIN_RISE_WITH_OPENING_TORSO:
                 self._opening_reps.append(rep)
                 done.append(rep)
@@ -307,9 +305,6 @@ class _LyingReps:
         if keep_from > self._offset:
             del self._x[:keep_from - self._offset], self._t[:keep_from - self._offset]
             self._offset = keep_from
-
-def _overlap(a: Rep, b: Rep) -> bool:
-    return a.start_idx < b.end_idx and b.start_idx < a.end_idx
 
 
 @dataclass

@@ -146,7 +146,7 @@ def planted_ankles(track: PoseTrack, reps: Sequence[Rep], torso_length_px: float
     landmarks = np.array(track.landmarks)
     width = max(1, int(round(PLANT_WINDOW_S * track.fps)))
     detected = track.detected
-    size = np.array([track.frame_width, track.frame_height], dtype=float)
+    limit = FOOT_OFF_SPOT_TORSO * torso_length_px / track.frame_height  # normalised image units
     index = {side: landmark_index(f"{side}_ankle") for side in ("left", "right")}
     for rep in reps:
         window = slice(max(rep.start_idx - width + 1, 0), rep.start_idx + 1)
@@ -160,7 +160,6 @@ def planted_ankles(track: PoseTrack, reps: Sequence[Rep], torso_length_px: float
         for side, other in (("left", "right"), ("right", "left")):
             if spot[side] is None:
                 continue
-            limit = FOOT_OFF_SPOT_TORSO * torso_length_px / size[1]  # normalised image units
             if spot[other] is not None and spot[other][1] - spot[side][1] > limit:
                 continue  # this foot is the one held up
             below = landmarks[during, index[side], 1] - spot[side][1]
