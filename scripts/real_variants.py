@@ -1,0 +1,92 @@
+"""Altered copies of every clip in a labelled manifest, same labels, to check that verdicts hold when the camera does.
+
+    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half tilt halffps]
+    formcheck eval OUT_DIR/tilt.csv --detect --cache OUT_DIR/cache_tilt      # then score each variant
+
+Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the manifest's rows with the new paths):
+    mirror    flipped left to right: a person filmed from their other side
+    half      half the width and height (cv2.INTER_AREA): a smaller or farther person, a low-resolution upload
+    tilt      rotated 7 deg clockwise about the centre, border replicated: a camera rolled to one side
+    halffps   every other frame, at half the frame rate: a slower camera
+
+An existing output video is kept (delete it to make it again). The copies are for measurement only: they are made
+from ../shared/videos, so they stay out of the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import cv2
+
+KINDS = ("mirror", "half", "tilt", "halffps")
+TILT_DEG = 7.0
+
+
+def write_variant(src: Path, dst: Path, kind: str) -> None:
+    """Write `kind` of the video `src` to `dst` (mp4v); ValueError when `src` cannot be read."""
+    cap = cv2.VideoCapture(str(src))
+    if not cap.isOpened():
+        raise ValueError(f"{src}: cannot be opened as a video")
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else (w, h)
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
+    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "halffps" else fps, size)
+    index = 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if kind == "mirror":
+                writer.write(cv2.flip(frame, 1))
+            elif kind == "half":
+                writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+            elif kind == "tilt":
+                writer.write(cv2.warpAffine(frame, rotation, size, borderMode=cv2.BORDER_REPLICATE))
+            elif index % 2 == 0:
+                writer.write(frame)
+            index += 1
+    finally:
+        writer.release()
+        cap.release()
+    if index == 0:
+        dst.unlink(missing_ok=True)
+        raise ValueError(f"{src}: no frame could be decoded")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("manifest", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    args = parser.parse_args()
+    if not args.manifest.is_file():
+        parser.error(f"{args.manifest}: no such manifest")
+    rows = list(csv.DictReader(args.manifest.open(newline="")))
+    if not rows or "path" not in rows[0]:
+        parser.error(f"{args.manifest}: needs a header with a `path` column and at least one row")
+    (args.out / "videos").mkdir(parents=True, exist_ok=True)
+    for kind in args.kinds:
+        out_rows = []
+        for row in rows:
+            src = (args.manifest.parent / row["path"]).resolve()
+            dst = (args.out / "videos" / f"{src.stem}_{kind}.mp4").resolve()
+            if not dst.exists():
+                try:
+                    write_variant(src, dst, kind)
+                except ValueError as err:
+                    print(f"skipped: {err}")
+                    continue
+            out_rows.append({**row, "path": str(dst)})
+        with (args.out / f"{kind}.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+            writer.writeheader()
+            writer.writerows(out_rows)
+        print(f"{kind}: {len(out_rows)} clips -> {args.out / f'{kind}.csv'}")
+
+
+if __name__ == "__main__":
+    main()
