@@ -344,10 +344,11 @@ SLS_MIN_FOOT_OFF_SHARE = 0.1
 ONE_LEG_MAX_STRIDE_BAND_SHARE = 0.5
 SLS_MAX_FOOT_SWITCHES_PER_S = 0.35
 # A foot held up is read from both ankles' heights, so a one-leg call needs them on most of the clip: the real
-# single-leg squats read both ankles on 0.88 and 1.00 of the frames, the rendered ones (68 tracks) on 1.00, a real
-# step-up on 0.61. A Bulgarian split squat filmed from the front hides its rear foot behind the body: 0.00 of the
-# frames as filmed, 0.01 with the camera rolled 7 deg, where those few frames showed a foot up "all the time" and it was
-# taken for a single-leg squat. Below half of the frames the feet are not read well enough to call one leg.
+# single-leg squats read both ankles on 0.88 and 1.00 of the frames, the rendered single-leg squats and stances on
+# 0.80-1.00, a real step-up on 0.61. A Bulgarian split squat filmed from the front hides its rear foot behind the
+# body: 0.00 of the frames as filmed, 0.01 with the camera rolled 7 deg, where those few frames showed a foot up "all
+# the time" and it was taken for a single-leg squat. Below half of the frames the feet are not read well enough to
+# call one leg.
 ONE_LEG_MIN_ANKLES_READ_SHARE = 0.5
 
 
