@@ -611,3 +611,21 @@ def test_a_key_frame_shows_the_angle_as_it_read_at_the_worst_moment(monkeypatch,
     corner = int(np.median(image[-5:, :5]))  # below the banner, away from the skeleton: the picture's own grey
     assert (asked == []) == (not angle_moves)
     assert abs(corner - (40 if picture == "kept" else 220)) < 25, corner
+
+
+def test_html_sets_commands_as_code_and_names_the_annotated_video_only_when_there_is_one():
+    """The summary's `--exercise squat` (backticks, as the terminal writes it) reads as code in the page, not as
+    literal backticks; the footer's "keep them together" names the annotated video only when one was written."""
+    from dataclasses import replace
+
+    from formcheck.report.html import render_html
+
+    report = _report(exercise="unknown", summary="Could not tell a squat from a single-leg squat: run again with "
+                                                 "`--exercise squat` or `--exercise single_leg_squat`.")
+    analysis = Analysis(track=_bridge_track(), report=report)
+    without = render_html(analysis, annotated_video_name=None)
+    assert "<code>--exercise squat</code> or <code>--exercise single_leg_squat</code>" in without
+    assert "`" not in without.split("<footer>")[0].split("</header>")[0]
+    assert "annotated.mp4" not in without and "keep them together" not in without
+    with_video = render_html(replace(analysis, report=report), annotated_video_name="annotated.mp4")
+    assert "(annotated.mp4): keep them together" in with_video

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -95,6 +96,12 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _prose(text: object) -> str:
+    """Escaped text whose `backticked` parts (commands and options, as the terminal report writes them) are set as
+    <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
+
+
 def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -126,7 +133,7 @@ def _header(report: Report) -> str:
         f"<li><b>{format_value(report.duration_s, 's')}</b> at {report.fps:.0f} fps</li>",
         f"<li>person found in <b>{report.detection_rate:.0%}</b> of frames</li>",
     ]
-    summary = f'<p class="summary">{_e(report.summary)}</p>' if report.summary else ""
+    summary = f'<p class="summary">{_prose(report.summary)}</p>' if report.summary else ""
     headline, detail = verdict_parts(report)
     detail_html = f'<p class="detail">{_e(detail)}</p>' if detail else ""
     return (
@@ -177,7 +184,7 @@ def _not_judged(report: Report) -> str:
         reason = n.reason.strip()
         if reason and reason[-1] not in ".!?":
             reason += "."
-        items.append(f"<li><code>{_e(n.rule)}</code>: {_e(reason)}{better}</li>")
+        items.append(f"<li><code>{_e(n.rule)}</code>: {_prose(reason)}{better}</li>")
     return f'<section class="notjudged"><h2>Not judged from this clip</h2><ul>{"".join(items)}</ul></section>'
 
 
@@ -286,14 +293,16 @@ def _metrics(report: Report) -> str:
     )
 
 
-def _footer(report: Report) -> str:
+def _footer(report: Report, annotated_video_name: str | None) -> str:
+    video = (f"<li>The annotated video is a separate file beside this report ({_e(annotated_video_name)}): keep them "
+             "together.</li>" if annotated_video_name else "")
     return (
         "<footer><b>What formcheck cannot see.</b><ul>"
         "<li>It sees one flat (2D) picture from one camera. Angles that point towards or away from the camera look "
         "smaller than they are, so a rule is only judged from a view where its movement is side-on to the lens.</li>"
         f"<li>It judged this clip from {_e(a_view_words(report.view))} only; the rules listed as not judged need "
         "another view.</li>"
-        "<li>The annotated video is a separate file beside this report (annotated.mp4): keep them together.</li>"
+        f"{video}"
         "<li>The body landmarks are a model's estimate (MediaPipe Pose). They are typically off by a few centimetres, "
         "more with loose clothing, poor light, or limbs hidden behind the body, so values near a threshold are uncertain.</li>"
         "<li>It cannot see your spine, pelvis or muscles directly, pain, or why a movement looks the way it does. "
@@ -324,7 +333,7 @@ def render_html(analysis: Analysis, *, video_path: str | Path | None = None,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{CSS}</style></head>"
-        f"<body><main>{body}{_footer(report)}</main></body></html>\n"
+        f"<body><main>{body}{_footer(report, annotated_video_name)}</main></body></html>\n"
     )
 
 
