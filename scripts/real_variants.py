@@ -1,11 +1,13 @@
 """Altered copies of every clip in a labelled manifest, same labels, to check that verdicts hold when the camera does.
 
-    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half tilt halffps]
+    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half far tilt halffps]
     formcheck eval OUT_DIR/tilt.csv --detect --cache OUT_DIR/cache_tilt      # then score each variant
 
 Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the manifest's rows with the new paths):
     mirror    flipped left to right: a person filmed from their other side
     half      half the width and height (cv2.INTER_AREA): a smaller or farther person, a low-resolution upload
+    far       shrunk to half size in the middle of a frame of the original size (edges replicated): the camera twice
+              as far away, the person a quarter of the area they filled
     tilt      rotated 7 deg clockwise about the centre, border replicated: a camera rolled to one side
     halffps   every other frame, at half the frame rate: a slower camera
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import cv2
 
-KINDS = ("mirror", "half", "tilt", "halffps")
+KINDS = ("mirror", "half", "far", "tilt", "halffps")
 TILT_DEG = 7.0
 
 
@@ -33,6 +35,7 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     size = (w // 4 * 2, h // 4 * 2) if kind == "half" else (w, h)
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
+    shrink = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.5)
     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "halffps" else fps, size)
     index = 0
     try:
@@ -44,6 +47,8 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
                 writer.write(cv2.flip(frame, 1))
             elif kind == "half":
                 writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+            elif kind == "far":
+                writer.write(cv2.warpAffine(frame, shrink, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
             elif kind == "tilt":
                 writer.write(cv2.warpAffine(frame, rotation, size, borderMode=cv2.BORDER_REPLICATE))
             elif index % 2 == 0:
