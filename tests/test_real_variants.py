@@ -1,0 +1,88 @@
+"""scripts/real_variants.py: each altered copy has the size, frame rate and picture its kind promises."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+@pytest.fixture()
+def variants():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import real_variants
+    finally:
+        sys.path.pop(0)
+    return real_variants
+
+
+def _clip(path: Path, frames: int = 10, size=(160, 120), fps: float = 30.0) -> Path:
+    """A clip with a bright square left of centre, so a flip or a rotation shows."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    for _ in range(frames):
+        frame = np.zeros((size[1], size[0], 3), np.uint8)
+        frame[40:80, 20:60] = 255
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def _read(path: Path) -> tuple[list[np.ndarray], float]:
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames, fps
+
+
+def _bright_centre(frame: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.nonzero(frame.mean(axis=2) > 128)
+    return float(xs.mean()), float(ys.mean())
+
+
+def test_each_kind_changes_what_it_says(variants, tmp_path):
+    src = _clip(tmp_path / "clip.mp4")
+    out = {}
+    for kind in variants.KINDS:
+        variants.write_variant(src, tmp_path / f"{kind}.mp4", kind)
+        out[kind] = _read(tmp_path / f"{kind}.mp4")
+    x0, y0 = _bright_centre(_read(src)[0][0])
+    frames, fps = out["mirror"]
+    assert len(frames) == 10 and fps == pytest.approx(30.0)
+    assert _bright_centre(frames[0])[0] == pytest.approx(160 - 1 - x0, abs=2)  # the square moved to the right
+    frames, _ = out["half"]
+    assert frames[0].shape[:2] == (60, 80) and _bright_centre(frames[0])[0] == pytest.approx(x0 / 2, abs=2)
+    frames, _ = out["far"]
+    assert frames[0].shape[:2] == (120, 160)
+    assert _bright_centre(frames[0])[0] == pytest.approx(80 + (x0 - 80) / 2, abs=2)  # half as far from the centre
+    frames, _ = out["tilt"]
+    assert frames[0].shape[:2] == (120, 160) and _bright_centre(frames[0])[1] < y0 - 1  # clockwise: left side up
+    frames, fps = out["halffps"]
+    assert len(frames) == 5 and fps == pytest.approx(15.0)
+
+
+def test_manifest_rows_keep_their_labels_and_bad_input_is_one_line(tmp_path):
+    _clip(tmp_path / "a.mp4")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,exercise,view,expected_faults\na.mp4,squat,front,none\nmissing.mp4,walk,back,none\n")
+    run = lambda *args: subprocess.run([sys.executable, str(SCRIPTS / "real_variants.py"), *map(str, args)],  # noqa: E731
+                                       capture_output=True, text=True)
+    done = run(manifest, tmp_path / "out", "--kinds", "tilt")
+    assert done.returncode == 0, done.stderr
+    assert "skipped:" in done.stdout and "missing.mp4" in done.stdout
+    rows = list(csv.DictReader((tmp_path / "out" / "tilt.csv").open()))
+    assert [(Path(r["path"]).name, r["exercise"], r["view"]) for r in rows] == [("a_tilt.mp4", "squat", "front")]
+    bad = run(tmp_path / "nope.csv", tmp_path / "out")
+    assert bad.returncode == 2 and "no such manifest" in bad.stderr and "Traceback" not in bad.stderr
