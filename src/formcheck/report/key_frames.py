@@ -140,11 +140,10 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
             img = blank_canvas(track)
         h, w = img.shape[:2]
         row = track.landmarks[i] if len(track) else None
-        lm = row
-        box = person_crop(lm, w, h) if lm is not None else (0, 0, w, h)
+        box = person_crop(row, w, h) if row is not None else (0, 0, w, h)
         img = resize_to_height(img[box[1] : box[3], box[0] : box[2]], KEY_FRAME_HEIGHT)
-        if lm is not None:
-            lm = _crop_landmarks(lm, box, w, h)
+        if row is not None:
+            lm = _crop_landmarks(row, box, w, h)
             series = angle_series(analysis, rules=[f.rule], side=f.side)
             img = skeleton.annotate(img, lm, highlight=[s.angle_points[1] for s in series])
             traced = contour_at(track, i) if f.rule == "lumbar_arch" else None
