@@ -48,6 +48,8 @@ REP_END_HOLD_S = 0.5  # bridges: a last lift held this long at the top as the cl
 # find_reps' / RepSegmenter's settings for a bridge or hip thrust's reps, by the rise or by the opening (lying_reps)
 LYING_REP_PARAMS = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "end_hold_s": REP_END_HOLD_S,
                     "whole_only": True}
+# ... and for a squat or single-leg squat's dips (with MIN_DIP_TORSO by exercise)
+DIP_REP_PARAMS = {"min_period_s": REP_MIN_PERIOD_S, "base_fraction": REP_BASE_FRACTION, "whole_only": True}
 HOLD_MIN_RISE_TOLERANCE_TORSO = 0.08  # non-side views: "hips up" = within this of the top
 
 
@@ -102,8 +104,7 @@ def find_phases(
         else:
             holds = find_holds(rise, t, tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold)
     elif exercise in ("squat", "single_leg_squat"):
-        reps = find_reps(-rise, t, min_prominence=MIN_DIP_TORSO[exercise], min_period_s=REP_MIN_PERIOD_S,
-                         base_fraction=REP_BASE_FRACTION, whole_only=True)
+        reps = find_reps(-rise, t, min_prominence=MIN_DIP_TORSO[exercise], **DIP_REP_PARAMS)
     elif exercise == "walk":
         gait = find_strides(track)
     return reps, holds, gait

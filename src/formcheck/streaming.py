@@ -35,10 +35,9 @@ from formcheck import kinematics
 from formcheck.analysis import (
     HOLD_MIN_RISE_TOLERANCE_TORSO,
     LYING,
+    DIP_REP_PARAMS,
     LYING_REP_PARAMS,
-    REP_BASE_FRACTION,
     REP_MIN_OPENING_DEG,
-    REP_MIN_PERIOD_S,
     REP_MIN_RISE_TORSO,
     REP_MIN_RISE_WITH_OPENING_TORSO,
     REP_MIN_SEEN_BEFORE_OPENING_S,
@@ -394,8 +393,7 @@ class StreamingAnalyzer:
                 self._holds = HoldSegmenter(tolerance=HOLD_MIN_RISE_TOLERANCE_TORSO, min_duration_s=min_hold,
                                             frame_period_s=period)
         elif self.exercise in ("squat", "single_leg_squat"):
-            self._reps = RepSegmenter(min_prominence=MIN_DIP_TORSO[self.exercise], min_period_s=REP_MIN_PERIOD_S,
-                                      base_fraction=REP_BASE_FRACTION, whole_only=True)
+            self._reps = RepSegmenter(min_prominence=MIN_DIP_TORSO[self.exercise], **DIP_REP_PARAMS)
             self._rep_sign = -1.0
         elif self.exercise == "walk":
             self._strides = _Strides(self.fps)
