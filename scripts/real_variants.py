@@ -1,6 +1,6 @@
 """Altered copies of every clip in a labelled manifest, same labels, to check that verdicts hold when the camera does.
 
-    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half far tilt halffps]
+    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half far tilt halffps dark jpeg portrait]
     formcheck eval OUT_DIR/tilt.csv --detect --cache OUT_DIR/cache_tilt      # then score each variant
 
 Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the manifest's rows with the new paths):
@@ -10,6 +10,10 @@ Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the 
               as far away, the person a quarter of the area they filled
     tilt      rotated 7 deg clockwise about the centre, border replicated: a camera rolled to one side
     halffps   every other frame, at half the frame rate: a slower camera
+    dark      a dim room: brightness x DARK_GAIN plus sensor noise (sd DARK_NOISE grey levels, a fixed seed)
+    jpeg      every frame JPEG-compressed at quality JPEG_QUALITY: a heavily compressed upload (blocks, smeared edges)
+    portrait  the middle 9:16 of a landscape frame (the full height kept; a portrait frame keeps its middle 16:9
+              band): the same spot filmed with the phone turned, so a long body may leave the picture
 
 An existing output video is kept (delete it to make it again). The copies are for measurement only: they are made
 from ../shared/videos, so they stay out of the repository.
@@ -21,9 +25,23 @@ import csv
 from pathlib import Path
 
 import cv2
+import numpy as np
 
-KINDS = ("mirror", "half", "far", "tilt", "halffps")
+KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait")
 TILT_DEG = 7.0
+DARK_GAIN = 0.3
+DARK_NOISE = 5.0
+JPEG_QUALITY = 12
+
+
+def portrait_box(w: int, h: int) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the middle 9:16 of a landscape frame, or the middle 16:9 band of a portrait one
+    (even sizes, for the encoder)."""
+    if w >= h:
+        cw = min(w, int(h * 9 / 16)) // 2 * 2
+        return (w - cw) // 2, 0, cw, h // 2 * 2
+    ch = min(h, int(w * 9 / 16)) // 2 * 2
+    return 0, (h - ch) // 2, w // 2 * 2, ch
 
 
 def write_variant(src: Path, dst: Path, kind: str) -> None:
@@ -33,7 +51,9 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
         raise ValueError(f"{src}: cannot be opened as a video")
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else (w, h)
+    box = portrait_box(w, h)
+    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else box[2:] if kind == "portrait" else (w, h)
+    noise = np.random.default_rng(0)
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
     shrink = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.5)
     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "halffps" else fps, size)
@@ -51,6 +71,15 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
                 writer.write(cv2.warpAffine(frame, shrink, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
             elif kind == "tilt":
                 writer.write(cv2.warpAffine(frame, rotation, size, borderMode=cv2.BORDER_REPLICATE))
+            elif kind == "dark":
+                dim = frame.astype(np.float32) * DARK_GAIN + noise.normal(0.0, DARK_NOISE, frame.shape)
+                writer.write(np.clip(dim, 0, 255).astype(np.uint8))
+            elif kind == "jpeg":
+                _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                writer.write(cv2.imdecode(data, cv2.IMREAD_COLOR))
+            elif kind == "portrait":
+                x, y, cw, ch = box
+                writer.write(np.ascontiguousarray(frame[y: y + ch, x: x + cw]))
             elif index % 2 == 0:
                 writer.write(frame)
             index += 1

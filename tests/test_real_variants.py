@@ -71,6 +71,16 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     assert frames[0].shape[:2] == (120, 160) and _bright_centre(frames[0])[1] < y0 - 1  # clockwise: left side up
     frames, fps = out["halffps"]
     assert len(frames) == 5 and fps == pytest.approx(15.0)
+    frames, _ = out["dark"]
+    original = _read(src)[0][0].astype(float)
+    assert frames[0].mean() == pytest.approx(original.mean() * variants.DARK_GAIN, abs=3)
+    assert frames[0][original.mean(axis=2) < 1].mean() > 0.3  # sensor noise lifts the black (none would stay 0)
+    frames, _ = out["jpeg"]
+    assert frames[0].shape == original.shape and 0 < np.abs(frames[0] - original).mean() < 20
+    frames, _ = out["portrait"]
+    assert frames[0].shape[:2] == (120, 66)  # the middle 9:16 of 160x120, even width
+    assert _bright_centre(frames[0])[0] == pytest.approx((60 - 47) / 2, abs=2)  # the square's x 47-60 is left in it
+    assert variants.portrait_box(120, 160) == (0, 47, 120, 66)  # a portrait frame keeps its middle 16:9 band
 
 
 def test_manifest_rows_keep_their_labels_and_bad_input_is_one_line(tmp_path):
