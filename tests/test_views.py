@@ -364,8 +364,10 @@ def test_feet_a_leg_length_below_the_hips_is_a_hinge_not_a_bridge():
     # at half size: a foot read up, but both stay down wide apart (views.ONE_LEG_MAX_FEET_APART_TORSO)
     ("tuxotiikeri_lateral_lunge_reach_front_hyva3_half", {"single_leg_squat", "squat"}),
     # camera rolled 7 deg: the rear foot, on a bench behind the body, is read on 1% of the frames, all "up"
-    # (views.ONE_LEG_MIN_ANKLES_READ_SHARE)
-    ("wongfit_bulgarian_split_squat_front_tilt7", {"squat", "single_leg_squat"}),
+    # (views.ONE_LEG_MIN_ANKLES_READ_SHARE; now declined first: views.STANDING_MIN_ANKLES_READ_SHARE)
+    ("wongfit_bulgarian_split_squat_front_tilt7", "feet unseen"),
+    # portrait crop of the same clip: both ankles on 7% of the frames, taken for a walk before
+    ("wongfit_bulgarian_split_squat_front_portrait", "feet unseen"),
 ])
 def test_real_tracks_are_right_unsure_or_declined(name, outcome):
     from pathlib import Path
@@ -380,6 +382,9 @@ def test_real_tracks_are_right_unsure_or_declined(name, outcome):
     elif outcome == "declined":
         assert report.exercise == "unknown" and report.exercise_alternatives == []
         assert "not one of the exercises formcheck judges" in report.summary
+    elif outcome == "feet unseen":
+        assert report.exercise == "unknown" and report.exercise_alternatives == []
+        assert report.summary.startswith("Nothing was judged: both feet were seen on only"), report.summary
     else:
         assert report.exercise == outcome
     assert not [f for f in report.findings if f.severity in ("warning", "fault")], report.findings
@@ -620,3 +625,34 @@ def test_a_rendered_bridge_a_little_off_the_side_reads_under_the_hip_line_fault(
     tops = rise > np.nanpercentile(rise, 85)
     past_straight = float(np.nanmax(series["trunk_thigh_signed_near"][tops])) - 180.0
     assert past_straight < Thresholds.load()["lumbar_arch", "past_straight_fault_deg"], past_straight
+
+
+def test_a_standing_guess_needs_both_feet_seen():
+    """views.STANDING_MIN_ANKLES_READ_SHARE: the rendered good walk stays a walk with its feet hidden on 60% of the
+    frames and is declined, saying why, with them hidden on 80% (the feet out of the picture)."""
+    from pathlib import Path
+
+    from formcheck.analysis import analyze_track
+    from formcheck.track import LANDMARK_INDEX
+    from formcheck.views import ankles_read_share
+
+    track = PoseTrack.load(Path(__file__).parent / "fixtures" / "walk_front_good.track.npz")
+
+    def feet_hidden(share: float) -> PoseTrack:
+        landmarks = track.landmarks.copy()
+        rows = (np.arange(len(track)) % 20) < round(20 * share)
+        for part in ("ankle", "heel", "foot_index"):
+            for side in ("left", "right"):
+                landmarks[rows, LANDMARK_INDEX[f"{side}_{part}"], :] = np.nan
+        return PoseTrack(landmarks, track.world_landmarks, track.timestamps_s, track.fps, track.frame_width,
+                         track.frame_height)
+
+    assert ankles_read_share(feet_hidden(0.6)) == pytest.approx(0.4)
+    assert detect_exercise(feet_hidden(0.6)).exercise == "walk"
+    guess = detect_exercise(feet_hidden(0.8))
+    assert guess.exercise == "unknown" and guess.declined_for_recording and guess.alternatives == ()
+    report = analyze_track(feet_hidden(0.8)).report
+    assert report.summary == ("Nothing was judged: both feet were seen on only 20% of the frames with a person (out "
+                              "of the picture or hidden); a standing exercise is told by its feet, so film the whole "
+                              "body, head to feet.")
+    assert report.findings == []

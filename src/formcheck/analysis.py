@@ -75,6 +75,8 @@ def undecided_summary(guess: ExerciseGuess, posture: str, view: str) -> str:
         first, *others = (f"a {EXERCISE_WORDS[e]}" for e in guess.alternatives)
         return (f"Could not tell {first} from {' or '.join(others)}: run again with {flags}. "
                 "Nothing was judged, so that no exercise's rules run on the wrong movement.")
+    if guess.declined and guess.declined_for_recording:
+        return f"Nothing was judged: {guess.declined}."
     if guess.declined:
         return (f"This is not one of the exercises formcheck judges: {guess.declined}. Nothing was judged. "
                 f"formcheck judges {', '.join(EXERCISE_WORDS[e] for e in EXERCISES)}; if it is one of them, say "

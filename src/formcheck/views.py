@@ -46,8 +46,11 @@ class ExerciseGuess:
     evidence: dict[str, Any] = field(default_factory=dict)
     # when unsure: the exercises it could be, best first (exercise is then 'unknown')
     alternatives: tuple[str, ...] = ()
-    # when the movement is not one formcheck judges: why, in words (exercise is then 'unknown')
+    # when the movement is not one formcheck judges, or the recording cannot show it: why, in words (exercise is then
+    # 'unknown')
     declined: str = ""
+    # True when the recording, not the movement, is why it was declined (too short; the feet not in the picture)
+    declined_for_recording: bool = False
 
 
 def _med(x) -> float:
@@ -556,6 +559,14 @@ SQUAT_MAX_HIP_TRAVEL_TORSO = 0.9
 # Running: cadence >= ~150 steps/min against <= ~130 walking (Perry & Burnfield 2010, ch. 21; Novacheck 1998, Gait
 # Posture 7:77). The feet take turns above each other once a step: real walks 0.0-1.9 switches/s, treadmill running 2.75.
 WALK_MAX_FOOT_SWITCHES_PER_S = 2.3
+# Standing exercises are told apart by the feet (both planted, one held up, or taking turns), so a standing guess
+# needs both ankles read on at least this share of the frames with a person. Measured (scripts/real_variants.py copies
+# of the real clips, `formcheck eval --detect`): every right standing call as filmed, mirrored, halved, shrunk, rolled,
+# at half the frame rate, dimmed or JPEG-compressed read them on >= 0.71 of those frames (a side-on squat whose far
+# foot hides), and cropped to portrait on >= 0.43. The three wrong calls, all in portrait crops, read 0.00 (a runner's
+# head and shoulder at the picture's bottom, taken for a squat), 0.07 (a Bulgarian split squat, the rear foot behind
+# the body, taken for a walk) and 0.15 (a single-leg squat filmed close, the feet below the picture, taken for a walk).
+STANDING_MIN_ANKLES_READ_SHARE = 0.3
 # A walk needs two strides (~2 s) to be judged; a stance test a few seconds on one leg.
 MIN_SECONDS = {"walk": 2.5, "single_leg_stance": 2.5}
 # The exercise most often confused with each, for "could not tell X from Y".
@@ -570,6 +581,13 @@ def hip_travel_torso(track: PoseTrack) -> float:
     track's median torso length."""
     x = kin.mid_hip_px(track)[:, 0]
     return (_pct(x, 95) - _pct(x, 5)) / kin.torso_length_px(track)
+
+
+def ankles_read_share(track: PoseTrack) -> float:
+    """Share (0-1) of the frames with a person on which both ankles were read (0 with no person)."""
+    person = np.asarray(track.detected, bool)
+    both = np.isfinite(track.xy_px("left_ankle")[:, 0]) & np.isfinite(track.xy_px("right_ankle")[:, 0])
+    return float(both[person].mean()) if person.any() else 0.0
 
 
 def feet_apart_sideways(track: PoseTrack) -> float:
@@ -597,8 +615,9 @@ def _unsure(guess: ExerciseGuess, rival: str, ev: dict[str, Any], confidence: fl
                          alternatives=(first, rival) if rival != first else (first,))
 
 
-def _decline(guess: ExerciseGuess, reason: str, ev: dict[str, Any]) -> ExerciseGuess:
-    return ExerciseGuess("unknown", guess.confidence, ev | {"first_guess": guess.exercise}, declined=reason)
+def _decline(guess: ExerciseGuess, reason: str, ev: dict[str, Any], *, for_recording: bool = False) -> ExerciseGuess:
+    return ExerciseGuess("unknown", guess.confidence, ev | {"first_guess": guess.exercise}, declined=reason,
+                         declined_for_recording=for_recording)
 
 
 def side_lying_stack(track: PoseTrack) -> float:
@@ -652,9 +671,16 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
                             ev)
         if ex == "bridge" and not np.isfinite(guess.evidence.get("shoulder_lift_deg", float("nan"))):
             return _decline(guess, "the trunk and legs could not be read against the floor", ev)
+    if ex not in exercises.LYING:
+        feet_seen = ankles_read_share(track)
+        ev["ankles_read_share_of_person_frames"] = feet_seen
+        if feet_seen < STANDING_MIN_ANKLES_READ_SHARE:
+            return _decline(guess, f"both feet were seen on only {100 * feet_seen:.0f}% of the frames with a person "
+                                   "(out of the picture or hidden); a standing exercise is told by its feet, so film "
+                                   "the whole body, head to feet", ev, for_recording=True)
     if track.duration_s < MIN_SECONDS.get(ex, 0.0):
         return _decline(guess, f"the clip is {track.duration_s:.1f} s long, too short to judge a "
-                               f"{exercises.EXERCISE_WORDS[ex]}", ev)
+                               f"{exercises.EXERCISE_WORDS[ex]}", ev, for_recording=True)
     if ex == "walk" and guess.evidence.get("foot_switches_per_s", 0.0) > WALK_MAX_FOOT_SWITCHES_PER_S:
         return _decline(guess, "the feet change over faster than in walking: running is not judged", ev)
     two_knees = min(range_l, range_r) >= BOTH_KNEES_MIN_RANGE_DEG and corr >= BOTH_KNEES_MIN_CORR
