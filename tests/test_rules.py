@@ -67,6 +67,21 @@ def test_lumbar_arch_finding_carries_evidence():
     assert "lower back" in finding.cue and "side view" in finding.evidence
 
 
+def test_a_correct_real_bridge_compressed_stays_silent():
+    """A correct real floor bridge (a report-half clip), JPEG-compressed: its first top reads 9.2 deg past straight
+    (6.3 as filmed), under the warning (thresholds.toml [lumbar_arch] past_straight_warn_deg: a recording moves a
+    correct bridge's reading by up to 4 deg)."""
+    from pathlib import Path
+
+    from formcheck.track import PoseTrack
+
+    track = PoseTrack.load(Path(__file__).parent / "fixtures" / "wanshape_glute_bridge_outdoor_side_jpeg.track.npz")
+    report = analyze_track(track).report
+    assert (report.exercise, report.view) == ("bridge", "side") and len(report.reps) == 3
+    assert 8.0 < report.metrics["lumbar_arch_max_past_straight_deg"] < 10.0
+    assert not [f for f in report.findings if f.severity in ("warning", "fault")], report.findings
+
+
 def test_hip_lockout_flags_stopping_short():
     report = analyse("bridge", {"incomplete_lockout": 25}, "side", exercise="bridge")
     assert "hip_lockout" in faults_of(report)
