@@ -560,10 +560,11 @@ SQUAT_MAX_HIP_TRAVEL_TORSO = 0.9
 # Posture 7:77). The feet take turns above each other once a step: real walks 0.0-1.9 switches/s, treadmill running 2.75.
 WALK_MAX_FOOT_SWITCHES_PER_S = 2.3
 # Standing exercises are told apart by the feet (both planted, one held up, or taking turns), so a standing guess
-# needs both ankles read on at least this share of the frames with a person. Measured (scripts/real_variants.py copies
-# of the real clips, `formcheck eval --detect`): every right standing call as filmed, mirrored, halved, shrunk, rolled,
-# at half the frame rate, dimmed or JPEG-compressed read them on >= 0.71 of those frames (a side-on squat whose far
-# foot hides), and cropped to portrait on >= 0.43. The three wrong calls, all in portrait crops, read 0.00 (a runner's
+# needs both ankles read on at least this share of the frames with a person. Measured on the real clips and their
+# scripts/real_variants.py copies (`formcheck eval --detect`): every right standing call read them on >= 0.71 of those
+# frames as filmed (a side-on squat whose far foot hides) and >= 0.43 on the copies (mirrored, halved, shrunk, rolled,
+# half frame rate, dimmed, compressed, cropped to portrait), but for a portrait crop of a side-on squat whose feet left
+# the picture (0.00, right by luck, now declined). The three wrong calls, all portrait crops, read 0.00 (a runner's
 # head and shoulder at the picture's bottom, taken for a squat), 0.07 (a Bulgarian split squat, the rear foot behind
 # the body, taken for a walk) and 0.15 (a single-leg squat filmed close, the feet below the picture, taken for a walk).
 STANDING_MIN_ANKLES_READ_SHARE = 0.3
