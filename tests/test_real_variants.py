@@ -58,7 +58,8 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     for kind in variants.KINDS:
         variants.write_variant(src, tmp_path / f"{kind}.mp4", kind)
         out[kind] = _read(tmp_path / f"{kind}.mp4")
-    x0, y0 = _bright_centre(_read(src)[0][0])
+    original = _read(src)[0][0].astype(float)
+    x0, y0 = _bright_centre(original)
     frames, fps = out["mirror"]
     assert len(frames) == 10 and fps == pytest.approx(30.0)
     assert _bright_centre(frames[0])[0] == pytest.approx(160 - 1 - x0, abs=2)  # the square moved to the right
@@ -72,7 +73,6 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     frames, fps = out["halffps"]
     assert len(frames) == 5 and fps == pytest.approx(15.0)
     frames, _ = out["dark"]
-    original = _read(src)[0][0].astype(float)
     assert frames[0].mean() == pytest.approx(original.mean() * variants.DARK_GAIN, abs=3)
     assert frames[0][original.mean(axis=2) < 1].mean() > 0.3  # sensor noise lifts the black (none would stay 0)
     frames, _ = out["jpeg"]

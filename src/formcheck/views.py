@@ -672,7 +672,7 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
                             ev)
         if ex == "bridge" and not np.isfinite(guess.evidence.get("shoulder_lift_deg", float("nan"))):
             return _decline(guess, "the trunk and legs could not be read against the floor", ev)
-    if ex not in exercises.LYING:
+    else:  # standing
         feet_seen = ankles_read_share(track)
         ev["ankles_read_share_of_person_frames"] = feet_seen
         if feet_seen < STANDING_MIN_ANKLES_READ_SHARE:
