@@ -338,6 +338,8 @@ def _dims(body: str, motion: str = "squat") -> dict[str, float]:
     ("long_trunk", {"trunk_l5_t12": 1.12, "thigh": 0.93, "shank": 0.93}),
     ("long_legs", {"thigh": 1.08, "shank": 1.08}),
     ("heavy", {}),
+    ("short_legs", {"thigh": 0.92, "shank": 0.92}),
+    ("broad_shoulders", {"hip_sep": 0.88, "shoulder_sep": 1.15}),
 ])
 def test_body_shapes_change_the_declared_proportions_only(body, changed):
     base, shaped = _dims("default"), _dims(body)
@@ -403,13 +405,15 @@ def test_each_body_shape_renders_its_build():
     assert all(a > 2000 for a in area.values()), area
     assert area["heavy"] > 1.15 * area["default"], area
 
-    def width_at_hips(body: str) -> int:
-        m, b, cam = build("squat", {}, "front", 3.0, width=320, height=180, body=body)
+    def width_at(body: str, landmark: str, shift_px: int = 0) -> int:
         row = int(round(exact_track("squat", {}, "front", 3.0, width=320, height=180, body=body).xy_px(
-            "left_hip")[0, 1]))
+            landmark)[0, 1])) + shift_px
         return int(_silhouette("squat", "front", body, 0)[row].sum())
 
-    assert width_at_hips("wide_pelvis") > width_at_hips("default") + 3
+    assert width_at("wide_pelvis", "left_hip") > width_at("default", "left_hip") + 3
+    assert width_at("broad_shoulders", "left_hip") < width_at("default", "left_hip")
+    # across the chest, a little below the shoulder joints (the arms hang beside it)
+    assert width_at("broad_shoulders", "left_shoulder", 6) > width_at("default", "left_shoulder", 6) + 3
     lying = {b: _silhouette("bridge", "side", b, 0) for b in ("default", "long_trunk", "heavy")}
     cols = {b: np.flatnonzero(mask.any(axis=0)) for b, mask in lying.items()}
     rows = {b: np.flatnonzero(mask.any(axis=1)) for b, mask in lying.items()}
@@ -418,7 +422,7 @@ def test_each_body_shape_renders_its_build():
 
 
 @pytest.mark.parametrize("camera", ["far_high", "low"])
-@pytest.mark.parametrize("body", ["wide_pelvis", "long_trunk", "long_legs", "heavy"])
+@pytest.mark.parametrize("body", ["wide_pelvis", "long_trunk", "long_legs", "heavy", "short_legs", "broad_shoulders"])
 def test_shapes_and_camera_variants_keep_the_body_in_frame(body, camera):
     from formcheck.synth import BEST_VIEWS, CAMERA_VARIANTS
 

@@ -682,7 +682,7 @@ def batch(
 SYNTH_MOTIONS = ("bridge", "bridge_hold", "single_leg_bridge", "hip_thrust", "squat", "single_leg_squat", "walk",
                  "single_leg_stance")
 # formcheck.synth.BODY_SHAPES and CAMERA_VARIANTS, likewise (tests keep them equal)
-SYNTH_BODIES = ("default", "wide_pelvis", "long_trunk", "long_legs", "heavy")
+SYNTH_BODIES = ("default", "wide_pelvis", "long_trunk", "long_legs", "heavy", "short_legs", "broad_shoulders")
 SYNTH_CAMERAS = ("preset", "far_high", "low")
 
 

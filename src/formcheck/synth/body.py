@@ -90,7 +90,10 @@ class BodyShape:
 # shows it. Bi-iliac / hip breadth runs about 0.16-0.21 of stature across adults (Winter 2009, Table 4.1 gives 0.191;
 # female pelves are relatively wider), so +28 % is a wide but human pelvis; sitting height is 0.50-0.55 of stature
 # across people and populations, so a trunk 12 % longer at the same stature (legs 7 % shorter) and legs 8 % longer
-# are both within the human range; girth 1.3 is a heavy (BMI ~35) build's thigh and waist relative to an average one.
+# are both within the human range, as are legs 8 % shorter; girth 1.3 is a heavy (BMI ~35) build's thigh and waist
+# relative to an average one. Biacromial breadth runs about 0.22-0.27 of stature (Winter's 0.259 is at the broad end
+# for women, average for men), so shoulders +15 % with a pelvis -12 % is a broad-shouldered, narrow-hipped build.
+# short_legs and broad_shoulders were added after every threshold was set, and scored without retuning.
 BODY_SHAPES: dict[str, BodyShape] = {
     s.name: s for s in (
         BodyShape("default", "Winter's average proportions (the body every threshold was calibrated on)"),
@@ -101,6 +104,9 @@ BODY_SHAPES: dict[str, BodyShape] = {
                   {"trunk": 1.12, "pelvis_seg": 1.12, "lumbar_seg": 1.12, "thigh": 0.93, "shank": 0.93}),
         BodyShape("long_legs", "thigh and shank +8 % (about 7 cm taller)", {"thigh": 1.08, "shank": 1.08}),
         BodyShape("heavy", "rendered limbs, trunk depth and width x1.3 (same skeleton)", girth=1.3),
+        BodyShape("short_legs", "thigh and shank -8 % (about 7 cm shorter)", {"thigh": 0.92, "shank": 0.92}),
+        BodyShape("broad_shoulders", "shoulders +15 %, pelvis -12 % (a narrow-hipped, broad-shouldered build)",
+                  {"shoulder_sep": 1.15, "shoulder_width": 1.15, "hip_sep": 0.88, "hip_width": 0.88}),
     )
 }
 

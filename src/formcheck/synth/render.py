@@ -105,12 +105,13 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
     showing two rigid blocks. Slices overlap (half-height 2.5x the spacing) so the outline has no scallops.
 
     Body shapes: the profile stretches along the spine with the trunk's length multiplier, its depth and width grow
-    with the girth, and the width at the hips with the hip-width multiplier (blending back to 1 at the waist).
+    with the girth, the width at the hips with the hip-width multiplier (blending back to 1 at the waist), and the chest's
+    with the shoulder-width multiplier (from 1 at the waist).
     """
     A = body.anthro
     k = A.height_m / 1.75
     kz = k * A.scale("trunk")  # the profile's metres along the spine
-    girth, pelvis_w = A.girth, A.scale("hip_width")
+    girth, pelvis_w, shoulder_w = A.girth, A.scale("hip_width"), A.scale("shoulder_width")
     b = A.spine_back
     Rp, Rt = body.frames["pelvis"][i], body.frames["thorax"][i]
     hip = body.extras["mid_hip"][i]
@@ -143,7 +144,8 @@ def torso_ellipsoids(body: BodyFrames, i: int) -> list[Ellipsoid]:
         zz = z / kz
         back = np.interp(zz, _TORSO_Z, _TORSO_BACK) * k * girth
         front = np.interp(zz, _TORSO_Z, _TORSO_FRONT) * k * girth
-        widen = girth * (1.0 + (pelvis_w - 1.0) * np.interp(zz, [0.03, 0.19], [1.0, 0.0]))
+        widen = girth * (1.0 + (pelvis_w - 1.0) * np.interp(zz, [0.03, 0.19], [1.0, 0.0])
+                         + (shoulder_w - 1.0) * np.interp(zz, [0.19, 0.37], [0.0, 1.0]))
         half_w = np.interp(zz, _TORSO_Z, _TORSO_HALF_WIDTH) * k * widen
         centre = p + R @ np.array([(front - back) / 2, 0.0, 0.0])
         colour = SHORTS if zz < _WAIST_Z else TOP
