@@ -1,6 +1,6 @@
 """Altered copies of every clip in a labelled manifest, same labels, to check that verdicts hold when the camera does.
 
-    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half far tilt halffps dark jpeg portrait]
+    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half ... letterbox fast blur]
     formcheck eval OUT_DIR/tilt.csv --detect --cache OUT_DIR/cache_tilt      # then score each variant
 
 Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the manifest's rows with the new paths):
@@ -14,6 +14,10 @@ Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the 
     jpeg      every frame JPEG-compressed at quality JPEG_QUALITY: a heavily compressed upload (blocks, smeared edges)
     portrait  the middle 9:16 of a landscape frame (the full height kept; a portrait frame keeps its middle 16:9
               band): the same spot filmed with the phone turned, so a long body may leave the picture
+    letterbox the whole landscape frame shrunk into a 9:16 portrait frame with black bars above and below (a portrait
+              frame: into a 16:9 one with bars at the sides): a clip reposted to a phone app, the person small
+    fast      every other frame at the original frame rate: played at twice the speed (a sped-up upload)
+    blur      Gaussian blur of sd BLUR_SHARE of the frame height: out of focus, or a smeared low-light picture
 
 An existing output video is kept (delete it to make it again). The copies are for measurement only: they are made
 from ../shared/videos, so they stay out of the repository.
@@ -27,11 +31,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait")
+KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait", "letterbox", "fast", "blur")
 TILT_DEG = 7.0
 DARK_GAIN = 0.3
 DARK_NOISE = 5.0
 JPEG_QUALITY = 12
+BLUR_SHARE = 0.004  # 4.3 px on a 1080-line frame
 
 
 def portrait_box(w: int, h: int) -> tuple[int, int, int, int]:
@@ -44,6 +49,18 @@ def portrait_box(w: int, h: int) -> tuple[int, int, int, int]:
     return 0, (h - ch) // 2, w // 2 * 2, ch
 
 
+def letterbox_layout(w: int, h: int) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
+    """((canvas width, height), (x, y, width, height) of the whole frame inside it): a landscape frame shrunk into a
+    9:16 canvas of its own height, a portrait one into a 16:9 canvas of its own width (even sizes, for the encoder)."""
+    if w >= h:
+        cw, ch = int(h * 9 / 16) // 2 * 2, h // 2 * 2
+        iw, ih = cw, int(round(h * cw / w)) // 2 * 2
+    else:
+        cw, ch = w // 2 * 2, int(w * 9 / 16) // 2 * 2
+        iw, ih = int(round(w * ch / h)) // 2 * 2, ch
+    return (cw, ch), ((cw - iw) // 2, (ch - ih) // 2, iw, ih)
+
+
 def write_variant(src: Path, dst: Path, kind: str) -> None:
     """Write `kind` of the video `src` to `dst` (mp4v); ValueError when `src` cannot be read."""
     cap = cv2.VideoCapture(str(src))
@@ -52,7 +69,9 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     box = portrait_box(w, h)
-    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else box[2:] if kind == "portrait" else (w, h)
+    canvas, inner = letterbox_layout(w, h)
+    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else box[2:] if kind == "portrait" else \
+        canvas if kind == "letterbox" else (w, h)
     noise = np.random.default_rng(0)
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
     shrink = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.5)
@@ -80,7 +99,14 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
             elif kind == "portrait":
                 x, y, cw, ch = box
                 writer.write(np.ascontiguousarray(frame[y: y + ch, x: x + cw]))
-            elif index % 2 == 0:
+            elif kind == "letterbox":
+                x, y, iw, ih = inner
+                out = np.zeros((size[1], size[0], 3), np.uint8)
+                out[y: y + ih, x: x + iw] = cv2.resize(frame, (iw, ih), interpolation=cv2.INTER_AREA)
+                writer.write(out)
+            elif kind == "blur":
+                writer.write(cv2.GaussianBlur(frame, (0, 0), BLUR_SHARE * h))
+            elif index % 2 == 0:  # halffps and fast: every other frame, at half or the same frame rate
                 writer.write(frame)
             index += 1
     finally:

@@ -81,6 +81,17 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     assert frames[0].shape[:2] == (120, 66)  # the middle 9:16 of 160x120, even width
     assert _bright_centre(frames[0])[0] == pytest.approx((60 - 47) / 2, abs=2)  # the square's x 47-60 is left in it
     assert variants.portrait_box(120, 160) == (0, 47, 120, 66)  # a portrait frame keeps its middle 16:9 band
+    frames, fps = out["letterbox"]
+    assert frames[0].shape[:2] == (120, 66) and fps == pytest.approx(30.0)  # 9:16 canvas of the same height
+    assert frames[0][:34].max() < 20 and frames[0][-34:].max() < 20  # black bars above and below the whole frame
+    assert _bright_centre(frames[0]) == pytest.approx((x0 * 66 / 160, 35 + y0 * 50 / 120), abs=2)
+    assert variants.letterbox_layout(120, 160) == ((120, 66), (35, 0, 50, 66))  # portrait: bars at the sides
+    frames, fps = out["fast"]
+    assert len(frames) == 5 and fps == pytest.approx(30.0)  # every other frame, same rate: twice the speed
+    frames, _ = out["blur"]
+    sigma = variants.BLUR_SHARE * 120
+    assert frames[0].mean() == pytest.approx(original.mean(), abs=3)  # blurred, not dimmed
+    assert frames[0][60, 20 - int(round(sigma))].mean() > 30  # light spreads outside the square's edge (x 20)
 
 
 def test_manifest_rows_keep_their_labels_and_bad_input_is_one_line(tmp_path):
