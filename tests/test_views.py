@@ -368,6 +368,9 @@ def test_feet_a_leg_length_below_the_hips_is_a_hinge_not_a_bridge():
     ("wongfit_bulgarian_split_squat_front_tilt7", "feet unseen"),
     # portrait crop of the same clip: both ankles on 7% of the frames, taken for a walk before
     ("wongfit_bulgarian_split_squat_front_portrait", "feet unseen"),
+    # letterboxed into a portrait frame: side on, the far foot drawn higher reads "up" on 68% of the frames, and this
+    # bodyweight squat was taken for a single-leg stance; its hips dip (views.STANCE_MAX_HIP_DIPS)
+    ("pooja_bw_squat_side_studio_letterbox", {"single_leg_stance", "squat"}),
 ])
 def test_real_tracks_are_right_unsure_or_declined(name, outcome):
     from pathlib import Path

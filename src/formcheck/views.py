@@ -568,6 +568,12 @@ WALK_MAX_FOOT_SWITCHES_PER_S = 2.3
 # head and shoulder at the picture's bottom, taken for a squat), 0.07 (a Bulgarian split squat, the rear foot behind
 # the body, taken for a walk) and 0.15 (a single-leg squat filmed close, the feet below the picture, taken for a walk).
 STANDING_MIN_ANKLES_READ_SHARE = 0.3
+# A single-leg stance is a held position (a Trendelenburg-type test: Hardcastle & Nade 1985, J Bone Joint Surg Br
+# 67:741): the hips stay at one height, so a hip dip (first_guess's `hip_dips`, prominence min_rise_torso = 0.15 torso
+# lengths) means some other movement. Rendered stances (5 bodies, 3 cameras, pelvic drop 0-10) move the hips 0.07-0.14
+# torso lengths with no dip; side-on squats whose far foot the camera draws higher (letterboxed, dimmed, compressed
+# copies) were taken for a stance with hips moving 0.65-1.14 and one dip each.
+STANCE_MAX_HIP_DIPS = 0
 # A walk needs two strides (~2 s) to be judged; a stance test a few seconds on one leg.
 MIN_SECONDS = {"walk": 2.5, "single_leg_stance": 2.5}
 # The exercise most often confused with each, for "could not tell X from Y".
@@ -684,6 +690,9 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
                                f"{exercises.EXERCISE_WORDS[ex]}", ev, for_recording=True)
     if ex == "walk" and guess.evidence.get("foot_switches_per_s", 0.0) > WALK_MAX_FOOT_SWITCHES_PER_S:
         return _decline(guess, "the feet change over faster than in walking: running is not judged", ev)
+    if ex == "single_leg_stance" and guess.evidence.get("hip_dips", 0) > STANCE_MAX_HIP_DIPS:
+        # the hips dipped: a squat of some kind; side on, the far foot looks raised (as for single_leg_squat below)
+        return _unsure(guess, "squat" if view.view == "side" else "single_leg_squat", ev, min(guess.confidence, 0.5))
     two_knees = min(range_l, range_r) >= BOTH_KNEES_MIN_RANGE_DEG and corr >= BOTH_KNEES_MIN_CORR
     if ex == "single_leg_squat" and view.view != "side":
         gap = feet_apart_sideways(track)
