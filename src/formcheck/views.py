@@ -15,6 +15,7 @@ import numpy as np
 from formcheck import exercises
 from formcheck import kinematics as kin
 from formcheck.phases import find_reps, find_strides, true_runs
+from formcheck.signal_filters import running_median
 from formcheck.track import PoseTrack
 
 VIEWS = (*exercises.VIEWS, "unknown")
@@ -574,6 +575,14 @@ STANDING_MIN_ANKLES_READ_SHARE = 0.3
 # torso lengths with no dip; side-on squats whose far foot the camera draws higher (letterboxed, dimmed, compressed
 # copies) were taken for a stance with hips moving 0.65-1.14 and one dip each.
 STANCE_MAX_HIP_DIPS = 0
+# Walking moves the pelvis up and down about 5 cm a step (Perry & Burnfield, Gait Analysis, 2nd ed., 2010, ch. 2),
+# about 0.05 leg lengths; hips rising and falling by far more within HIP_BOB_WINDOW_S are squatting on a leg, not
+# walking (hip_bob_legs, an interquartile range). Measured: real walks called a walk read <= 0.04 as filmed (treadmill
+# running 0.09) and <= 0.17 on their copies (scripts/real_variants.py; a portrait crop of a side-on walk that leaves
+# the picture); rendered walks <= 0.04. A single-leg squat played at twice the speed (`fast`), whose legs then take
+# turns at a walker's rhythm, reads 0.53. The cutoff is near the geometric mean of 0.17 and 0.53.
+WALK_MAX_HIP_BOB_LEGS = 0.3
+HIP_BOB_WINDOW_S = 2.0
 # A walk needs two strides (~2 s) to be judged; a stance test a few seconds on one leg.
 MIN_SECONDS = {"walk": 2.5, "single_leg_stance": 2.5}
 # The exercise most often confused with each, for "could not tell X from Y".
@@ -602,6 +611,25 @@ def feet_apart_sideways(track: PoseTrack) -> float:
     length (in a front or back view, how far apart sideways the feet are); NaN without them."""
     gap = np.abs(track.xy_px("left_ankle")[:, 0] - track.xy_px("right_ankle")[:, 0])
     return _med(gap / kin.torso_length_px(track))
+
+
+def hip_bob_legs(track: PoseTrack) -> float:
+    """Leg lengths: how far the hips rise and fall within a few seconds: the interquartile range of the mid-hip image
+    height minus its running median over HIP_BOB_WINDOW_S, per frame over the longer leg's image length (hip to knee
+    to ankle, running median over the same window, so a walker nearing the camera keeps one scale). NaN without
+    them. A camera drifting up or down, or a walker's path climbing the picture, is slower than the window; a short
+    tracking slip, on fewer than a quarter of the frames, is outside the quartiles."""
+    length = lambda a, b: np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)  # noqa: E731
+    legs = [length(f"{side}_hip", f"{side}_knee") + length(f"{side}_knee", f"{side}_ankle") for side in ("left", "right")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without either leg
+        leg = np.nanmax(np.stack(legs), axis=0)
+    width = max(3, int(round(HIP_BOB_WINDOW_S * track.fps)))
+    y = kin.mid_hip_px(track)[:, 1]
+    if np.isfinite(y).sum() < 2 or np.isfinite(leg).sum() < 2:
+        return float("nan")
+    bob = (y - running_median(y, width, keep_nan=False)) / running_median(leg, width, keep_nan=False)
+    return _pct(bob, 75) - _pct(bob, 25)
 
 
 def knee_ranges(track: PoseTrack) -> tuple[float, float, float]:
@@ -690,6 +718,10 @@ def check_guess(track: PoseTrack, view: ViewGuess, guess: ExerciseGuess) -> Exer
                                f"{exercises.EXERCISE_WORDS[ex]}", ev, for_recording=True)
     if ex == "walk" and guess.evidence.get("foot_switches_per_s", 0.0) > WALK_MAX_FOOT_SWITCHES_PER_S:
         return _decline(guess, "the feet change over faster than in walking: running is not judged", ev)
+    if ex == "walk":
+        ev["hip_bob_legs"] = hip_bob_legs(track)
+        if ev["hip_bob_legs"] > WALK_MAX_HIP_BOB_LEGS:  # the hips drop far: squatting on one leg, legs taking turns
+            return _unsure(guess, "single_leg_squat", ev, min(guess.confidence, 0.5))
     if ex == "single_leg_stance" and guess.evidence.get("hip_dips", 0) > STANCE_MAX_HIP_DIPS:
         # the hips dipped: a squat of some kind; side on, the far foot looks raised (as for single_leg_squat below)
         return _unsure(guess, "squat" if view.view == "side" else "single_leg_squat", ev, min(guess.confidence, 0.5))
