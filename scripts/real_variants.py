@@ -18,6 +18,10 @@ Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the 
               frame: into a 16:9 one with bars at the sides): a clip reposted to a phone app, the person small
     fast      every other frame at the original frame rate: played at twice the speed (a sped-up upload)
     blur      Gaussian blur of sd BLUR_SHARE of the frame height: out of focus, or a smeared low-light picture
+    rot90     turned 90 deg clockwise: a phone clip whose rotation tag was lost, the person on their side
+    quarter   a quarter of the width and height: a thumbnail-sized upload, the person a few dozen pixels tall
+    shake     moved about by a hand-held camera: each frame shifted (sd SHAKE_SHARE of its size) and rolled (sd
+              SHAKE_ROLL_DEG), the motion wandering smoothly over about SHAKE_TIME_S (a fixed seed)
 
 An existing output video is kept (delete it to make it again). The copies are for measurement only: they are made
 from ../shared/videos, so they stay out of the repository.
@@ -31,12 +35,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait", "letterbox", "fast", "blur")
+KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait", "letterbox", "fast", "blur", "rot90",
+         "quarter", "shake")
 TILT_DEG = 7.0
 DARK_GAIN = 0.3
 DARK_NOISE = 5.0
 JPEG_QUALITY = 12
 BLUR_SHARE = 0.004  # 4.3 px on a 1080-line frame
+SHAKE_SHARE = 0.02
+SHAKE_ROLL_DEG = 1.0
+SHAKE_TIME_S = 0.5
 
 
 def portrait_box(w: int, h: int) -> tuple[int, int, int, int]:
@@ -71,7 +79,10 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
     box = portrait_box(w, h)
     canvas, inner = letterbox_layout(w, h)
     size = (w // 4 * 2, h // 4 * 2) if kind == "half" else box[2:] if kind == "portrait" else \
-        canvas if kind == "letterbox" else (w, h)
+        canvas if kind == "letterbox" else (h, w) if kind == "rot90" else (w // 8 * 2, h // 8 * 2) if kind == "quarter" \
+        else (w, h)
+    keep = np.exp(-1.0 / (SHAKE_TIME_S * fps))  # AR(1) memory per frame: the shake wanders over SHAKE_TIME_S
+    wander = np.zeros(3)
     noise = np.random.default_rng(0)
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
     shrink = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.5)
@@ -106,6 +117,15 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
                 writer.write(out)
             elif kind == "blur":
                 writer.write(cv2.GaussianBlur(frame, (0, 0), BLUR_SHARE * h))
+            elif kind == "rot90":
+                writer.write(cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE))
+            elif kind == "quarter":
+                writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+            elif kind == "shake":  # unit-variance smooth wander: x, y shift and roll
+                wander = keep * wander + np.sqrt(1.0 - keep ** 2) * noise.normal(size=3)
+                moved = cv2.getRotationMatrix2D((w / 2, h / 2), SHAKE_ROLL_DEG * wander[2], 1.0)
+                moved[:, 2] += SHAKE_SHARE * np.array([w, h]) * wander[:2]
+                writer.write(cv2.warpAffine(frame, moved, size, borderMode=cv2.BORDER_REPLICATE))
             elif index % 2 == 0:  # halffps and fast: every other frame, at half or the same frame rate
                 writer.write(frame)
             index += 1

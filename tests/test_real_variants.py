@@ -92,6 +92,15 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     sigma = variants.BLUR_SHARE * 120
     assert frames[0].mean() == pytest.approx(original.mean(), abs=3)  # blurred, not dimmed
     assert frames[0][60, 20 - int(round(sigma))].mean() > 30  # light spreads outside the square's edge (x 20)
+    frames, _ = out["rot90"]
+    assert frames[0].shape[:2] == (160, 120)  # clockwise: the left of the picture goes to the top
+    assert _bright_centre(frames[0]) == pytest.approx((120 - 1 - y0, x0), abs=2)
+    frames, _ = out["quarter"]
+    assert frames[0].shape[:2] == (30, 40) and _bright_centre(frames[0])[0] == pytest.approx(x0 / 4, abs=1.5)
+    frames, _ = out["shake"]
+    centres = np.array([_bright_centre(f) for f in frames])
+    assert frames[0].shape == original.shape and len(frames) == 10
+    assert np.ptp(centres[:, 0]) > 0.5 and np.all(np.abs(centres - (x0, y0)) < 4 * variants.SHAKE_SHARE * 160)
 
 
 def test_manifest_rows_keep_their_labels_and_bad_input_is_one_line(tmp_path):
