@@ -78,9 +78,9 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     box = portrait_box(w, h)
     canvas, inner = letterbox_layout(w, h)
-    size = (w // 4 * 2, h // 4 * 2) if kind == "half" else box[2:] if kind == "portrait" else \
-        canvas if kind == "letterbox" else (h, w) if kind == "rot90" else (w // 8 * 2, h // 8 * 2) if kind == "quarter" \
-        else (w, h)
+    sizes = {"half": (w // 4 * 2, h // 4 * 2), "portrait": box[2:], "letterbox": canvas, "rot90": (h, w),
+             "quarter": (w // 8 * 2, h // 8 * 2)}
+    size = sizes.get(kind, (w, h))
     keep = np.exp(-1.0 / (SHAKE_TIME_S * fps))  # AR(1) memory per frame: the shake wanders over SHAKE_TIME_S
     wander = np.zeros(3)
     noise = np.random.default_rng(0)

@@ -620,7 +620,8 @@ def hip_bob_legs(track: PoseTrack) -> float:
     them. A camera drifting up or down, or a walker's path climbing the picture, is slower than the window; a short
     tracking slip, on fewer than a quarter of the frames, is outside the quartiles."""
     length = lambda a, b: np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)  # noqa: E731
-    legs = [length(f"{side}_hip", f"{side}_knee") + length(f"{side}_knee", f"{side}_ankle") for side in ("left", "right")]
+    legs = [length(f"{side}_hip", f"{side}_knee") + length(f"{side}_knee", f"{side}_ankle")
+            for side in ("left", "right")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without either leg
         leg = np.nanmax(np.stack(legs), axis=0)
