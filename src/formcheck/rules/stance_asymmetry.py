@@ -4,9 +4,14 @@ Evidence (front or back view): which foot is lifted (its ankle clearly above the
 during each side's stance the median pelvic drop toward the lifted side, in degrees. It is read from the waistband's
 tilt (PoseTrack.waistline, formcheck.waistline) when a clear waistband was found on most of the stance, held steady
 and agrees with the hip landmarks; otherwise from the hip landmarks' tilt after the offset and gain MediaPipe shows
-in this pose (measured on rendered stances). The finding says which. Thresholds: [stance_asymmetry].
+in this pose (measured on rendered stances). The finding says which. A stance whose clear, steady waistband and hip
+landmarks disagree beyond the landmarks' worst error is not judged: one of them misreads the pelvis (a stripe or a
+loose hem; or hip points off on an unusual build: a broad-shouldered, narrow-hipped mannequin read 4.8 deg of drop
+from its hip points on a level pelvis its waistband read as level). Thresholds: [stance_asymmetry].
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,28 +34,39 @@ def pelvic_drop_from_hip_line(ctx: RuleContext, tilt_toward_lifted_deg: np.ndarr
     return (tilt_toward_lifted_deg - offset) / landmark_gain(ctx, NAME, "landmark_drop_gain")
 
 
+class WaistbandRead(NamedTuple):
+    """One stance's waistband reading: `drop` (deg per frame, + = dropped on the lifted side) when trusted, else None
+    and `why_not`; `conflict` when a clear, steady band and the hip landmarks disagree (then neither is trusted)."""
+
+    drop: np.ndarray | None
+    why_not: str = ""
+    conflict: bool = False
+
+
 def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side: str,
-                               from_landmarks: np.ndarray) -> tuple[np.ndarray | None, str]:
+                               from_landmarks: np.ndarray) -> WaistbandRead:
     """Pelvic drop on the lifted side (deg, + = dropped) from the waistband's tilt on one stance's frames, or None and
-    the reason it is not trusted: no waistline measured, too few frames with a clear full-width edge, an edge that
-    does not hold steady (a hand, a fold), or one that disagrees with the hip landmarks' reading `from_landmarks`
-    (deg, same frames) by more than their own worst error (a stripe, a loose shirt's hem)."""
+    the reason it is not used: no waistline measured, too few frames with a clear full-width edge, an edge that does
+    not hold steady (a hand, a fold), or one that disagrees with the hip landmarks' reading `from_landmarks` (deg,
+    same frames) by more than their own worst error (a stripe or a loose shirt's hem, or hip points that read this
+    build's pelvis wrong: `conflict`)."""
     read = waistband_tilt(ctx, frames)
     if read is None:
-        return None, "no waistline measured: a pose track alone has no image"
+        return WaistbandRead(None, "no waistline measured: a pose track alone has no image")
     tilt, clear = read
     if clear.mean() < ctx.th[NAME, "waistline_min_share"]:
-        return None, f"no clear waistband: one was found on {clear.mean():.0%} of the stance"
+        return WaistbandRead(None, f"no clear waistband: one was found on {clear.mean():.0%} of the stance")
     stance_x = ctx.track.xy_px(stance_side + "_hip")[frames, 0]
     lifted_x = ctx.track.xy_px(other_side(stance_side) + "_hip")[frames, 0]
     drop = np.where(clear, tilt * np.sign(lifted_x - stance_x), np.nan)  # image tilt + = image-right end lower
     q25, q75 = np.nanpercentile(drop, [25, 75])
     if q75 - q25 > ctx.th[NAME, "waistline_max_spread_deg"]:
-        return None, f"the waistband did not hold steady: its tilt spread {q75 - q25:.1f} deg"
+        return WaistbandRead(None, f"the waistband did not hold steady: its tilt spread {q75 - q25:.1f} deg")
     waist, landmarks = float(np.nanmedian(drop)), float(np.nanmedian(from_landmarks))
     if abs(waist - landmarks) > ctx.th[NAME, "waistline_max_disagreement_deg"]:
-        return None, f"the waistband's tilt, {waist:.0f} deg, disagrees with the hip landmarks', {landmarks:.0f} deg"
-    return drop, ""
+        return WaistbandRead(None, f"a clear waistband tilts {round(waist)}° and the hip landmarks {round(landmarks)}°",
+                             conflict=True)
+    return WaistbandRead(drop)
 
 
 WORDS = "pelvis dropping in single-leg stance"
@@ -76,6 +92,7 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
     medians: dict[str, float] = {}
     metrics: dict[str, float] = {}
     waistband_sides: list[str] = []
+    conflicts: dict[str, str] = {}  # stance side -> why neither reading is trusted
     for stance_side, lifted_mask, toward_lifted in (
         ("right", lift > LIFTED_FOOT_TORSO, 1.0),  # left foot up: standing on the right; left hip lower = +
         ("left", lift < -LIFTED_FOOT_TORSO, -1.0),
@@ -86,7 +103,10 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         frames = np.concatenate([np.arange(a, b) for a, b in runs])
         lifted = other_side(stance_side)
         from_landmarks = pelvic_drop_from_hip_line(ctx, toward_lifted * hip_tilt[frames])
-        from_waist, why_not = pelvic_drop_from_waistline(ctx, frames, stance_side, from_landmarks)
+        from_waist, why_not, conflict = pelvic_drop_from_waistline(ctx, frames, stance_side, from_landmarks)
+        if conflict:  # one of them is wrong and nothing tells which: not judged (the plot leaves this stance empty)
+            conflicts[stance_side] = why_not
+            continue
         drop_series[frames] = from_landmarks if from_waist is None else from_waist
         drop = float(np.nanmedian(drop_series[frames]))
         medians[stance_side] = drop
@@ -130,12 +150,15 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
             )
     elif medians:
         only = next(iter(medians))
+        other = other_side(only)
+        cue = (f"Standing on the {other} leg was not judged: {conflicts[other]}, so neither can be trusted; the "
+               "sides are not compared." if other in conflicts else
+               f"Only the {only} leg was filmed standing: film both sides to compare them.")
         findings.append(
             Finding(
                 rule=NAME, severity="info", side=only, start_s=float(ctx.t[0]), end_s=ctx.end_time_at(len(ctx.t) - 1),
-                value=medians[only], threshold=diff_warn, unit="deg pelvic drop",
-                cue=f"Only the {only} leg was filmed standing: film both sides to compare them.",
-                evidence="single-leg stance on one side only",
+                value=medians[only], threshold=diff_warn, unit="deg pelvic drop", cue=cue,
+                evidence="single-leg stance judged on one side only",
             )
         )
     series = KeySeries(
@@ -143,4 +166,10 @@ def stance_asymmetry(ctx: RuleContext) -> RuleOutcome:
         values=drop_series, rules=(NAME,), warn_above=drop_warn, fault_above=drop_fault,
         angle_points=("left_hip", "right_hip"), waistband_sides=tuple(waistband_sides),
     )
+    if conflicts and not medians:
+        reasons = "; ".join(f"standing on the {side} leg, {why}" for side, why in conflicts.items())
+        outcome = RuleOutcome.cannot_judge(
+            NAME, f"the waistband and the hip landmarks disagree about the pelvis's tilt ({reasons}): a stripe or "
+            "a loose hem, or hip points that misread this build; neither is trusted", better_view=None)
+        return RuleOutcome(not_judged=outcome.not_judged, metrics=metrics, key_series=[series])
     return RuleOutcome(findings=findings, metrics=metrics, key_series=[series])
