@@ -74,3 +74,19 @@ def test_eval_cli_prints_split_false_alarms_and_the_confusion_matrix(tmp_path):
     data = json.loads((tmp_path / "e.json").read_text())
     assert data["splits"]["report"]["false_alarms"]["correct_form_clips"] == 1
     assert data["exercise_confusion"] == [{"labelled": "squat", "detected": "squat", "clips": 1}]
+
+
+def test_a_turned_clip_is_counted_as_turned_not_as_a_wrong_exercise(tmp_path):
+    """A side-on squat whose video lost its rotation tag is detected as a hip thrust, but the report judges nothing and
+    names the --rotate: eval counts it `turned`, not as another exercise's rules run."""
+    from test_bad_inputs import turned
+
+    from formcheck.evaluate import wrong_exercise_judged
+
+    turned(exact_track("squat", {}, view="side", seconds=6.0, noise=True), 90).save(tmp_path / "turned.npz")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,exercise,view,expected_faults\nturned.npz,squat,side,none\n")
+    results = evaluate(manifest, detect=True, analyze_clip=lambda p, e, v: analyze(p, exercise=e, view=v))
+    assert results[0].turned and results[0].detected == "hip_thrust"
+    assert exercise_confusion(results, {"turned.npz": "squat"}) == {("squat", "turned"): 1}
+    assert wrong_exercise_judged(results) == []

@@ -597,7 +597,7 @@ def eval_command(
     confusion, wrong = {}, []
     if detect:
         confusion = exercise_confusion(results, {r.path: r.exercise for r in results})
-        outcomes = sorted({o for _, o in confusion}, key=lambda o: (o in ("unsure", "declined"), o))
+        outcomes = sorted({o for _, o in confusion}, key=lambda o: (o in ("unsure", "declined", "turned"), o))
         matrix = Table(title="exercise detection: labelled (rows) vs detected (columns)", title_justify="left")
         matrix.add_column("labelled")
         for outcome in outcomes:

@@ -8,7 +8,7 @@ Exercise `none` labels a clip of a movement formcheck does not judge (a lunge, a
 `exercise_confusion` tabulates labelled against detected exercises for clips analysed with `auto` or `none`; with
 `detect=True` every clip is analysed as a new user would run it (exercise and view `auto`), the manifest's columns
 serving only as labels, so the table covers every clip and `wrong_exercise_judged` counts the clips where another
-exercise's rules ran. `false_alarms` counts correct-form clips with any warning or fault, per split.
+exercise's rules ran (not a clip whose picture looked turned: no rule runs, the report says which --rotate). `false_alarms` counts correct-form clips with any warning or fault, per split.
 
 A clip counts as flagged for a rule when the rule reports a finding of severity `fault` (warnings are "watch" cues,
 not verdicts). Rules that could not judge the clip (not_judged) count in neither precision nor recall.
@@ -70,6 +70,7 @@ class ClipResult:
     detected: str = ""  # the report's exercise (unknown when declined or unsure)
     alternatives: tuple[str, ...] = ()  # the report's exercise_alternatives
     split: str = ""
+    turned: bool = False  # the picture looked turned (orientation check): nothing judged, a --rotate suggested
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ def evaluate(
             result.detection_rate = analysis.report.detection_rate
             result.detected = analysis.report.exercise
             result.alternatives = tuple(analysis.report.exercise_alternatives)
+            result.turned = "orientation_suggested_rotate_deg" in analysis.report.metrics
             truth_name = row.get("truth") or ""
             truth_path = manifest.parent / truth_name if truth_name else path.with_suffix(".truth.json")
             if truth_path.is_file():
@@ -322,12 +324,14 @@ def score(results: Iterable[ClipResult]) -> list[RuleScore]:
 def exercise_confusion(results: Iterable[ClipResult], labels: dict[str, str]) -> dict[tuple[str, str], int]:
     """(labelled exercise, outcome) -> clips, for clips analysed with detection. labels: path -> labelled exercise
     (`none` for a movement formcheck does not judge). Outcome: the detected exercise, `unsure` when the report named
-    alternatives, or `declined` (unknown without alternatives)."""
+    alternatives, `declined` (unknown without alternatives), or `turned` when the picture looked turned (nothing
+    judged, a --rotate suggested)."""
     table: dict[tuple[str, str], int] = {}
     for r in results:
         if r.error is not None or r.path not in labels:
             continue
-        outcome = r.detected if r.detected != "unknown" else ("unsure" if r.alternatives else "declined")
+        outcome = "turned" if r.turned else r.detected if r.detected != "unknown" else (
+            "unsure" if r.alternatives else "declined")
         key = (labels[r.path], outcome)
         table[key] = table.get(key, 0) + 1
     return table
@@ -337,7 +341,7 @@ def wrong_exercise_judged(results: Iterable[ClipResult]) -> list[ClipResult]:
     """Clips whose report ran another exercise's rules: detected (not unknown) and not the labelled exercise. Only
     meaningful for clips analysed with detection (labels `none` or `auto` are never wrong unless something was
     detected for a `none` clip)."""
-    return [r for r in results if r.error is None and r.detected not in ("", "unknown")
+    return [r for r in results if r.error is None and r.detected not in ("", "unknown") and not r.turned
             and r.exercise != "auto" and r.detected != r.exercise]
 
 

@@ -5,10 +5,14 @@ which `--rotate` turns it upright. Pure (no cv2, no mediapipe).
     check_orientation(track, exercise, view) -> Orientation | None   (None: upright, or cannot tell)
 
 Which way is up, in the image, per frame (angles counter-clockwise from image right, so 90 deg = up the picture):
+- first, for every exercise formcheck judges, the shins: in each of them a shin runs from the knee down to a planted
+  foot (standing on it; or, in a bridge or hip thrust, the foot on the floor below the raised knee), so when on most
+  frames neither shin points down the picture (SHIN_DOWN_MIN_SHARE), up is opposite to where they do point;
 - lying with both knees bent, seen from the side (bridges, hip thrusts): the knees point away from the floor, so up
   is the direction from the hip-ankle line to the knee;
 - otherwise, for a standing exercise (or one not recognised): from the mid-ankle to the mid-shoulder.
-Lying exercises seen from the feet, the head or obliquely are not checked: their body line says nothing about up.
+Lying exercises seen from the feet, the head or obliquely are not checked by their body line: it says nothing about
+up (their shins still do).
 """
 from __future__ import annotations
 
@@ -16,10 +20,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from formcheck.exercises import LYING
+from formcheck.exercises import EXERCISES, LYING
 from formcheck.track import PoseTrack
 
 MIN_SHARE = 0.6  # the share of detected frames that must point the same wrong way
+# A shin (knee -> ankle) within SHIN_DOWN_MAX_DEG of straight down the picture counts as planted-side down. Measured on
+# the cached tracks of the real clips and their scripts/real_variants.py copies, and every rendered sweep track: every
+# clip judged as an exercise, or named as one of two, had a shin pointing down on >= 0.78 of its frames, but for a
+# portrait crop of a side-on bridge whose legs left the picture (0.20); turned 90 deg (`rot90`), 49 of 53 clips read
+# <= 0.47 and the rest 0.60-1.00 (a side-lying leg raise's raised leg, a prone stretch).
+SHIN_DOWN_MAX_DEG = 45.0
+SHIN_DOWN_MIN_SHARE = 0.5
 KNEES_BENT_RATIO = 0.3  # knee off the hip-ankle line, in hip-ankle lengths: 0.5 at a 90 deg knee, ~0 when straight
 KNEES_BENT_SHARE = 0.8  # both knees bent on this share of frames: lying with feet planted (a standing person is not)
 
@@ -63,9 +74,33 @@ def _knee_offsets(track: PoseTrack, side: str) -> tuple[np.ndarray, np.ndarray]:
         return offset, np.linalg.norm(offset, axis=-1) / length
 
 
+def shins_up(track: PoseTrack) -> tuple[np.ndarray, float]:
+    """((T, 2) image vectors pointing opposite to the shins (ankle -> knee, both legs' unit vectors summed; NaN where
+    neither is seen), the share of frames with a shin seen on which one points down the picture within
+    SHIN_DOWN_MAX_DEG)."""
+    units, down, seen = [], np.zeros(len(track), bool), np.zeros(len(track), bool)
+    for side in ("left", "right"):
+        shin = track.xy_px(f"{side}_ankle") - track.xy_px(f"{side}_knee")
+        length = np.linalg.norm(shin, axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unit = shin / length[:, None]
+        ok = np.isfinite(unit).all(axis=1) & (length > 0)
+        seen |= ok
+        down |= ok & (unit[:, 1] >= np.cos(np.radians(SHIN_DOWN_MAX_DEG)))
+        units.append(np.where(ok[:, None], unit, np.nan))
+    both = np.stack(units)
+    up = -np.where(np.isfinite(both).any(axis=2)[..., None], np.nan_to_num(both), np.nan).sum(axis=0)
+    up[~seen] = np.nan
+    return up, float(down[seen].mean()) if seen.any() else float("nan")
+
+
 def up_vectors(track: PoseTrack, exercise: str, view: str) -> tuple[np.ndarray, str] | None:
     """(T, 2) image vectors (x right, y down) pointing the person's up, NaN where unseen, and the cue's name; None
-    when this exercise and view give no cue (lying, not seen from the side)."""
+    when this exercise and view give no cue (lying, not seen from the side, shins pointing down)."""
+    if exercise in EXERCISES:
+        shins, down_share = shins_up(track)
+        if down_share < SHIN_DOWN_MIN_SHARE:
+            return shins, "the way the shins point"
     offsets = [_knee_offsets(track, side) for side in ("left", "right")]
     both_bent = np.fmin(offsets[0][1], offsets[1][1])
     seen = np.isfinite(both_bent)
