@@ -19,6 +19,8 @@ Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the 
     fast      every other frame at the original frame rate: played at twice the speed (a sped-up upload)
     blur      Gaussian blur of sd BLUR_SHARE of the frame height: out of focus, or a smeared low-light picture
     rot90     turned 90 deg clockwise: a phone clip whose rotation tag was lost, the person on their side
+    rot180    turned upside down
+    slow      every frame twice at the original frame rate: played at half the speed (a slow-motion clip)
     quarter   a quarter of the width and height: a thumbnail-sized upload, the person a few dozen pixels tall
     shake     moved about by a hand-held camera: each frame shifted (sd SHAKE_SHARE of its size) and rolled (sd
               SHAKE_ROLL_DEG), the motion wandering smoothly over about SHAKE_TIME_S (a fixed seed)
@@ -36,7 +38,7 @@ import cv2
 import numpy as np
 
 KINDS = ("mirror", "half", "far", "tilt", "halffps", "dark", "jpeg", "portrait", "letterbox", "fast", "blur", "rot90",
-         "quarter", "shake")
+         "rot180", "quarter", "shake", "slow")
 TILT_DEG = 7.0
 DARK_GAIN = 0.3
 DARK_NOISE = 5.0
@@ -119,6 +121,11 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
                 writer.write(cv2.GaussianBlur(frame, (0, 0), BLUR_SHARE * h))
             elif kind == "rot90":
                 writer.write(cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE))
+            elif kind == "rot180":
+                writer.write(cv2.rotate(frame, cv2.ROTATE_180))
+            elif kind == "slow":
+                writer.write(frame)
+                writer.write(frame)
             elif kind == "quarter":
                 writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
             elif kind == "shake":  # unit-variance smooth wander: x, y shift and roll

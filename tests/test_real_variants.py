@@ -95,6 +95,10 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     frames, _ = out["rot90"]
     assert frames[0].shape[:2] == (160, 120)  # clockwise: the left of the picture goes to the top
     assert _bright_centre(frames[0]) == pytest.approx((120 - 1 - y0, x0), abs=2)
+    frames, _ = out["rot180"]
+    assert _bright_centre(frames[0]) == pytest.approx((160 - 1 - x0, 120 - 1 - y0), abs=2)
+    frames, fps = out["slow"]
+    assert len(frames) == 20 and fps == pytest.approx(30.0)  # every frame twice, same rate: half the speed
     frames, _ = out["quarter"]
     assert frames[0].shape[:2] == (30, 40) and _bright_centre(frames[0])[0] == pytest.approx(x0 / 4, abs=1.5)
     frames, _ = out["shake"]
