@@ -1,6 +1,6 @@
 """Altered copies of every clip in a labelled manifest, same labels, to check that verdicts hold when the camera does.
 
-    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half ... letterbox fast blur]
+    python scripts/real_variants.py benchmarks/shared_videos.csv OUT_DIR [--kinds mirror half ... shake slow]
     formcheck eval OUT_DIR/tilt.csv --detect --cache OUT_DIR/cache_tilt      # then score each variant
 
 Kinds (each writes OUT_DIR/videos/<stem>_<kind>.mp4 and OUT_DIR/<kind>.csv, the manifest's rows with the new paths):
@@ -44,6 +44,8 @@ DARK_GAIN = 0.3
 DARK_NOISE = 5.0
 JPEG_QUALITY = 12
 BLUR_SHARE = 0.004  # 4.3 px on a 1080-line frame
+# A hand-held phone: a few per cent of the frame of wander and a degree of roll, changing over half a second (a hand's
+# tremor and drift; no stabilisation). Chosen to look like casual hand-held footage, not measured.
 SHAKE_SHARE = 0.02
 SHAKE_ROLL_DEG = 1.0
 SHAKE_TIME_S = 0.5
@@ -79,13 +81,15 @@ def write_variant(src: Path, dst: Path, kind: str) -> None:
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     box = portrait_box(w, h)
-    canvas, inner = letterbox_layout(w, h)
+    canvas, inner = letterbox_layout(w, h) if kind == "letterbox" else ((w, h), (0, 0, w, h))
     sizes = {"half": (w // 4 * 2, h // 4 * 2), "portrait": box[2:], "letterbox": canvas, "rot90": (h, w),
              "quarter": (w // 8 * 2, h // 8 * 2)}
     size = sizes.get(kind, (w, h))
     keep = np.exp(-1.0 / (SHAKE_TIME_S * fps))  # AR(1) memory per frame: the shake wanders over SHAKE_TIME_S
-    wander = np.zeros(3)
     noise = np.random.default_rng(0)
+    # x, y shift and roll in their sd, already wandering at the first frame (drawn only for shake: the dark kind's
+    # noise stays the same as before shake existed)
+    wander = noise.normal(size=3) if kind == "shake" else np.zeros(3)
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -TILT_DEG, 1.0)
     shrink = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, 0.5)
     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "halffps" else fps, size)

@@ -644,11 +644,35 @@ def test_a_person_the_wrong_way_up_gets_the_turn_that_fixes_it(motion, view, exe
         assert "--rotate" not in " ".join(report.notes) and "orientation_suggested_rotate_deg" not in report.metrics
         return
     (note,) = report.notes
-    assert f"--rotate {fix}." in note and ("upside down" if clockwise_deg == 180 else "lying along") in note
+    sideways = ("lying along the frame, head to the" if "ankles to the shoulders" in note else
+                "turned on its side, its up to the")  # the body line names the head; the knees or shins only up
+    assert f"--rotate {fix}." in note and ("upside down" if clockwise_deg == 180 else sideways) in note
     assert report.findings == [] and report.judged == [] and note in report.summary
     assert report.metrics["orientation_suggested_rotate_deg"] == fix
     upright = turned(track, fix)
     assert "--rotate" not in " ".join(analyze_track(upright, exercise=exercise).report.notes)
+
+
+def test_the_shins_give_the_turn_with_one_leg_unseen_and_unseen_ankles_do_not_count():
+    """A side-on squat turned a quarter clockwise: its shins point across the picture, so --rotate 270, also with one
+    ankle missing from the track; ankles the pose model rates unseen (say, below the picture) are not taken as
+    pointing anywhere, so they turn nothing."""
+    from dataclasses import replace
+
+    from formcheck.orientation import check_orientation
+    from formcheck.track import landmark_index
+
+    track = turned(exact_track("squat", {}, view="side", seconds=6.0, noise=True), 90)
+    assert check_orientation(track, "hip_thrust", "side").rotate_deg == 270
+    one_leg = track.landmarks.copy()
+    one_leg[:, landmark_index("right_ankle"), :] = np.nan
+    found = check_orientation(replace(track, landmarks=one_leg), "hip_thrust", "side")
+    assert found is not None and found.rotate_deg == 270 and found.cue == "the way the shins point"
+    unseen = track.landmarks.copy()
+    for side in ("left", "right"):
+        unseen[:, landmark_index(f"{side}_ankle"), 3] = 0.1
+    found = check_orientation(replace(track, landmarks=unseen), "hip_thrust", "side")
+    assert found is None or found.cue != "the way the shins point"
 
 
 @pytest.mark.slow

@@ -89,9 +89,8 @@ def test_each_kind_changes_what_it_says(variants, tmp_path):
     frames, fps = out["fast"]
     assert len(frames) == 5 and fps == pytest.approx(30.0)  # every other frame, same rate: twice the speed
     frames, _ = out["blur"]
-    sigma = variants.BLUR_SHARE * 120
     assert frames[0].mean() == pytest.approx(original.mean(), abs=3)  # blurred, not dimmed
-    assert frames[0][60, 20 - int(round(sigma))].mean() > 30  # light spreads outside the square's edge (x 20)
+    assert original[60, 19].mean() < 5 and frames[0][60, 19].mean() > 15  # light spreads past the square's edge (x 20)
     frames, _ = out["rot90"]
     assert frames[0].shape[:2] == (160, 120)  # clockwise: the left of the picture goes to the top
     assert _bright_centre(frames[0]) == pytest.approx((120 - 1 - y0, x0), abs=2)

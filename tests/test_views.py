@@ -372,7 +372,7 @@ def test_feet_a_leg_length_below_the_hips_is_a_hinge_not_a_bridge():
     # bodyweight squat was taken for a single-leg stance; its hips dip (views.STANCE_MAX_HIP_DIPS)
     ("pooja_bw_squat_side_studio_letterbox", {"single_leg_stance", "squat"}),
     # played at twice the speed: single-leg squats on alternate legs take turns at a walker's rhythm and were taken for
-    # a walk; the hips drop a leg length within two seconds (views.WALK_MAX_HIP_BOB_LEGS)
+    # a walk; the hips rise and fall 0.53 leg lengths (interquartile) within two seconds (views.WALK_MAX_HIP_BOB_LEGS)
     ("slsquat_front_goodandbad_tuxotiikeri_hyva_ja_paha2_fast", {"walk", "single_leg_squat"}),
 ])
 def test_real_tracks_are_right_unsure_or_declined(name, outcome):

@@ -8,7 +8,8 @@ Exercise `none` labels a clip of a movement formcheck does not judge (a lunge, a
 `exercise_confusion` tabulates labelled against detected exercises for clips analysed with `auto` or `none`; with
 `detect=True` every clip is analysed as a new user would run it (exercise and view `auto`), the manifest's columns
 serving only as labels, so the table covers every clip and `wrong_exercise_judged` counts the clips where another
-exercise's rules ran (not a clip whose picture looked turned: no rule runs, the report says which --rotate). `false_alarms` counts correct-form clips with any warning or fault, per split.
+exercise's rules ran (not a clip whose picture looked turned: no rule runs, the report says which --rotate; its
+rules count as not judged). `false_alarms` counts correct-form clips with any warning or fault, per split.
 
 A clip counts as flagged for a rule when the rule reports a finding of severity `fault` (warnings are "watch" cues,
 not verdicts). Rules that could not judge the clip (not_judged) count in neither precision nor recall.
@@ -306,7 +307,7 @@ def score(results: Iterable[ClipResult]) -> list[RuleScore]:
         for r in results:
             if r.exercise not in ("auto", NOT_JUDGED) and r.exercise not in spec.exercises:
                 continue
-            if rule in r.not_judged:
+            if rule in r.not_judged or r.turned:  # a turned picture: nothing judged
                 nj += 1 if rule in r.expected else 0
                 continue
             expected, flagged = rule in r.expected, rule in r.flagged

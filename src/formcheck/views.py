@@ -570,10 +570,11 @@ WALK_MAX_FOOT_SWITCHES_PER_S = 2.3
 # the body, taken for a walk) and 0.15 (a single-leg squat filmed close, the feet below the picture, taken for a walk).
 STANDING_MIN_ANKLES_READ_SHARE = 0.3
 # A single-leg stance is a held position (a Trendelenburg-type test: Hardcastle & Nade 1985, J Bone Joint Surg Br
-# 67:741): the hips stay at one height, so a hip dip (first_guess's `hip_dips`, prominence min_rise_torso = 0.15 torso
-# lengths) means some other movement. Rendered stances (5 bodies, 3 cameras, pelvic drop 0-10) move the hips 0.07-0.14
-# torso lengths with no dip; side-on squats whose far foot the camera draws higher (letterboxed, dimmed, compressed
-# copies) were taken for a stance with hips moving 0.65-1.14 and one dip each.
+# 67:741): the hips stay at one height, so a hip dip (first_guess's `hip_dips`, prominence min_rise_torso = 0.15 in
+# units of the larger of the torso length and the shoulder width) means some other movement. Rendered stances (the
+# default, wide-pelvis, long-trunk, long-legs and heavy bodies; preset, far-high and low cameras; pelvic drop 0-10)
+# move the hips 0.07-0.14 in those units with no dip; side-on squats whose far foot the camera draws higher
+# (letterboxed, dimmed, compressed copies) were taken for a stance with hips moving 0.65-1.14 and one dip each.
 STANCE_MAX_HIP_DIPS = 0
 # Walking moves the pelvis up and down about 5 cm a step (Perry & Burnfield, Gait Analysis, 2nd ed., 2010, ch. 2),
 # about 0.05 leg lengths; hips rising and falling by far more within HIP_BOB_WINDOW_S are squatting on a leg, not
@@ -614,13 +615,12 @@ def feet_apart_sideways(track: PoseTrack) -> float:
 
 
 def hip_bob_legs(track: PoseTrack) -> float:
-    """Leg lengths: how far the hips rise and fall within a few seconds: the interquartile range of the mid-hip image
-    height minus its running median over HIP_BOB_WINDOW_S, per frame over the longer leg's image length (hip to knee
-    to ankle, running median over the same window, so a walker nearing the camera keeps one scale). NaN without
-    them. A camera drifting up or down, or a walker's path climbing the picture, is slower than the window; a short
-    tracking slip, on fewer than a quarter of the frames, is outside the quartiles."""
-    length = lambda a, b: np.linalg.norm(track.xy_px(a) - track.xy_px(b), axis=-1)  # noqa: E731
-    legs = [length(f"{side}_hip", f"{side}_knee") + length(f"{side}_knee", f"{side}_ankle")
+    """Leg lengths: how far the hips rise and fall within HIP_BOB_WINDOW_S (2 s): the interquartile range of the
+    mid-hip image height minus its running median over that window, per frame over the longer leg's image length (hip
+    to knee to ankle, running median over the same window, so a walker nearing the camera keeps one scale). NaN
+    without them. A camera drifting up or down, or a walker's path climbing the picture, is slower than the window; a
+    short tracking slip, on fewer than a quarter of the frames, is outside the quartiles."""
+    legs = [_dist(track, f"{side}_hip", f"{side}_knee") + _dist(track, f"{side}_knee", f"{side}_ankle")
             for side in ("left", "right")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without either leg

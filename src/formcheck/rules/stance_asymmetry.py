@@ -34,6 +34,15 @@ def pelvic_drop_from_hip_line(ctx: RuleContext, tilt_toward_lifted_deg: np.ndarr
     return (tilt_toward_lifted_deg - offset) / landmark_gain(ctx, NAME, "landmark_drop_gain")
 
 
+def _drop_words(drop_deg: float) -> str:
+    """'a 5 deg drop', 'a 1 deg rise' or 'no drop' for a pelvic drop on the lifted side (deg, + = dropped)."""
+    whole = round(drop_deg)
+    if whole == 0:
+        return "no drop"
+    article = "an" if str(abs(whole)).startswith("8") or abs(whole) in (11, 18) else "a"  # an 8, an 11, an 18
+    return f"{article} {abs(whole)} deg {'drop' if whole > 0 else 'rise'}"
+
+
 class WaistbandRead(NamedTuple):
     """One stance's waistband reading: `drop` (deg per frame, + = dropped on the lifted side) when trusted, else None
     and `why_not`; `conflict` when a clear, steady band and the hip landmarks disagree (then neither is trusted)."""
@@ -64,8 +73,8 @@ def pelvic_drop_from_waistline(ctx: RuleContext, frames: np.ndarray, stance_side
         return WaistbandRead(None, f"the waistband did not hold steady: its tilt spread {q75 - q25:.1f} deg")
     waist, landmarks = float(np.nanmedian(drop)), float(np.nanmedian(from_landmarks))
     if abs(waist - landmarks) > ctx.th[NAME, "waistline_max_disagreement_deg"]:
-        return WaistbandRead(None, f"a clear waistband tilts {round(waist)}° and the hip landmarks {round(landmarks)}°",
-                             conflict=True)
+        return WaistbandRead(None, f"a clear waistband reads {_drop_words(waist)} on the lifted side and the hip "
+                             f"landmarks {_drop_words(landmarks)}", conflict=True)
     return WaistbandRead(drop)
 
 

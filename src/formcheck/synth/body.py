@@ -91,9 +91,11 @@ class BodyShape:
 # female pelves are relatively wider), so +28 % is a wide but human pelvis; sitting height is 0.50-0.55 of stature
 # across people and populations, so a trunk 12 % longer at the same stature (legs 7 % shorter) and legs 8 % longer
 # are both within the human range, as are legs 8 % shorter; girth 1.3 is a heavy (BMI ~35) build's thigh and waist
-# relative to an average one. Biacromial breadth runs about 0.22-0.27 of stature (Winter's 0.259 is at the broad end
-# for women, average for men), so shoulders +15 % with a pelvis -12 % is a broad-shouldered, narrow-hipped build.
-# short_legs and broad_shoulders were added after every threshold was set, and scored without retuning.
+# relative to an average one. broad_shoulders is a stress test beyond the usual: Winter's shoulder width (0.259 of
+# stature) +15 % is 0.30, broader than most adults, on a pelvis 12 % narrower (0.17 of stature, within the range
+# above). short_legs and broad_shoulders were added after every threshold was set and scored without retuning any;
+# broad_shoulders' single-leg stance did change a rule's logic: its hip points read a 4.8 deg drop on a level pelvis
+# that its waistband read as level, and stance_asymmetry now judges neither when the two disagree.
 BODY_SHAPES: dict[str, BodyShape] = {
     s.name: s for s in (
         BodyShape("default", "Winter's average proportions (the body every threshold was calibrated on)"),
