@@ -265,3 +265,31 @@ def test_leg_length_is_the_mean_of_both_legs_hip_knee_ankle_image_lengths():
     for name, (x, y) in points.items():
         lm[0, LANDMARK_INDEX[name], :2] = (x / w, y / h)
     assert leg_length_px(dataclasses.replace(track, landmarks=lm))[0] == pytest.approx(90.0)
+
+
+def hand_held(track, amplitude_px: float = 14.0, period_s: float = 1.1):
+    """The track as a hand-held camera wandering sideways would give it: every landmark moved by the same smooth
+    shift at about the walker's stride rhythm (the shake that read as sway), and that shift as the camera pass reads
+    it from the background (PoseTrack.camera_shift)."""
+    shift_px = amplitude_px * np.sin(2 * np.pi * track.timestamps_s / period_s + 0.4)
+    landmarks = track.landmarks.copy()
+    landmarks[..., 0] += shift_px[:, None] / track.frame_width
+    moved = dataclasses.replace(track, landmarks=landmarks)
+    return moved, np.column_stack([shift_px - shift_px[0], np.zeros(len(track))])
+
+
+def test_a_hand_held_cameras_wander_is_not_sway():
+    """A correct walk filmed by a camera wandering sideways at the stride rhythm reads as sideways sway from the
+    landmarks alone; with the camera's shift read from the background it is measured against the ground again and
+    stays silent."""
+    still = walk()
+    moved, shift = hand_held(still)
+    def sway(track):
+        return analyze_track(track, exercise="walk").report.metrics["hip_sway_median_lateral_hipw"]
+
+    swayed = analyze_track(moved, exercise="walk").report
+    assert [f for f in swayed.findings if f.unit.startswith("hip widths")], swayed.metrics  # the wander reads as sway
+    steady = moved.with_camera_shift(shift, camera_shift={"frames_read": len(moved), "steps_unknown": 0})
+    report = analyze_track(steady, exercise="walk").report
+    assert not [f for f in report.findings if f.rule == "hip_sway"], report.findings
+    assert sway(steady) == pytest.approx(sway(still), abs=0.02)

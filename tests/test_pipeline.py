@@ -133,6 +133,12 @@ def test_one_decode_per_analysis(tmp_path, monkeypatch, name, exercise):
         assert analysis.track.meta["dorsal_contour"]["frames_masked"] >= 2
     if name.startswith("single_leg_stance"):
         assert analysis.track.meta["waistline"]["status"] == "measured"
+    # the camera's shift is read in the same decode where someone stands (a still camera: under a pixel), not lying
+    shift = analysis.track.camera_shift
+    if name.startswith("bridge"):
+        assert shift is None and analysis.track.meta["camera_shift"]["frames_read"] == 0
+    else:
+        assert shift is not None and np.nanmax(np.abs(shift[:, 0])) < 1.0
 
 
 @pytest.mark.slow

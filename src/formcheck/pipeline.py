@@ -26,6 +26,7 @@ from typing import BinaryIO, Callable, Sequence, Union
 import numpy as np
 
 from formcheck.analysis import analyze_track
+from formcheck.camera_motion import CameraShift
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
 from formcheck.contour_pass import add_dorsal_contour, needs_contour
 from formcheck.exercises import LYING, MIN_FRAMES, check_exercise, check_view
@@ -304,6 +305,7 @@ def track_video(
         picker = ExtremaPicker(cache, info.fps)
         waistline = WaistlineReader(info.fps, always=waistline_always, walking=waistline_walking)
         cuts = CutDetector(info.fps)
+        camera = CameraShift(info.fps)
         missing_image, missing_world = empty_arrays(1)
         image_rows: list[np.ndarray] = []
         world_rows: list[np.ndarray] = []
@@ -317,6 +319,7 @@ def track_video(
             picker.observe(frame, landmarks)
             waistline.observe(frame, landmarks)
             cuts.observe(frame)
+            camera.observe(frame, landmarks)
             if keep_frame is not None and keep_frame(frame.index):
                 cache.offer(frame, PRIORITY_EXTREMUM)
             if progress is not None:
@@ -347,7 +350,7 @@ def track_video(
             "rotate_deg": int(rotate_deg) % 360,  # the user's extra clockwise turn (--rotate): re-reads repeat it
         },
     )
-    return waistline.attach(track), cache
+    return camera.attach(waistline.attach(track)), cache
 
 
 def extract_track(source: Union[str, Path, int, BinaryIO], *, model: str | Path | None = None,

@@ -13,6 +13,9 @@ Arrays (T frames):
                      (deg, + = image-right end lower), contrast, coverage, and its height where it crosses the hips'
                      midpoint (y normalised like the landmarks); NaN rows where not measured. None when never
                      measured; meta["waistline"] says how it was made.
+    camera_shift     optional (T, 2) float: how far the picture's background has moved since the first frame (pixels,
+                     x right, y down; formcheck.camera_motion), NaN where it could not be read. None when never read;
+                     meta["camera_shift"] says how it was made.
 
 Frames with no person are NaN, never dropped, so frame i is always timestamps_s[i].
 Pure: this module imports neither cv2 nor mediapipe.
@@ -117,6 +120,7 @@ class PoseTrack:
     meta: dict[str, Any] = field(default_factory=dict)
     dorsal_contour: np.ndarray | None = None
     waistline: np.ndarray | None = None
+    camera_shift: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         lm = np.asarray(self.landmarks, dtype=np.float64)
@@ -156,6 +160,12 @@ class PoseTrack:
                 raise ValueError(f"waistline must be ({T}, 4), got {wl_edge.shape}")
             wl_edge.setflags(write=False)
             object.__setattr__(self, "waistline", wl_edge)
+        if self.camera_shift is not None:
+            shift = np.array(self.camera_shift, dtype=np.float64)
+            if shift.shape != (T, 2):
+                raise ValueError(f"camera_shift must be ({T}, 2), got {shift.shape}")
+            shift.setflags(write=False)
+            object.__setattr__(self, "camera_shift", shift)
 
     # ---- size and time -------------------------------------------------
     def __len__(self) -> int:
@@ -212,6 +222,7 @@ class PoseTrack:
             meta=dict(self.meta),
             dorsal_contour=None if self.dorsal_contour is None else self.dorsal_contour[key],
             waistline=None if self.waistline is None else self.waistline[key],
+            camera_shift=None if self.camera_shift is None else self.camera_shift[key],
         )
 
     def between(self, start_s: float, end_s: float) -> "PoseTrack":
@@ -246,10 +257,16 @@ class PoseTrack:
         meta.update(meta_updates)
         return replace(self, waistline=edges, meta=meta)
 
+    def with_camera_shift(self, shift: np.ndarray | None, **meta_updates: Any) -> "PoseTrack":
+        """A copy carrying the picture's shift ((T, 2) px, see module docstring; None removes it)."""
+        meta = dict(self.meta)
+        meta.update(meta_updates)
+        return replace(self, camera_shift=shift, meta=meta)
+
     # ---- persistence -----------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour`, `waistline`
-        when measured) and a JSON `metadata`."""
+        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour`, `waistline`,
+        `camera_shift` when measured) and a JSON `metadata`."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -274,6 +291,8 @@ class PoseTrack:
             arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
         if self.waistline is not None:
             arrays["waistline"] = self.waistline.astype(np.float32)
+        if self.camera_shift is not None:
+            arrays["camera_shift"] = self.camera_shift.astype(np.float32)
         # Zipped in memory first: numpy's ZipFile on a disk that fills up fails half-closed ("Exception ignored in
         # ZipFile.__del__"); then one plain write, and a rename only once it is whole.
         buffer = io.BytesIO()
@@ -309,7 +328,7 @@ class PoseTrack:
                     )
                 metadata = _check_metadata(path, json.loads(str(data["metadata"])))
                 arrays = {k: np.array(data[k], dtype=np.float64) for k in ("landmarks", "world_landmarks", "timestamps_s")}
-                for optional in ("dorsal_contour", "waistline"):
+                for optional in ("dorsal_contour", "waistline", "camera_shift"):
                     if optional in data.files:
                         arrays[optional] = np.array(data[optional], dtype=np.float64)
         except TrackFileError:

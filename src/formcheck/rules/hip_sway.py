@@ -16,10 +16,12 @@ Evidence (front or back view), two measures:
   plus the noise is under it; otherwise "not judged" (dividing a noisy tilt by a small gain would multiply its
   noise about four times). Steps whose tilt is beyond [hip_sway] max_step_tilt_deg are landmark errors (hips
   swapped or lost) and are left out.
-- **Sideways sway** per stride: the mid-hip's sideways position, low-passed, less the straight line through the
-  stride (the walker's own path: walking toward the camera, a drifting path or a panning camera move that line, not
-  the sway around it), peak to peak, in hip widths, divided by the pose model's measured gain ([hip_sway]
-  landmark_sway_gain_front or _back); median over strides, judged on at least two strides. The hip width is the
+- **Sideways sway** per stride: the mid-hip's sideways position, low-passed, less the picture's own sideways shift
+  where the decode read it from the background (PoseTrack.camera_shift, formcheck.camera_motion: a hand-held
+  camera's wander at the stride rhythm is not sway), less the straight line through the stride (the walker's own
+  path: walking toward the camera, a drifting path or a panning camera move that line, not the sway around it),
+  peak to peak, in hip widths, divided by the pose model's measured gain ([hip_sway] landmark_sway_gain_front or
+  _back); median over strides, judged on at least two strides. The hip width is the
   hip-joint separation that goes with the leg length seen over the same stride ([hip_sway] hip_width_per_leg x the
   image hip -> knee -> ankle length), not the distance between the hip points: the pose model puts those on the
   body's outline rather than on the hip joints, so they sit further apart on a heavier build (rendered: 1.11 of the
@@ -186,13 +188,15 @@ def leg_length_px(track) -> np.ndarray:
 
 
 def sway_per_stride(ctx: RuleContext) -> tuple[np.ndarray, list[tuple[float, int, int]]]:
-    """((T,) hip widths, [(peak to peak, start_idx, end_idx)] per stride): the low-passed mid-hip image x less the
-    straight line fitted through each stride, from its lowest point in the stride (so each stride's peak is its peak
-    to peak), over the hip width in that stride ([hip_sway] hip_width_per_leg x the median leg_length_px over the
-    stride; a stride needs the feet, so the legs are seen) and the pose model's sway gain (1 for an exact
-    projection). NaN outside strides."""
+    """((T,) hip widths, [(peak to peak, start_idx, end_idx)] per stride): the low-passed mid-hip image x (less
+    the low-passed camera shift when the track has one) less the straight line fitted through each stride, from its
+    lowest point in the stride (so each stride's peak is its peak to peak), over the hip width in that stride
+    ([hip_sway] hip_width_per_leg x the median leg_length_px over the stride; a stride needs the feet, so the legs
+    are seen) and the pose model's sway gain (1 for an exact projection). NaN outside strides."""
     track = ctx.track
     x = butterworth_bridging_gaps(mid_hip_px(track)[:, 0], fs=track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ)
+    if track.camera_shift is not None:  # in a frame that stays with the ground: a hand-held camera's wander is not sway
+        x = x - butterworth_bridging_gaps(track.camera_shift[:, 0], fs=track.fps, cutoff_hz=OBLIQUITY_CUTOFF_HZ)
     hip_width = ctx.th[NAME, "hip_width_per_leg"] * leg_length_px(track)
     gain = landmark_gain(ctx, NAME, "landmark_sway_gain_back" if ctx.view == "back" else "landmark_sway_gain_front")
     series = np.full(len(track), np.nan)
