@@ -148,24 +148,16 @@ class PoseTrack:
         for name, arr in (("landmarks", lm), ("world_landmarks", wl), ("timestamps_s", ts)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        if self.dorsal_contour is not None:
-            dc = np.array(self.dorsal_contour, dtype=np.float64)
-            if dc.shape != (T, len(DORSAL_POINT_NAMES), 3):
-                raise ValueError(f"dorsal_contour must be ({T}, {len(DORSAL_POINT_NAMES)}, 3), got {dc.shape}")
-            dc.setflags(write=False)
-            object.__setattr__(self, "dorsal_contour", dc)
-        if self.waistline is not None:
-            wl_edge = np.array(self.waistline, dtype=np.float64)
-            if wl_edge.shape != (T, 4):
-                raise ValueError(f"waistline must be ({T}, 4), got {wl_edge.shape}")
-            wl_edge.setflags(write=False)
-            object.__setattr__(self, "waistline", wl_edge)
-        if self.camera_shift is not None:
-            shift = np.array(self.camera_shift, dtype=np.float64)
-            if shift.shape != (T, 2):
-                raise ValueError(f"camera_shift must be ({T}, 2), got {shift.shape}")
-            shift.setflags(write=False)
-            object.__setattr__(self, "camera_shift", shift)
+        for name, shape in (("dorsal_contour", (T, len(DORSAL_POINT_NAMES), 3)), ("waistline", (T, 4)),
+                            ("camera_shift", (T, 2))):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            arr = np.array(value, dtype=np.float64)
+            if arr.shape != shape:
+                raise ValueError(f"{name} must be ({', '.join(map(str, shape))}), got {arr.shape}")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
 
     # ---- size and time -------------------------------------------------
     def __len__(self) -> int:
