@@ -653,6 +653,17 @@ def test_a_person_the_wrong_way_up_gets_the_turn_that_fixes_it(motion, view, exe
     assert "--rotate" not in " ".join(analyze_track(upright, exercise=exercise).report.notes)
 
 
+def test_a_person_along_the_frame_in_no_judged_exercise_hears_both_readings():
+    """A front-on walk turned a quarter is not recognised as any exercise: the report names the --rotate and also says
+    what holds if the person really lies down (a prone stretch read as turned got only the --rotate before)."""
+    from formcheck.analysis import analyze_track
+
+    report = analyze_track(turned(exact_track("walk", {}, view="front", seconds=6.0, noise=True), 90)).report
+    assert report.exercise == "unknown" and "--rotate 270." in report.summary
+    assert "If the person does lie down, nothing is judged either:" in report.summary
+    assert report.notes == [report.summary.split(" If the person does lie down")[0]]
+
+
 def test_the_shins_give_the_turn_with_one_leg_unseen_and_unseen_ankles_do_not_count():
     """A side-on squat turned a quarter clockwise: its shins point across the picture, so --rotate 270, also with one
     ankle missing from the track; ankles the pose model rates unseen (say, below the picture) are not taken as
