@@ -645,7 +645,7 @@ def test_a_person_the_wrong_way_up_gets_the_turn_that_fixes_it(motion, view, exe
         return
     (note,) = report.notes
     sideways = ("lying along the frame, head to the" if "ankles to the shoulders" in note else
-                "turned on its side, its up to the")  # the body line names the head; the knees or shins only up
+                "turned on its side (the person's up points to its")  # the body line names the head; else only up
     assert f"--rotate {fix}." in note and ("upside down" if clockwise_deg == 180 else sideways) in note
     assert report.findings == [] and report.judged == [] and note in report.summary
     assert report.metrics["orientation_suggested_rotate_deg"] == fix

@@ -50,10 +50,10 @@ class Orientation:
     exercise: str = ""  # the exercise given or detected ("" or "unknown": none)
 
     def hint(self) -> str:
-        where = ("upside down" if self.pointing == "down" else
-                 f"lying along the frame, head to the {self.pointing}" if self.cue == BODY_LINE_CUE else
-                 f"turned on its side, its up to the {self.pointing} of the picture")
-        text = (f"The person appears {where} in {self.share:.0%} of the frames (going by {self.cue}), so nothing "
+        seen = ("The person appears upside down" if self.pointing == "down" else
+                f"The person appears lying along the frame, head to the {self.pointing}" if self.cue == BODY_LINE_CUE
+                else f"The picture appears turned on its side (the person's up points to its {self.pointing})")
+        text = (f"{seen} in {self.share:.0%} of the frames (going by {self.cue}), so nothing "
                 "was judged: the video is probably turned (or its rotation tag was lost). Analyse it again with "
                 f"--rotate {self.rotate_deg}.")
         if self.pointing != "down" and self.exercise and self.exercise not in LYING and self.exercise != "unknown":
