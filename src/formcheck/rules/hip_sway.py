@@ -442,7 +442,8 @@ def hip_sway(ctx: RuleContext) -> RuleOutcome:
             unit="deg", values=stance_series(ctx, relative_to_median(ctx.kin["pelvic_obliquity"])), rules=(NAME,),
         ),
         KeySeries(
-            name="lateral_sway", label="Sideways hip travel within each stride, around the walking path",
+            name="lateral_sway", label="Sideways hip travel within each stride, around the walking path"
+            + (", the camera's own shift taken out" if ctx.track.camera_shift is not None else ""),
             unit="hip widths", values=sway, rules=(NAME,), warn_above=th("sway_warn_hipw"),
             fault_above=th("sway_fault_hipw"),
         ),
