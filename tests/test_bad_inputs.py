@@ -664,6 +664,23 @@ def test_a_person_along_the_frame_in_no_judged_exercise_hears_both_readings():
     assert report.notes == [report.summary.split(" If the person does lie down")[0]]
 
 
+def test_a_turned_clips_header_says_its_detected_exercise_was_not_judged(tmp_path):
+    """A side-on squat turned a quarter is detected as a hip thrust; the terminal and HTML headers name that guess
+    only with 'not judged: the picture looks turned', so nobody reads it as a hip thrust judged."""
+    from rich.console import Console
+
+    from formcheck.analysis import analyze_track
+    from formcheck.report.html import render_html
+    from formcheck.report.terminal import print_summary
+
+    analysis = analyze_track(turned(exact_track("squat", {}, view="side", seconds=6.0, noise=True), 90))
+    assert analysis.report.turned and analysis.report.exercise == "hip_thrust"
+    console = Console(record=True, width=200, color_system=None)
+    print_summary(analysis.report, console)
+    assert "Hip thrust (auto-detected, not judged: the picture looks turned)" in console.export_text()
+    assert "(detected), not judged: the picture looks turned" in render_html(analysis)
+
+
 def test_the_shins_give_the_turn_with_one_leg_unseen_and_unseen_ankles_do_not_count():
     """A side-on squat turned a quarter clockwise: its shins point across the picture, so --rotate 270, also with one
     ankle missing from the track; ankles the pose model rates unseen (say, below the picture) are not taken as

@@ -13,7 +13,8 @@ from formcheck.exercises import EXERCISE_WORDS, EXERCISES, LYING, MIN_FRAMES, ch
 from formcheck.orientation import check_orientation
 from formcheck.phases import Gait, Hold, Rep, find_holds, find_reps, find_strides, rep_cut_off_at_end
 from formcheck.report.words import summarise
-from formcheck.results import MEASUREMENT_RULES, Analysis, Finding, HoldSpan, KeySeries, NotJudged, RepSpan, Report
+from formcheck.results import (MEASUREMENT_RULES, TURNED_METRIC, Analysis, Finding, HoldSpan, KeySeries, NotJudged,
+                               RepSpan, Report)
 from formcheck.rules import RuleContext, run_rules
 from formcheck.rules.thresholds import Thresholds
 from formcheck.track import PoseTrack
@@ -276,7 +277,7 @@ def analyze_track(
         return Analysis(track=track, report=Report(
             exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
             posture=posture, **base, notes=[turned.hint()],
-            metrics={"orientation_suggested_rotate_deg": float(turned.rotate_deg)}, summary=summary,
+            metrics={TURNED_METRIC: float(turned.rotate_deg)}, summary=summary,
         ))
     if chosen_exercise not in EXERCISES:
         return Analysis(track=track, report=Report(

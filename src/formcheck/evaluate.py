@@ -269,7 +269,7 @@ def evaluate(
             result.detection_rate = analysis.report.detection_rate
             result.detected = analysis.report.exercise
             result.alternatives = tuple(analysis.report.exercise_alternatives)
-            result.turned = "orientation_suggested_rotate_deg" in analysis.report.metrics
+            result.turned = analysis.report.turned
             truth_name = row.get("truth") or ""
             truth_path = manifest.parent / truth_name if truth_name else path.with_suffix(".truth.json")
             if truth_path.is_file():

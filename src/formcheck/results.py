@@ -45,6 +45,8 @@ from formcheck.track import PoseTrack
 
 REPORT_SCHEMA_VERSION = 1
 MEASUREMENT_RULES = ("hold_timer",)  # rules that report a measurement (time held), not a form finding
+# metrics key of a report whose picture looked turned (formcheck.orientation): the clockwise --rotate suggested
+TURNED_METRIC = "orientation_suggested_rotate_deg"
 
 Severity = Literal["info", "warning", "fault"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "fault")
@@ -187,6 +189,11 @@ class Report:
             not_judged=[NotJudged(**n) for n in data.get("not_judged", [])],
             segments=[SegmentSpan(**g) for g in data.get("segments", [])],
         )
+
+    @property
+    def turned(self) -> bool:
+        """Whether the picture looked turned (orientation check): nothing judged, a --rotate suggested in the notes."""
+        return TURNED_METRIC in self.metrics
 
     @property
     def faults(self) -> list[Finding]:

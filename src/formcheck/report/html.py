@@ -118,6 +118,8 @@ def _header(report: Report) -> str:
     worst = "fault" if report.faults else ("warning" if any(f.severity == "warning" for f in report.findings)
                                           else "ok" if report.judged else "unjudged")
     ex_note = "" if report.exercise == "unknown" else " (detected)" if report.exercise_source == "auto" else " (as given)"
+    if report.turned and report.exercise != "unknown":
+        ex_note += ", not judged: the picture looks turned"
     view_note = "" if report.view == "unknown" else " (detected)" if report.view_source == "auto" else " (as given)"
     if report.exercise == "walk":
         counts = [f"<li><b>{report.metrics.get('steps', 0):.0f}</b> steps</li>",

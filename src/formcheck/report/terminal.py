@@ -36,7 +36,8 @@ def print_summary(report: Report, console: Console) -> None:
     p = console.print
     title = Text()
     title.append(exercise_words(report).capitalize(), style="bold")
-    title.append("" if report.exercise == "unknown" else f" ({_source_note(report.exercise_source)})")
+    title.append("" if report.exercise == "unknown" else f" ({_source_note(report.exercise_source)}"
+                 + (", not judged: the picture looks turned)" if report.turned else ")"))
     title.append(", ")
     title.append(view_words(report.view), style="bold")
     title.append("" if report.view == "unknown" else f" ({_source_note(report.view_source)})")
