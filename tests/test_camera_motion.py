@@ -33,7 +33,7 @@ def _frames(shifts_px, *, textured: bool = True, size=(640, 360)):
 
 def test_the_background_shift_is_read_with_the_person_left_out():
     shifts = np.column_stack([30 * np.sin(np.arange(20) / 8), 10 * np.cos(np.arange(20) / 10) - 10])
-    reader = CameraShift(30.0)
+    reader = CameraShift()
     for frame, landmarks in _frames(shifts):
         reader.observe(frame, landmarks)
     track = reader.attach(exact_track("walk", {}, view="front", seconds=20 / 30, fps=30.0))
@@ -51,7 +51,7 @@ def test_the_background_shift_is_read_with_the_person_left_out():
 def test_a_plain_background_with_a_moving_person_reads_no_move():
     """Nothing to correlate but the person, who is left out: the picture did not move (a rendered walk's plain floor
     and wall; the person's own sway must not become the camera's)."""
-    reader = CameraShift(30.0)
+    reader = CameraShift()
     for frame, landmarks in _frames(np.zeros((10, 2)), textured=False):
         reader.observe(frame, landmarks)
     track = reader.attach(exact_track("walk", {}, view="front", seconds=10 / 30, fps=30.0))
@@ -72,7 +72,7 @@ def test_camera_shift_survives_save_load_and_slicing(tmp_path):
 def test_nothing_is_read_while_nobody_stands():
     """Lying exercises need no camera shift: with the subject lying along the picture (or nobody found) no frame is
     read and the track carries none."""
-    reader = CameraShift(30.0)
+    reader = CameraShift()
     lying = np.full((33, 4), np.nan)
     lying[[11, 12, 23, 24]] = [[0.2, 0.6, 0, 1], [0.2, 0.62, 0, 1], [0.6, 0.6, 0, 1], [0.6, 0.62, 0, 1]]
     for i, (frame, _) in enumerate(_frames(np.zeros((6, 2)))):

@@ -270,13 +270,13 @@ def analyze_track(
     kin = kinematics.compute(track)
     turned = check_orientation(track, chosen_exercise, chosen_view)
     if turned is not None:  # judging a turned picture gives confident nonsense (an all-clear upside down)
-        summary = turned.hint()
+        hint = summary = turned.hint()
         if chosen_exercise not in EXERCISES and turned.pointing != "down":  # lying along the frame: maybe lying down
             why = guess.declined or "formcheck did not recognise the movement as one it judges"
             summary += f" If the person does lie down, nothing is judged either: {why}."
         return Analysis(track=track, report=Report(
             exercise=chosen_exercise, exercise_source=exercise_source, view=chosen_view, view_source=view_source,
-            posture=posture, **base, notes=[turned.hint()],
+            posture=posture, **base, notes=[hint],
             metrics={TURNED_METRIC: float(turned.rotate_deg)}, summary=summary,
         ))
     if chosen_exercise not in EXERCISES:

@@ -1,13 +1,14 @@
 """How far the picture moves under the person: a hand-held camera's shake or pan, read from the background as the
 frames are decoded.
 
-    shift = CameraShift(fps)
+    shift = CameraShift()
     for frame in frames: shift.observe(frame, landmarks)      # landmarks: the subject's (33, 4) or None
     track = shift.attach(track)                                 # track.camera_shift: (T, 2) px since the first frame
 
-Every SAMPLE_EVERY-th frame with the subject standing (upright; lying exercises need no camera shift) is shrunk to grey ANALYSIS_WIDTH pixels wide. In it and in the previous frame read, the
-subject's boxes of both frames (from the landmarks, widened by PERSON_MARGIN) are filled with the
-picture's mean, so neither the moving body nor a patch following it pulls the estimate. The shift from the previous
+Every SAMPLE_EVERY-th frame with the subject standing (upright; lying exercises need no camera shift) is shrunk to
+grey ANALYSIS_WIDTH pixels wide. In it and in the previous frame read, the subject's boxes of both frames (from the
+landmarks, widened by PERSON_MARGIN) are filled with the picture's mean, so neither the moving body nor a patch
+following it pulls the estimate. The shift from the previous
 frame read is the peak of their phase correlation (cv2.phaseCorrelate, with a Hann window), in full-frame pixels; the
 frames between are interpolated. A step whose correlation peak is weaker than MIN_RESPONSE (a plain wall, a cut,
 motion blur) is unknown and counts as no move when summed. The filled box, still in both frames of a pair, pulls each
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.track import PoseTrack
+from formcheck.kinematics import elevation_2d
+from formcheck.track import LANDMARK_INDEX, PoseTrack
 from formcheck.video import Frame
 
 ANALYSIS_WIDTH = 160
@@ -28,6 +30,8 @@ PERSON_MARGIN = 0.15  # of the box's size, on each side: loose clothes, hair, th
 # half the frames halves the cost (a 1080p frame: ~1.6 ms to shrink and correlate, mostly the shrinking).
 SAMPLE_EVERY = 2
 UPRIGHT_MAX_DEG = 45.0
+_LH, _RH = LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]
+_LS, _RS = LANDMARK_INDEX["left_shoulder"], LANDMARK_INDEX["right_shoulder"]
 # cv2.phaseCorrelate's response: ~1 for two identical textured pictures. Measured frame to frame on real walks in
 # ../shared/videos and their shaken copies (scripts/real_variants.py `shake`): textured backgrounds (a street, a gym,
 # a corridor) 0.80-1.0 at their 10th percentile; a plain white studio behind a treadmill 0.21-0.28 at its 90th, where
@@ -75,24 +79,21 @@ def _hide(grey: np.ndarray, boxes: list) -> np.ndarray:
     return out
 
 
-def upright(landmarks: np.ndarray | None) -> bool:
-    """Whether the subject stands (mid-shoulder above mid-hip, the trunk within UPRIGHT_MAX_DEG of vertical, in the
-    normalised picture): only then does a rule read the camera's shift (hip_sway on walks), so lying exercises skip
-    the cost."""
+def upright(landmarks: np.ndarray | None, width: int, height: int) -> bool:
+    """Whether the subject stands: the mid-hip -> mid-shoulder line within UPRIGHT_MAX_DEG of straight up in a picture
+    of width x height pixels (landmarks normalised (33, 4)). Only then does a rule read the camera's shift (hip_sway on
+    walks), so lying exercises skip the cost."""
     if landmarks is None:
         return False
-    xy = np.asarray(landmarks, float)[:, :2]
-    trunk = xy[[11, 12]].mean(axis=0) - xy[[23, 24]].mean(axis=0)  # mid-hip -> mid-shoulder
-    if not np.isfinite(trunk).all() or trunk[1] >= 0:
-        return False
-    return bool(np.degrees(np.arctan2(abs(trunk[0]), -trunk[1])) < UPRIGHT_MAX_DEG)
+    px = np.asarray(landmarks, float)[:, :2] * (width, height)
+    hips, shoulders = (px[_LH] + px[_RH]) / 2, (px[_LS] + px[_RS]) / 2
+    return bool(elevation_2d(hips, shoulders) > 90.0 - UPRIGHT_MAX_DEG)
 
 
 class CameraShift:
     """The picture's frame-to-frame shift, one frame at a time (module docstring)."""
 
-    def __init__(self, fps: float):
-        self.fps = fps
+    def __init__(self) -> None:
         self._previous: np.ndarray | None = None
         self._previous_box: tuple[int, int, int, int] | None = None
         self._window: np.ndarray | None = None
@@ -102,7 +103,7 @@ class CameraShift:
     def observe(self, frame: Frame, landmarks: np.ndarray | None) -> None:
         import cv2
 
-        standing = upright(landmarks)
+        standing = upright(landmarks, frame.rgb.shape[1], frame.rgb.shape[0])
         if not standing:
             self._previous = None  # the chain of reads breaks: the next read's step is unknown, taken as no move
         if not standing or len(self._steps) % SAMPLE_EVERY:  # nobody standing, or between two read frames

@@ -305,7 +305,7 @@ def track_video(
         picker = ExtremaPicker(cache, info.fps)
         waistline = WaistlineReader(info.fps, always=waistline_always, walking=waistline_walking)
         cuts = CutDetector(info.fps)
-        camera = CameraShift(info.fps)
+        camera = CameraShift()
         missing_image, missing_world = empty_arrays(1)
         image_rows: list[np.ndarray] = []
         world_rows: list[np.ndarray] = []

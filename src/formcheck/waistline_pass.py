@@ -20,6 +20,7 @@ from collections import deque
 
 import numpy as np
 
+from formcheck.kinematics import elevation_2d
 from formcheck.track import LANDMARK_INDEX, PoseTrack
 from formcheck.video import Frame
 from formcheck.waistline import waistline_tilt
@@ -66,7 +67,7 @@ class WaistlineReader:
             self._lift_run, self._lift_side = 0, 0
             return
         self._torso_px.append(torso)
-        upright = trunk[1] < 0 and math.degrees(math.atan2(abs(trunk[0]), -trunk[1])) <= MAX_TRUNK_LEAN_DEG
+        upright = elevation_2d(hips, shoulders) >= 90.0 - MAX_TRUNK_LEAN_DEG
         frontal = abs(px[_LH, 0] - px[_RH, 0]) / torso >= MIN_HIP_WIDTH_TORSO
         lift = (px[_RA, 1] - px[_LA, 1]) / torso  # + = left ankle higher (image y down)
         side = 0 if not np.isfinite(lift) or abs(lift) < LIFT_TORSO else int(np.sign(lift))
