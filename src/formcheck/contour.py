@@ -19,9 +19,16 @@ The named points (DORSAL_POINT_NAMES):
 
 The lumbar measures (``lumbar_angle_deg``, ``lumbar_apex_depth``) are pure functions of these points.
 
+In a floor bridge the arm lying on the floor is in front of the upper back in a side view, so the back's outline is
+hidden there; the front's outline (chest and belly) stays in view. ``trace_ventral_contour`` fits a line to the chest
+(CHEST_U) and one to the belly (BELLY_U), kept as VENTRAL_POINT_NAMES in ``PoseTrack.ventral_contour``, and
+``rib_flare_deg`` is the chest line's turn towards the back from the belly line: the ribs flaring up as the lumbar
+spine extends.
+
     contour = trace_dorsal_contour(mask, shoulder_px, hip_px, dorsal_normal_px)   # one frame
     points = contour_points(track, masks)                                           # (T, K, 3) for a track
     angle = lumbar_angle_deg(points, dorsal_sign)                                   # (T,) deg, + = extension
+    front = trace_ventral_contour(mask, shoulder_px, hip_px, dorsal_normal_px)      # chest and belly lines
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 
-from formcheck.track import DORSAL_POINT_NAMES, PoseTrack
+from formcheck.track import DORSAL_POINT_NAMES, VENTRAL_POINT_NAMES, PoseTrack
 
 # u windows (see module docstring)
 THORACIC_U = (0.05, 0.38)
@@ -217,6 +224,75 @@ def _fit_line(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     return c, vt[0], rms
 
 
+def _trunk_frame(mask: np.ndarray, shoulder_px: Sequence[float], hip_px: Sequence[float],
+                 dorsal_normal_px: Sequence[float]) -> tuple[np.ndarray, np.ndarray, float, np.ndarray] | str:
+    """(shoulder px, unit shoulder->hip axis, torso length px, unit normal towards the back), or why there is none."""
+    S, P, d = (np.asarray(p, float) for p in (shoulder_px, hip_px, dorsal_normal_px))
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be (H, W), got {mask.shape}")
+    if not (np.isfinite(S).all() and np.isfinite(P).all() and np.isfinite(d).all()):
+        return "no shoulder or hip landmark"
+    axis = P - S
+    L = float(np.hypot(*axis))
+    if L < 10:
+        return "torso shorter than 10 px"
+    a = axis / L
+    n = np.array([-a[1], a[0]])
+    if n @ d < 0:
+        n = -n
+    if abs(n @ (d / max(np.hypot(*d), 1e-9))) < 0.2:
+        return "dorsal direction along the trunk (not a side view)"
+    return S, a, L, n
+
+
+def _outline_depths(mask: np.ndarray, S: np.ndarray, a: np.ndarray, L: float, n: np.ndarray,
+                    occluders_px: np.ndarray | None, samples: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The body's outline on one side of the shoulder->hip axis: (u, origins px, depth px, sharpness) per sample.
+
+    S: shoulder px, a: unit axis to the hip, L: torso px, n: unit normal pointing to the side traced (the back, or
+    the front). depth is NaN where the edge is cut by the frame, implausibly far from or near the axis, or merged with
+    a hand or elbow on that side (occluders_px, optional)."""
+    u = np.linspace(TRACE_U[0], TRACE_U[1], samples)
+    origins = S[None, :] + (u * L)[:, None] * a[None, :]
+    step = max(0.5, L / 200.0)
+    depth, sharp = _edge_along_rays(mask, origins, n, -0.35 * L, (MAX_BACK_DEPTH_TORSO + 0.15) * L, step)
+    plausible = (depth >= MIN_BACK_DEPTH_TORSO * L) & (depth <= MAX_BACK_DEPTH_TORSO * L)
+    if occluders_px is not None and len(occluders_px):
+        occ = np.asarray(occluders_px, float)
+        occ = occ[np.isfinite(occ).all(axis=1)]
+        # only hands and elbows on the traced side of the trunk (beyond half the outline's depth) can cover it
+        occ_depth = (occ - S) @ n
+        occ = occ[occ_depth > 0.5 * float(np.nanmedian(depth)) if np.isfinite(depth).any() else occ_depth > 0]
+        if len(occ):
+            plausible &= ~_hidden_by_occluders(mask, origins + depth[:, None] * n[None, :], occ,
+                                               OCCLUDER_RADIUS_TORSO * L)
+    return u, origins, np.where(plausible, depth, np.nan), sharp
+
+
+def _drop_jumps(depth: np.ndarray, L: float) -> np.ndarray:
+    """depth with isolated jumps (a hand or a fold) made NaN: a Hampel-like filter against the running median."""
+    finite = np.isfinite(depth)
+    med = ndimage.median_filter(np.where(finite, depth, np.nanmedian(depth)), size=7, mode="nearest")
+    return np.where(np.abs(depth - med) > 0.06 * L, np.nan, depth)
+
+
+def _line_point_at_u(fit: tuple[np.ndarray, np.ndarray, float], S: np.ndarray, a: np.ndarray, L: float,
+                     target_u: float) -> np.ndarray:
+    """The point (px) of a fitted line (_fit_line) whose projection on the shoulder->hip axis is at target_u."""
+    c, direction, _ = fit
+    along = (S + target_u * L * a - c) @ a / (direction @ a) if abs(direction @ a) > 1e-6 else 0.0
+    return c + along * direction
+
+
+def _window_confidence(ok: np.ndarray, sharp: np.ndarray, window: np.ndarray, rms: float, L: float) -> float:
+    """One window of an outline: coverage x edge sharpness x straightness of its fitted line, in [0, 1]."""
+    cov = float(ok[window].mean()) if window.any() else 0.0
+    sh = float(np.mean(sharp[window & ok])) if (window & ok).any() else 0.0
+    fit_q = float(np.clip(1.0 - rms / (0.03 * L), 0.0, 1.0))
+    return float(np.clip(cov * (0.5 + 0.5 * sh) * (0.5 + 0.5 * fit_q), 0.0, 1.0))
+
+
 def trace_dorsal_contour(
     mask: np.ndarray,
     shoulder_px: Sequence[float],
@@ -242,43 +318,14 @@ def trace_dorsal_contour(
     Returns a DorsalContour (px); `reason` says why nothing was traced.
     """
     mask = np.asarray(mask, dtype=np.float32)
-    S, P, d = (np.asarray(p, float) for p in (shoulder_px, hip_px, dorsal_normal_px))
-    if mask.ndim != 2:
-        raise ValueError(f"mask must be (H, W), got {mask.shape}")
-    if not (np.isfinite(S).all() and np.isfinite(P).all() and np.isfinite(d).all()):
-        return _empty("no shoulder or hip landmark")
-    axis = P - S
-    L = float(np.hypot(*axis))
-    if L < 10:
-        return _empty("torso shorter than 10 px")
-    a = axis / L
-    n = np.array([-a[1], a[0]])
-    if n @ d < 0:
-        n = -n
-    if abs(n @ (d / max(np.hypot(*d), 1e-9))) < 0.2:
-        return _empty("dorsal direction along the trunk (not a side view)")
-    u = np.linspace(TRACE_U[0], TRACE_U[1], samples)
-    origins = S[None, :] + (u * L)[:, None] * a[None, :]
-    step = max(0.5, L / 200.0)
-    depth, sharp = _edge_along_rays(mask, origins, n, -0.35 * L, (MAX_BACK_DEPTH_TORSO + 0.15) * L, step)
-    plausible = (depth >= MIN_BACK_DEPTH_TORSO * L) & (depth <= MAX_BACK_DEPTH_TORSO * L)
-    if occluders_px is not None and len(occluders_px):
-        occ = np.asarray(occluders_px, float)
-        occ = occ[np.isfinite(occ).all(axis=1)]
-        # only hands and elbows on the back's side of the trunk (beyond half the back's depth) can cover the outline
-        occ_depth = (occ - S) @ n
-        occ = occ[occ_depth > 0.5 * float(np.nanmedian(depth)) if np.isfinite(depth).any() else occ_depth > 0]
-        if len(occ):
-            plausible &= ~_hidden_by_occluders(mask, origins + depth[:, None] * n[None, :], occ,
-                                               OCCLUDER_RADIUS_TORSO * L)
-    depth = np.where(plausible, depth, np.nan)
-    # isolated jumps (a hand or a fold): Hampel-like filter against the running median
-    finite = np.isfinite(depth)
-    if finite.sum() < samples * 0.4:
+    frame = _trunk_frame(mask, shoulder_px, hip_px, dorsal_normal_px)
+    if isinstance(frame, str):
+        return _empty(frame)
+    S, a, L, n = frame
+    u, origins, depth, sharp = _outline_depths(mask, S, a, L, n, occluders_px, samples)
+    if np.isfinite(depth).sum() < samples * 0.4:
         return _empty("back outline hidden (too few positions with a plausible edge)")
-    med = ndimage.median_filter(np.where(finite, depth, np.nanmedian(depth)), size=7, mode="nearest")
-    jump = np.abs(depth - med) > 0.06 * L
-    depth = np.where(jump, np.nan, depth)
+    depth = _drop_jumps(depth, L)
     depth = _keep_pelvis_run(depth, u, 0.05 * L)
     depth = _fill_short_gaps(depth, max_gap=max(2, samples // 12))
     ok = np.isfinite(depth)
@@ -312,14 +359,8 @@ def trace_dorsal_contour(
     if thor is None or pelv is None:
         return _empty("back outline too short")
 
-    def on_line(fit, target_u: float) -> np.ndarray:
-        c, direction, _ = fit
-        # the point of the fitted line whose projection on the axis is at target_u
-        along = (S + target_u * L * a - c) @ a / (direction @ a) if abs(direction @ a) > 1e-6 else 0.0
-        return c + along * direction
-
-    tu, tl = on_line(thor, THORACIC_POINT_U[0]), on_line(thor, THORACIC_POINT_U[1])
-    su, sl = on_line(pelv, SACRAL_POINT_U[0]), on_line(pelv, SACRAL_POINT_U[1])
+    tu, tl = (_line_point_at_u(thor, S, a, L, target) for target in THORACIC_POINT_U)
+    su, sl = (_line_point_at_u(pelv, S, a, L, target) for target in SACRAL_POINT_U)
     # lumbar apex: the deepest point (towards the front) below the chord thoracic_lower -> sacral_upper
     chord = su - tl
     chord_n = np.array([-chord[1], chord[0]]) / max(np.hypot(*chord), 1e-9)
@@ -329,21 +370,72 @@ def trace_dorsal_contour(
     depth_below = (dense[wa] - tl) @ chord_n
     apex = dense[wa][int(np.argmax(depth_below))] if wa.any() else np.full(2, np.nan)
 
-    def conf(mask_w: np.ndarray, rms: float) -> float:
-        """coverage x edge sharpness x straightness of the fitted line, in [0, 1]."""
-        cov = float(ok[mask_w].mean()) if mask_w.any() else 0.0
-        sh = float(np.mean(sharp[mask_w & ok])) if (mask_w & ok).any() else 0.0
-        fit_q = float(np.clip(1.0 - rms / (0.03 * L), 0.0, 1.0))
-        return float(np.clip(cov * (0.5 + 0.5 * sh) * (0.5 + 0.5 * fit_q), 0.0, 1.0))
-
-    c_thor = conf((u >= THORACIC_U[0]) & (u <= THORACIC_U[1]), thor[2])
-    c_pelv = conf((u >= PELVIS_U[0]) & (u <= PELVIS_U[1]), pelv[2])
-    c_apex = conf((u >= APEX_U[0]) & (u <= APEX_U[1]), 0.0)
+    c_thor = _window_confidence(ok, sharp, (u >= THORACIC_U[0]) & (u <= THORACIC_U[1]), thor[2], L)
+    c_pelv = _window_confidence(ok, sharp, (u >= PELVIS_U[0]) & (u <= PELVIS_U[1]), pelv[2], L)
+    c_apex = _window_confidence(ok, sharp, (u >= APEX_U[0]) & (u <= APEX_U[1]), 0.0, L)
     points = np.array([
         [*tu, c_thor], [*tl, c_thor], [*apex, c_apex], [*su, c_pelv], [*sl, c_pelv],
     ])
     return DorsalContour(dense=dense, u=du, points=points, confidence=float(min(c_thor, c_pelv, c_apex)),
                          visible_from_u=_run_start_u(ok, u))
+
+
+# The front's outline (chest and belly), for a floor bridge whose arms hide the back: u windows of the two lines
+# fitted. The chest window stops short of the neck and the shoulder's own bulge (u < 0.12) and of the lowest ribs;
+# the belly window lies between the ribs and the hip crease (a thigh lifted towards the belly bends the outline past
+# u ~ 0.9). Chosen on the synthetic body and checked on the real floor bridges (scripts/contour_sweep.py).
+CHEST_U = (0.12, 0.45)
+BELLY_U = (0.55, 0.85)
+
+
+@dataclass(frozen=True)
+class VentralContour:
+    """One frame's front outline: points (K, 3) of VENTRAL_POINT_NAMES (x px, y px, confidence; NaN where hidden),
+    the overall confidence in [0, 1] and, when nothing was traced, why (one line)."""
+
+    points: np.ndarray
+    confidence: float
+    reason: str = ""
+
+
+def trace_ventral_contour(
+    mask: np.ndarray,
+    shoulder_px: Sequence[float],
+    hip_px: Sequence[float],
+    dorsal_normal_px: Sequence[float],
+    *,
+    occluders_px: np.ndarray | None = None,
+    samples: int = 72,
+) -> VentralContour:
+    """Trace the front of the trunk in one frame's person mask: a line along the chest (CHEST_U) and one along the
+    belly (BELLY_U), as in trace_dorsal_contour but walking out of the body on the front side. Hands and elbows
+    merged with the front outline (occluders_px) hide it there: a hand resting on the belly is not the belly.
+    In a floor bridge the arms lie on the floor, on the back's side, so the front stays in view where the back is
+    hidden. Returns a VentralContour (px)."""
+    mask = np.asarray(mask, dtype=np.float32)
+    none = np.full((len(VENTRAL_POINT_NAMES), 3), np.nan)
+    frame = _trunk_frame(mask, shoulder_px, hip_px, dorsal_normal_px)
+    if isinstance(frame, str):
+        return VentralContour(none, 0.0, frame)
+    S, a, L, dorsal = frame
+    u, origins, depth, sharp = _outline_depths(mask, S, a, L, -dorsal, occluders_px, samples)
+    if np.isfinite(depth).sum() < samples * 0.4:
+        return VentralContour(none, 0.0, "front outline hidden (too few positions with a plausible edge)")
+    depth = _fill_short_gaps(_drop_jumps(depth, L), max_gap=max(2, samples // 12))
+    ok = np.isfinite(depth)
+    pts = origins - depth[:, None] * dorsal[None, :]
+    points, confidences = [], []
+    for part, (lo, hi) in (("chest", CHEST_U), ("belly", BELLY_U)):
+        window = (u >= lo) & (u <= hi)
+        if ok[window].mean() < MIN_WINDOW_COVERAGE:
+            return VentralContour(none, 0.0, f"front outline hidden at the {part}")
+        fit = _fit_line(pts[window & ok])
+        if fit is None:
+            return VentralContour(none, 0.0, f"front outline too short at the {part}")
+        confidence = _window_confidence(ok, sharp, window, fit[2], L)
+        points += [_line_point_at_u(fit, S, a, L, lo), _line_point_at_u(fit, S, a, L, hi)]
+        confidences += [confidence, confidence]
+    return VentralContour(np.column_stack([np.array(points), confidences]), float(min(confidences)))
 
 
 # ---- the dorsal side of a track ---------------------------------------------------------------------------------
@@ -397,6 +489,7 @@ def contour_points(
     sign: int | None = None,
     hide_near_hands: bool = False,
     visible_from: dict[int, float] | None = None,
+    ventral: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """(T, K, 3) dorsal points of a track (x, y normalised, confidence) from masks of some of its frames.
 
@@ -405,6 +498,8 @@ def contour_points(
     hide_near_hands: treat outline samples near hand/elbow landmarks on the back's side as hidden (off by default:
     on the synthetic sweep it hid most tops, whose hands rest near the outline, more than it removed errors).
     visible_from: when given, filled with each masked frame's DorsalContour.visible_from_u.
+    ventral: when given ((T, len(VENTRAL_POINT_NAMES), 3)), filled with the front's outline on the same masks
+    (trace_ventral_contour, hands and elbows always hiding what they merge with), same layout and NaN rows.
     Returns (points, reasons): NaN rows for frames without a mask or without a usable contour (reasons[i] says why).
     """
     K = len(DORSAL_POINT_NAMES)
@@ -427,15 +522,26 @@ def contour_points(
                                  occluders_px=occ if hide_near_hands else None)
         if visible_from is not None:
             visible_from[i] = c.visible_from_u
+        if ventral is not None:
+            front = trace_ventral_contour(mask, sh[i] * scale, hp[i] * scale,
+                                          dorsal_normal_px(track, i, s) * scale, occluders_px=occ)
+            if not front.reason and front.confidence >= MIN_CONFIDENCE:
+                ventral[i] = _normalised(front.points, mw, mh)
         if c.reason or c.confidence < MIN_CONFIDENCE:
             reasons[i] = c.reason or f"low confidence {c.confidence:.2f}"
             continue
-        pts = c.points.copy()
-        pts[:, 0] /= mw
-        pts[:, 1] /= mh
-        pts[pts[:, 2] < MIN_CONFIDENCE, :2] = np.nan
-        out[i] = pts
+        out[i] = _normalised(c.points, mw, mh)
     return out, reasons
+
+
+def _normalised(points_px: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(K, 3) outline points in pixels -> x, y normalised to the frame, NaN where the confidence is under
+    MIN_CONFIDENCE."""
+    pts = points_px.copy()
+    pts[:, 0] /= width
+    pts[:, 1] /= height
+    pts[pts[:, 2] < MIN_CONFIDENCE, :2] = np.nan
+    return pts
 
 
 # ---- lumbar measures (pure kinematics of the named points) ------------------------------------------------------
@@ -459,12 +565,31 @@ def lumbar_angle_deg(points: np.ndarray, sign: int, width: float = 1.0, height: 
     idx = {n: i for i, n in enumerate(DORSAL_POINT_NAMES)}
     t_up = p[:, idx["thoracic_upper"]] - p[:, idx["thoracic_lower"]]
     t_pel = p[:, idx["sacral_upper"]] - p[:, idx["sacral_lower"]]
-    # dorsal normal of the pelvis tangent: r = (-t_y, t_x) times sign (see dorsal_sign)
-    n_pel = sign * np.stack([-t_pel[:, 1], t_pel[:, 0]], -1)
+    return _turn_towards_back_deg(t_up, t_pel, sign)
+
+
+def _turn_towards_back_deg(upper: np.ndarray, lower: np.ndarray, sign: int) -> np.ndarray:
+    """(T,) deg: how far the direction `upper` ((T, 2) px, pointing to the head) is turned towards the back from
+    `lower` (same); sign: the track's dorsal side (dorsal_sign). NaN where either is missing or zero."""
+    # dorsal normal of the lower tangent: r = (-t_y, t_x) times sign (see dorsal_sign)
+    n_low = sign * np.stack([-lower[:, 1], lower[:, 0]], -1)
     with np.errstate(invalid="ignore"):
-        ang = np.degrees(np.arctan2(np.sum(t_up * n_pel, -1), np.sum(t_up * t_pel, -1)))
-    ok = (np.linalg.norm(t_up, axis=-1) > 0) & (np.linalg.norm(t_pel, axis=-1) > 0)
-    return np.where(ok, ang, np.nan) if sign else np.full(len(p), np.nan)
+        ang = np.degrees(np.arctan2(np.sum(upper * n_low, -1), np.sum(upper * lower, -1)))
+    ok = (np.linalg.norm(upper, axis=-1) > 0) & (np.linalg.norm(lower, axis=-1) > 0)
+    return np.where(ok, ang, np.nan) if sign else np.full(len(upper), np.nan)
+
+
+def rib_flare_deg(points: np.ndarray, sign: int, width: float = 1.0, height: float = 1.0) -> np.ndarray:
+    """(T,) deg, signed: the chest's turn towards the back relative to the belly, from the front outline's points
+    ((T, K, 3) of VENTRAL_POINT_NAMES, normalised x, y). + = the ribs flared up off the belly line (the thorax
+    extended on the pelvis through the lumbar spine), 0 = chest and belly lines parallel. Pixels (pass the frame's
+    width and height). NaN where a point is NaN. The rendered body's straight back reads about 0 at a bridge's top
+    and 30 deg of lumbar extension about 16 (thresholds.toml [lumbar_arch])."""
+    p = _xy_px(points, width, height)
+    idx = {n: i for i, n in enumerate(VENTRAL_POINT_NAMES)}
+    chest = p[:, idx["chest_upper"]] - p[:, idx["chest_lower"]]
+    belly = p[:, idx["belly_upper"]] - p[:, idx["belly_lower"]]
+    return _turn_towards_back_deg(chest, belly, sign)
 
 
 def lumbar_apex_depth(points: np.ndarray, torso_px: float, sign: int, width: float = 1.0,
@@ -504,6 +629,14 @@ def track_lumbar_angle(track: PoseTrack) -> np.ndarray:
         return np.full(len(track), np.nan)
     sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
     return lumbar_angle_deg(track.dorsal_contour, sign, track.frame_width or 1, track.frame_height or 1)
+
+
+def track_rib_flare(track: PoseTrack) -> np.ndarray:
+    """(T,) deg: rib_flare_deg of a track's ventral_contour (NaN throughout when it has none)."""
+    if track.ventral_contour is None:
+        return np.full(len(track), np.nan)
+    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    return rib_flare_deg(track.ventral_contour, sign, track.frame_width or 1, track.frame_height or 1)
 
 
 def track_apex_depth(track: PoseTrack) -> np.ndarray:

@@ -9,6 +9,8 @@ Arrays (T frames):
                      (DORSAL_POINT_NAMES) as x, y normalised like the landmarks and a confidence in [0, 1]; NaN rows
                      where no contour was traced (frame not sampled, contour hidden). None when never traced.
                      See formcheck.contour; meta["dorsal_contour"] says how it was made (dorsal_sign, frames).
+    ventral_contour  optional (T, K, 3) float: the front's outline (chest and belly) from the same masks, K named points
+                     (VENTRAL_POINT_NAMES), same layout and NaN rows; None when never traced (formcheck.contour).
     waistline        optional (T, 4) float: the waistband's edge in a frontal frame (formcheck.waistline): image tilt
                      (deg, + = image-right end lower), contrast, coverage, and its height where it crosses the hips'
                      midpoint (y normalised like the landmarks); NaN rows where not measured. None when never
@@ -83,6 +85,9 @@ EXACT_PROJECTION_MODEL = "synthetic-truth"
 # The back's outline, head to pelvis (formcheck.contour): tangent points of the upper trunk, the lumbar apex, and
 # tangent points of the pelvis.
 DORSAL_POINT_NAMES: tuple[str, ...] = ("thoracic_upper", "thoracic_lower", "lumbar_apex", "sacral_upper", "sacral_lower")
+VENTRAL_POINT_NAMES: tuple[str, ...] = ("chest_upper", "chest_lower", "belly_upper", "belly_lower")
+# The measured arrays a track may carry besides the landmarks (module docstring), as saved in an .npz
+OPTIONAL_ARRAYS: tuple[str, ...] = ("dorsal_contour", "ventral_contour", "waistline", "camera_shift")
 
 
 class TrackFileError(ValueError):
@@ -119,6 +124,7 @@ class PoseTrack:
     model_sha256: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     dorsal_contour: np.ndarray | None = None
+    ventral_contour: np.ndarray | None = None
     waistline: np.ndarray | None = None
     camera_shift: np.ndarray | None = None
 
@@ -148,7 +154,8 @@ class PoseTrack:
         for name, arr in (("landmarks", lm), ("world_landmarks", wl), ("timestamps_s", ts)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        for name, shape in (("dorsal_contour", (T, len(DORSAL_POINT_NAMES), 3)), ("waistline", (T, 4)),
+        for name, shape in (("dorsal_contour", (T, len(DORSAL_POINT_NAMES), 3)),
+                            ("ventral_contour", (T, len(VENTRAL_POINT_NAMES), 3)), ("waistline", (T, 4)),
                             ("camera_shift", (T, 2))):
             value = getattr(self, name)
             if value is None:
@@ -213,6 +220,7 @@ class PoseTrack:
             timestamps_s=self.timestamps_s[key],
             meta=dict(self.meta),
             dorsal_contour=None if self.dorsal_contour is None else self.dorsal_contour[key],
+            ventral_contour=None if self.ventral_contour is None else self.ventral_contour[key],
             waistline=None if self.waistline is None else self.waistline[key],
             camera_shift=None if self.camera_shift is None else self.camera_shift[key],
         )
@@ -237,11 +245,13 @@ class PoseTrack:
             meta=meta,
         )
 
-    def with_dorsal_contour(self, points: np.ndarray | None, **meta_updates: Any) -> "PoseTrack":
-        """A copy carrying dorsal contour points ((T, K, 3), see module docstring; None removes them)."""
+    def with_dorsal_contour(self, points: np.ndarray | None, ventral: np.ndarray | None = None,
+                            **meta_updates: Any) -> "PoseTrack":
+        """A copy carrying the body outline's points from the masks: dorsal (the back) and ventral (the front), each
+        (T, K, 3) (see module docstring); None removes them."""
         meta = dict(self.meta)
         meta.update(meta_updates)
-        return replace(self, dorsal_contour=points, meta=meta)
+        return replace(self, dorsal_contour=points, ventral_contour=ventral, meta=meta)
 
     def with_waistline(self, edges: np.ndarray | None, **meta_updates: Any) -> "PoseTrack":
         """A copy carrying waistline edges ((T, 4), see module docstring; None removes them)."""
@@ -257,8 +267,8 @@ class PoseTrack:
 
     # ---- persistence -----------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour`, `waistline`,
-        `camera_shift` when measured) and a JSON `metadata`."""
+        """Write an .npz with arrays `landmarks`, `world_landmarks`, `timestamps_s` (+ `dorsal_contour`,
+        `ventral_contour`, `waistline`, `camera_shift` when measured) and a JSON `metadata`."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(path.suffix + ".npz") if path.suffix else path.with_suffix(".npz")
@@ -279,12 +289,9 @@ class PoseTrack:
             timestamps_s=self.timestamps_s,
             metadata=np.array(json.dumps(metadata, default=_json_default)),
         )
-        if self.dorsal_contour is not None:
-            arrays["dorsal_contour"] = self.dorsal_contour.astype(np.float32)
-        if self.waistline is not None:
-            arrays["waistline"] = self.waistline.astype(np.float32)
-        if self.camera_shift is not None:
-            arrays["camera_shift"] = self.camera_shift.astype(np.float32)
+        for optional in OPTIONAL_ARRAYS:
+            if getattr(self, optional) is not None:
+                arrays[optional] = getattr(self, optional).astype(np.float32)
         # Zipped in memory first: numpy's ZipFile on a disk that fills up fails half-closed ("Exception ignored in
         # ZipFile.__del__"); then one plain write, and a rename only once it is whole.
         buffer = io.BytesIO()
@@ -320,7 +327,7 @@ class PoseTrack:
                     )
                 metadata = _check_metadata(path, json.loads(str(data["metadata"])))
                 arrays = {k: np.array(data[k], dtype=np.float64) for k in ("landmarks", "world_landmarks", "timestamps_s")}
-                for optional in ("dorsal_contour", "waistline", "camera_shift"):
+                for optional in OPTIONAL_ARRAYS:
                     if optional in data.files:
                         arrays[optional] = np.array(data[optional], dtype=np.float64)
         except TrackFileError:
