@@ -6,15 +6,21 @@ Evidence (side view), per rep or hold:
    back's outline, + = extension, 0 = the two parallel: a straight back line). The change from the bottom of the
    rep (contour.lumbar_change) is not used: on the synthetic sweep the bottoms' outlines were bent by a hand or an
    arm lying against the pelvis (hip thrust bottoms read -30 deg on a neutral back), so it is not trustworthy yet.
-2. otherwise: at the top, the shoulder-hip-knee angle past straight (> 180 deg: the hips rise above the shoulder-knee
+2. otherwise, in a floor bridge whose front outline was traced at the top (PoseTrack.ventral_contour, same masks):
+   the rib flare at the top (deg, the chest tangent's turn towards the back from the belly tangent,
+   contour.rib_flare_deg). With the arms on the floor the near arm hides the upper back, never the front. Not for
+   hip thrusts: the hands on the bar or the weight bend the front outline (rendered correct hip thrusts read 17 deg).
+3. otherwise: at the top, the shoulder-hip-knee angle past straight (> 180 deg: the hips rise above the shoulder-knee
    line; the hip joint cannot extend much past neutral with the knees bent, so the excess comes from the lumbar
    spine and an anterior pelvic tilt).
-The outline's angle flags a top only where the hips are at or above the shoulder-knee line there (HIP_LINE_GATE_DEG):
+Either outline's angle flags a top only where the hips are at or above the shoulder-knee line there (HIP_LINE_GATE_DEG):
 the fault is the lower back pushing the hips up past the line the glutes would stop at. The absolute outline angle
 carries the body's shape (the buttock's curve slopes the pelvis tangent): on real people with correct form it reads
 12-20 deg at the top (the mannequin's straight back reads about 0).
 Each finding's `evidence` names the measure used; metrics lumbar_arch_contour_reps / lumbar_arch_geometry_reps count
-the reps judged each way, lumbar_arch_rep<N>_lumbar_angle_deg gives the outline's angle at each traced top, and
+the reps judged each way (lumbar_arch_front_reps those judged by the rib flare),
+lumbar_arch_rep<N>_lumbar_angle_deg gives the outline's angle at each traced top, lumbar_arch_rep<N>_rib_flare_deg
+the rib flare at each top judged by the front, and
 lumbar_arch_rep<N>_outline_visible_from_u, at an untraced top, where the back's outline began on its masks (0 at the
 shoulder, 1 at the hip; the geometry finding's evidence says it in words).
 Thresholds: thresholds.toml [lumbar_arch].
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.contour import OUTLINE_NOT_FOUND, track_apex_depth, track_lumbar_angle
+from formcheck.contour import OUTLINE_NOT_FOUND, track_apex_depth, track_lumbar_angle, track_rib_flare
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import (
@@ -37,7 +43,10 @@ from formcheck.rules._sagittal import (
 
 NAME = "lumbar_arch"
 CONTOUR_EVIDENCE = "lumbar angle at the top, from the back's outline (person mask)"
+FRONT_EVIDENCE = "rib flare at the top, from the front's outline (person mask)"
 GEOMETRY_EVIDENCE = "shoulder–hip–knee angle (side view)"
+# Exercises whose front outline is read when the back's is hidden (module docstring: not hip thrusts).
+FRONT_OUTLINE_EXERCISES = ("bridge",)
 # The straight shoulder-hip-knee line (deg past straight): an outline reading past its threshold is a fault only when
 # the hips reach this line at that top. Not a fitted number: the fault's definition (DESIGN: "at the top the hips rise
 # above the knee-shoulder line"). Measured margins: the mannequin's back_butt tops read +3.5..+13.5 deg past straight
@@ -75,7 +84,7 @@ def _contour_note(ctx: RuleContext, visible_from_u: float = float("nan")) -> str
         # The lumbar angle needs the upper back's tangent (u 0.05-0.38, formcheck.contour.THORACIC_U). With the arms
         # on the floor of a bridge the near arm lies in front of the upper back in a side view, so the mask's edge
         # there is the arm's: measured on the real side-view bridges and the rendered one, the back's own edge began
-        # 0.4-0.9 of the way down. No substitute measure on the visible part separated correct from arched backs.
+        # 0.4-0.9 of the way down. A bridge reads the front's outline instead (FRONT_OUTLINE_EXERCISES).
         where = f"from {100 * max(visible_from_u, 0.0):.0f}% of the way from the shoulder to the hip"
         cause = (" (in a floor bridge the arm lying on the floor is in front of the upper back; with the arms raised "
                  "to the ceiling it stays in view)" if ctx.exercise == "bridge" else "")
@@ -89,6 +98,7 @@ def _contour_note(ctx: RuleContext, visible_from_u: float = float("nan")) -> str
 WORDS = "lower back arching to lift the hips (\"back butt\")"
 THRESHOLDS = tuple(f"lumbar_arch.{key}" for key in (
     "past_straight_warn_deg", "past_straight_fault_deg", "lumbar_top_warn_deg", "lumbar_top_fault_deg",
+    "rib_flare_warn_deg", "rib_flare_fault_deg",
 ))
 
 
@@ -114,10 +124,13 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     angle = trunk_thigh_near(ctx)
     past_straight = angle - 180.0
     lumbar = track_lumbar_angle(ctx.track)
+    flare = track_rib_flare(ctx.track)
+    flare_warn = ctx.th["lumbar_arch", "rib_flare_warn_deg"]
+    flare_fault = ctx.th["lumbar_arch", "rib_flare_fault_deg"]
     findings: list[Finding] = []
     peaks: list[float] = []
     top_angles: list[float] = []
-    contour_reps = geometry_reps = below_line_reps = 0
+    contour_reps = front_reps = geometry_reps = below_line_reps = 0
     per_top: dict[str, float] = {}
     for label, frames in lift_tops(ctx):
         hip_line = float(np.nanmax(past_straight[frames])) if np.isfinite(past_straight[frames]).any() else np.nan
@@ -132,32 +145,50 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
                 "the lower back flat as the hips rise."
             ),
         )
-        if value is not None:
+        key = label.replace(' ', '')
+        from_outline = value is not None
+        if from_outline:
             contour_reps += 1
             top_angles.append(value)
-            per_top[f"lumbar_arch_{label.replace(' ', '')}_lumbar_angle_deg"] = value
-            if finding is not None and not hip_line >= HIP_LINE_GATE_DEG:
-                finding = None  # the hips stayed below the shoulder-knee line: the outline's curve is the body's shape
-                below_line_reps += 1
+            per_top[f"lumbar_arch_{key}_lumbar_angle_deg"] = value
         else:
             seen_from = top_visible_from_u(ctx, frames)
             if np.isfinite(seen_from):
-                per_top[f"lumbar_arch_{label.replace(' ', '')}_outline_visible_from_u"] = seen_from
+                per_top[f"lumbar_arch_{key}_outline_visible_from_u"] = seen_from
             note = _contour_note(ctx, seen_from)
-            value, finding = judge_top(
-                ctx, rule=NAME, frames=frames, values=past_straight, warn=warn, fault=fault,
-                unit="deg past straight", evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
-                cue=lambda v, label=label: (
-                    f"At the top of {label} your hips go {v:.0f}° past a straight shoulder–hip–knee line: "
-                    "that is your lower back arching, not your glutes. Tuck your ribs down, tilt the pelvis back "
-                    "and stop when shoulders, hips and knees form a straight line."
-                ),
-            )
-            geometry_reps += value is not None
+            if ctx.exercise in FRONT_OUTLINE_EXERCISES:
+                value, finding = judge_top(
+                    ctx, rule=NAME, frames=frames, values=flare, warn=flare_warn, fault=flare_fault,
+                    unit="deg rib flare", evidence=f"{FRONT_EVIDENCE} (side view); back outline not used: {note}",
+                    cue=lambda v, label=label: (
+                        f"At the top of {label} your ribs flare {v:.0f}° up off your belly line (outline of your "
+                        "front): the lower back is arching to lift the hips, not the glutes. Tuck your ribs down, "
+                        "tilt the pelvis back and keep the lower back flat as the hips rise."
+                    ),
+                )
+                from_outline = value is not None
+                if from_outline:
+                    front_reps += 1
+                    per_top[f"lumbar_arch_{key}_rib_flare_deg"] = value
+            if not from_outline:
+                value, finding = judge_top(
+                    ctx, rule=NAME, frames=frames, values=past_straight, warn=warn, fault=fault,
+                    unit="deg past straight", evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
+                    cue=lambda v, label=label: (
+                        f"At the top of {label} your hips go {v:.0f}° past a straight shoulder–hip–knee line: "
+                        "that is your lower back arching, not your glutes. Tuck your ribs down, tilt the pelvis back "
+                        "and stop when shoulders, hips and knees form a straight line."
+                    ),
+                )
+                geometry_reps += value is not None
+        if from_outline and finding is not None and not hip_line >= HIP_LINE_GATE_DEG:
+            finding = None  # the hips stayed below the shoulder-knee line: the outline's curve is the body's shape
+            below_line_reps += 1
         if finding is not None:
             findings.append(finding)
     metrics = {
         "lumbar_arch_contour_reps": float(contour_reps),
+        "lumbar_arch_front_reps": float(front_reps),
         "lumbar_arch_geometry_reps": float(geometry_reps),
         "lumbar_arch_contour_frames": float(np.isfinite(lumbar).sum()),
         "lumbar_arch_outline_below_hip_line_reps": float(below_line_reps),
@@ -169,14 +200,17 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     if top_angles:
         metrics["lumbar_arch_max_top_lumbar_angle_deg"] = float(np.max(top_angles))
         metrics["lumbar_arch_median_top_lumbar_angle_deg"] = float(np.median(top_angles))
+    # the hip line's bands only where a top was judged by it; otherwise the angle is context for the outline's verdict
+    by_line = geometry_reps > 0 or not (contour_reps or front_reps)
     series = [KeySeries(
         name="trunk_thigh_near",
-        label="Shoulder–hip–knee angle (180° = straight line)",
+        label="Shoulder–hip–knee angle (180° = straight line)" + (
+            "" if by_line else "; the arch was judged from the body's outline"),
         unit="deg",
         values=angle,
         rules=(NAME, "hip_lockout", "hold_timer"),
-        warn_above=180.0 + warn,
-        fault_above=180.0 + fault,
+        warn_above=180.0 + warn if by_line else None,
+        fault_above=180.0 + fault if by_line else None,
         angle_points=(f"{ctx.kin.near_side}_shoulder", f"{ctx.kin.near_side}_hip", f"{ctx.kin.near_side}_knee"),
     )]
     if np.isfinite(lumbar).any():
@@ -195,5 +229,15 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
             unit="torso lengths",
             values=track_apex_depth(ctx.track),
             rules=(NAME,),
+        ))
+    if front_reps:
+        series.append(KeySeries(
+            name="rib_flare",
+            label="Rib flare from the front's outline (+ = ribs up off the belly line)",
+            unit="deg",
+            values=flare,
+            rules=(NAME,),
+            warn_above=flare_warn,
+            fault_above=flare_fault,
         ))
     return RuleOutcome(findings=findings, metrics=metrics, key_series=series)
