@@ -123,8 +123,9 @@ class AngleAnnotator:
 
 @dataclass(frozen=True)
 class ContourAnnotator:
-    """Draws the back's outline points (PoseTrack.dorsal_contour row: (K, 3) x, y normalised, confidence), the
-    upper-trunk and pelvis tangent lines extended towards each other, and the lumbar angle label at the apex."""
+    """Draws a traced body outline (contour_at's points: (K, 3) x, y normalised, confidence) with its two tangent
+    lines extended towards each other and its angle label: the back's (5 points: upper trunk and pelvis tangents,
+    the lumbar apex between) or the front's (4 points: chest and belly tangents)."""
 
     thickness: int | None = None
 
@@ -136,14 +137,17 @@ class ContourAnnotator:
         s = scale_for(img)
         thick = self.thickness or max(2, int(round(3 * s)))
         p = points[:, :2] * np.array([w, h], float)
-        tu, tl, apex, su, sl = p
+        if len(p) == 5:  # the back: thoracic_upper, thoracic_lower, lumbar_apex, sacral_upper, sacral_lower
+            upper, lower, apex = (p[0], p[1]), (p[4], p[3]), p[2]
+        else:  # the front: chest_upper, chest_lower, belly_upper, belly_lower
+            upper, lower, apex = (p[0], p[1]), (p[3], p[2]), None
         # tangents, extended a little past their points so the angle between them reads
-        for a, b in ((tu, tl), (sl, su)):
+        for a, b in (upper, lower):
             d = b - a
             b2 = b + 0.35 * d
             cv2.line(img, tuple(np.round(a).astype(int)), tuple(np.round(b2).astype(int)), (0, 0, 0), thick + 2, cv2.LINE_AA)
             cv2.line(img, tuple(np.round(a).astype(int)), tuple(np.round(b2).astype(int)), colour, thick, cv2.LINE_AA)
-        outline = np.round(np.stack([tu, tl, apex, su, sl])).astype(np.int32)
+        outline = np.round(p).astype(np.int32)
         cv2.polylines(img, [outline], False, (60, 230, 120), max(1, thick // 2), cv2.LINE_AA)
         for q in outline:
             cv2.circle(img, tuple(q), max(3, thick + 1), (0, 0, 0), -1, cv2.LINE_AA)
@@ -152,11 +156,12 @@ class ContourAnnotator:
             text = ascii_text(text)
             fs = 0.6 * s
             tw, th, _ = text_size(text, fs, max(1, int(s * 1.5)))
-            # put the label off the chord's middle on the side away from the apex (outside the body when arched)
-            mid = 0.5 * (tl + su)
-            chord = sl - tu
+            # off the chord's middle: away from the apex (outside the body when arched); the front's label goes
+            # up the picture (a floor bridge's front faces up)
+            mid = 0.5 * (upper[1] + lower[1])
+            chord = lower[0] - upper[0]
             away = np.array([-chord[1], chord[0]]) / max(np.hypot(*chord), 1e-6)
-            if (apex - mid) @ away > 0:
+            if (apex is not None and (apex - mid) @ away > 0) or (apex is None and away[1] > 0):
                 away = -away
             lx = int(np.clip(mid[0] + away[0] * 28 * s - tw / 2, 2, max(2, w - tw - 2)))
             ly = int(np.clip(mid[1] + away[1] * 28 * s + th / 2, th + 2, h - 4))

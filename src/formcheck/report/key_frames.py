@@ -151,7 +151,7 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
                 pts = traced[1].copy()
                 pts[:, 0] = (pts[:, 0] * w - box[0]) / (box[2] - box[0])
                 pts[:, 1] = (pts[:, 1] * h - box[1]) / (box[3] - box[1])
-                img = ContourAnnotator().annotate(img, pts, *lumbar_text(analysis, traced[0]))
+                img = ContourAnnotator().annotate(img, pts, *lumbar_text(analysis, *traced))
             for s in series:
                 v = float(s.values[i]) if i < len(s.values) else float("nan")
                 if np.isfinite(v):

@@ -11,31 +11,37 @@ import numpy as np
 from formcheck.report.draw import OK_RGB, RGB, SEVERITY_RGB, format_number
 from formcheck.report.words import sorted_findings
 from formcheck.results import Analysis, Finding, KeySeries, Report
-from formcheck.track import PoseTrack, landmark_index
+from formcheck.track import DORSAL_POINT_NAMES, PoseTrack, landmark_index
 
 
 def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[int, np.ndarray] | None:
-    """(frame, (K, 3) points) of the traced back outline at `index`, or at the nearest traced frame within hold_s
-    seconds (the outline is only traced on some frames); None when there is none."""
-    dc = track.dorsal_contour
-    if dc is None or not 0 <= index < len(track):
+    """(frame, (K, 3) points) of the traced body outline at `index`, or at the nearest traced frame within hold_s
+    seconds (the outline is only traced on some frames): the back's (5 DORSAL_POINT_NAMES rows), else the front's
+    (4 VENTRAL_POINT_NAMES rows, read where the arms hid the back); None when neither was traced there."""
+    if not 0 <= index < len(track):
         return None
-    traced = np.flatnonzero(np.isfinite(dc[:, :, :2]).all(axis=(1, 2)))
-    if traced.size == 0:
-        return None
-    j = int(traced[np.argmin(np.abs(traced - index))])
-    if abs(track.timestamps_s[j] - track.timestamps_s[index]) > hold_s:
-        return None
-    return j, dc[j]
+    for points in (track.dorsal_contour, track.ventral_contour):
+        if points is None:
+            continue
+        traced = np.flatnonzero(np.isfinite(points[:, :, :2]).all(axis=(1, 2)))
+        if traced.size == 0:
+            continue
+        j = int(traced[np.argmin(np.abs(traced - index))])
+        if abs(track.timestamps_s[j] - track.timestamps_s[index]) <= hold_s:
+            return j, points[j]
+    return None
 
 
-def lumbar_text(analysis: Analysis, j: int) -> tuple[str, RGB]:
+def lumbar_text(analysis: Analysis, j: int, points: np.ndarray) -> tuple[str, RGB]:
+    """The label drawn on an outline (contour_at's points at frame j): the lumbar angle on the back's, the rib flare
+    on the front's."""
+    name, word = ("lumbar_angle", "lumbar") if len(points) == len(DORSAL_POINT_NAMES) else ("rib_flare", "rib flare")
     try:
-        s = analysis.series("lumbar_angle")
+        s = analysis.series(name)
     except KeyError:
         return "", OK_RGB
     v = float(s.values[j]) if j < len(s.values) else float("nan")
-    return (f"lumbar {format_number(v, 'deg')}" if np.isfinite(v) else ""), (60, 230, 120)
+    return (f"{word} {format_number(v, 'deg')}" if np.isfinite(v) else ""), (60, 230, 120)
 
 
 def band_colour(series: KeySeries, value: float) -> RGB:
@@ -130,4 +136,4 @@ def value_at(series: KeySeries, index: int, traced: tuple[int, np.ndarray] | Non
     return float(series.values[j]) if 0 <= j < len(series.values) else float("nan")
 
 
-OUTLINE_SERIES = ("lumbar_angle", "lumbar_apex_depth")  # measured on the traced back outline (lumbar_arch)
+OUTLINE_SERIES = ("lumbar_angle", "lumbar_apex_depth", "rib_flare")  # measured on a traced outline (lumbar_arch)

@@ -56,7 +56,7 @@ class FrameOverlay:
             img = self.skeleton.annotate(img, lm)
             traced = contour_at(track, index)
             if traced is not None:
-                img = self.contour.annotate(img, traced[1], *lumbar_text(analysis, traced[0]))
+                img = self.contour.annotate(img, traced[1], *lumbar_text(analysis, *traced))
             for s in angle_series(analysis):
                 v = value_at(s, index, traced)
                 if np.isfinite(v):
