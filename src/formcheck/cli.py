@@ -520,10 +520,10 @@ def eval_command(
             return run_pipeline(path, exercise=exercise, view=view, thresholds=limits)
         check_video_path(path)
         cached = None
-        if cache is not None:  # the cleaned track with what the decode added (waistband, outline, camera shift: v3)
+        if cache is not None:  # the cleaned track with what the decode added (waistband, outlines, camera shift: v4)
             stat = path.stat()
             key = hashlib.sha1(
-                f"v3|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}|{exercise}|{view}".encode()
+                f"v4|{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{model_info.sha256}|{exercise}|{view}".encode()
             ).hexdigest()[:16]
             cached = cache / f"{path.stem}-{key}.npz"
             if cached.is_file():
