@@ -10,7 +10,9 @@ runs formcheck.analyze on the video (the one pipeline), then
   traced outline (all, and the tops: lift_fraction > 0.95); median and p95 of |error|. Also the angle relative to
   the clip's bottom frames (lift_fraction < 0.05; "offset" = the bottom reading);
 - dose-response: lumbar_arch's verdict (severity, value, evidence) from the landmarks alone, and with the outline
-  on the frames `formcheck analyze` samples (contour_pass.plan_mask_frames).
+  on the frames `formcheck analyze` samples (contour_pass.plan_mask_frames): evidence `contour` (the back's
+  outline), `front` (the rib flare from the front's outline, bridges whose arms hide the back) or `geometry`;
+- the rib flare (front outline) at the tops, on the every-2nd-frame masks.
 Prints a table; writes OUT_DIR/contour_sweep.json.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 import formcheck
 from formcheck.analysis import analyze_track
-from formcheck.contour import track_lumbar_angle
+from formcheck.contour import track_lumbar_angle, track_rib_flare
 from formcheck.contour_pass import add_dorsal_contour
 from formcheck.frame_cache import FrameCache
 from formcheck.pose import PoseEstimator
@@ -35,7 +37,9 @@ def verdict(report) -> tuple[str, float, str]:
     if not fs:
         return "none", float("nan"), ""
     worst = max(fs, key=lambda f: (f.severity == "fault", f.value))
-    return worst.severity, worst.value, ("contour" if worst.evidence.startswith("lumbar angle") else "geometry")
+    kind = ("contour" if worst.evidence.startswith("lumbar angle") else
+            "front" if worst.evidence.startswith("rib flare") else "geometry")
+    return worst.severity, worst.value, kind
 
 
 def main() -> None:
@@ -65,6 +69,7 @@ def main() -> None:
             dense = add_dorsal_contour(track, base.report, frames=every_other.frames, masks=estimator.person_mask,
                                        only=list(range(0, len(track), 2)))
             angle = track_lumbar_angle(dense)
+            flare = track_rib_flare(dense)
             ext = np.array(truth["lumbar_extension"])
             lift = np.array(truth["lift_fraction"])
             bottom = np.isfinite(angle) & (lift < 0.05)
@@ -92,6 +97,10 @@ def main() -> None:
                 "geometry": verdict(base.report),
                 "with_contour": verdict(with_contour.report),
                 "contour_reps": with_contour.report.metrics.get("lumbar_arch_contour_reps", 0.0),
+                "front_reps": with_contour.report.metrics.get("lumbar_arch_front_reps", 0.0),
+                # the front's outline (rib flare, deg) at the tops, where it was traced
+                "top_rib_flare_deg": (float(np.nanmedian(flare[lift > 0.95]))
+                                      if np.isfinite(flare[lift > 0.95]).any() else float("nan")),
                 "past_straight_deg": base.report.metrics.get("lumbar_arch_max_past_straight_deg", float("nan")),
             }
             rows.append(row)
@@ -101,6 +110,7 @@ def main() -> None:
                   f"  bottom {offset:6.1f} change {row['top_change_deg']:5.1f} | geometry {row['geometry'][0]:7s} {row['geometry'][1]:5.1f} "
                   f"(past straight {row['past_straight_deg']:5.1f}) | with contour {row['with_contour'][0]:7s} "
                   f"{row['with_contour'][1]:5.1f} [{row['with_contour'][2]}] reps {row['contour_reps']:.0f} "
+                  f"(front {row['front_reps']:.0f}, rib flare at the tops {row['top_rib_flare_deg']:5.1f}) "
                   f"| untraced frames: outline from u {row['untraced_visible_from_u']:.2f}", flush=True)
     estimator.close()
     (args.out / "contour_sweep.json").write_text(json.dumps(rows, indent=1, default=str))

@@ -152,24 +152,26 @@ def test_dorsal_sign_synthetic_bridge_and_mirror():
     assert dorsal_sign(mirrored) == -s
 
 
+def straight_band(tr: PoseTrack, i: int) -> np.ndarray:
+    """A mask of frame i: a straight band along the track's own shoulder -> hip, thick enough to hold both."""
+    sh = 0.5 * (tr.xy_px("left_shoulder")[i] + tr.xy_px("right_shoulder")[i])
+    hp = 0.5 * (tr.xy_px("left_hip")[i] + tr.xy_px("right_hip")[i])
+    yy, xx = np.mgrid[0:tr.frame_height, 0:tr.frame_width]
+    rel = np.stack([xx, yy], -1).astype(float) - sh
+    L = np.linalg.norm(hp - sh)
+    a = (hp - sh) / L
+    along, across = rel @ a, rel @ np.array([-a[1], a[0]])
+    band = (along > -0.2 * L) & (along < 1.25 * L) & (np.abs(across) < 0.2 * L)
+    return ndimage.gaussian_filter(band.astype(np.float32), 1.0)
+
+
 def test_contour_points_on_a_track_and_save_load(tmp_path):
     """Masks drawn from the synthetic track's own shoulder and hip: points land in the track, NaN elsewhere."""
     tr = exact_track("bridge", view="side", seconds=2.0)
     W, H = tr.frame_width, tr.frame_height
     i = 10
-    sh = 0.5 * (tr.xy_px("left_shoulder")[i] + tr.xy_px("right_shoulder")[i])
-    hp = 0.5 * (tr.xy_px("left_hip")[i] + tr.xy_px("right_hip")[i])
     s = dorsal_sign(tr)
-    # a straight band along shoulder -> hip, thick enough to hold both
-    yy, xx = np.mgrid[0:H, 0:W]
-    p = np.stack([xx, yy], -1).astype(float)
-    a = (hp - sh) / np.linalg.norm(hp - sh)
-    rel = p - sh
-    along = rel @ a
-    across = rel @ np.array([-a[1], a[0]])
-    L = np.linalg.norm(hp - sh)
-    mask = ((along > -0.2 * L) & (along < 1.25 * L) & (np.abs(across) < 0.2 * L)).astype(np.float32)
-    points, reasons = contour_points(tr, {i: ndimage.gaussian_filter(mask, 1.0)}, sign=s)
+    points, reasons = contour_points(tr, {i: straight_band(tr, i)}, sign=s)
     assert points.shape == (len(tr), len(DORSAL_POINT_NAMES), 3)
     assert np.isfinite(points[i]).all() and reasons == {}
     assert np.isnan(points[np.arange(len(tr)) != i]).all()

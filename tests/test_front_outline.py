@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage
-from test_contour import _sign, bent_band
+from test_contour import _sign, bent_band, straight_band
 
 from formcheck.analysis import analyze_track
 from formcheck.contour import contour_points, dorsal_sign, rib_flare_deg, trace_ventral_contour
@@ -59,16 +59,9 @@ def test_front_points_fill_the_track_and_survive_save_load(tmp_path):
     tr = exact_track("bridge", view="side", seconds=2.0)
     W, H = tr.frame_width, tr.frame_height
     i = 12
-    sh = 0.5 * (tr.xy_px("left_shoulder")[i] + tr.xy_px("right_shoulder")[i])
-    hp = 0.5 * (tr.xy_px("left_hip")[i] + tr.xy_px("right_hip")[i])
-    L = np.linalg.norm(hp - sh)
-    a = (hp - sh) / L
-    yy, xx = np.mgrid[0:H, 0:W]
-    rel = np.stack([xx, yy], -1).astype(float) - sh
-    band = (rel @ a > -0.2 * L) & (rel @ a < 1.25 * L) & (np.abs(rel @ np.array([-a[1], a[0]])) < 0.2 * L)
     s = dorsal_sign(tr)
     front = np.full((len(tr), len(VENTRAL_POINT_NAMES), 3), np.nan)
-    contour_points(tr, {i: ndimage.gaussian_filter(band.astype(np.float32), 1.0)}, sign=s, ventral=front)
+    contour_points(tr, {i: straight_band(tr, i)}, sign=s, ventral=front)
     assert np.isfinite(front[i]).all() and np.isnan(front[np.arange(len(tr)) != i]).all()
     assert abs(rib_flare_deg(front, s, W, H)[i]) < 1.5
     path = tr.with_dorsal_contour(None, front, dorsal_contour={"dorsal_sign": s}).save(tmp_path / "t.npz")
