@@ -383,7 +383,8 @@ def trace_dorsal_contour(
 # The front's outline (chest and belly), for a floor bridge whose arms hide the back: u windows of the two lines
 # fitted. The chest window stops short of the neck and the shoulder's own bulge (u < 0.12) and of the lowest ribs;
 # the belly window lies between the ribs and the hip crease (a thigh lifted towards the belly bends the outline past
-# u ~ 0.9). Chosen on the synthetic body and checked on the real floor bridges (scripts/contour_sweep.py).
+# u ~ 0.9). Chosen on the synthetic body (scripts/contour_sweep.py prints the rib flare at the tops) and checked on
+# the real floor bridges (their metrics lumbar_arch_rep<N>_rib_flare_deg; thresholds.toml [lumbar_arch]).
 CHEST_U = (0.12, 0.45)
 BELLY_U = (0.55, 0.85)
 
