@@ -155,3 +155,29 @@ def test_rendered_floor_bridge_with_arms_on_the_floor(tmp_path, arch, flagged):
         assert max(f.value for f in arch_findings) >= 13.0
     else:
         assert not arch_findings
+
+
+@pytest.mark.parametrize("exercise, traced", [("bridge", True), ("hip_thrust", False)])
+def test_contour_pass_traces_the_front_only_where_it_is_read(exercise, traced):
+    """The outline pass fills `ventral_contour` for a bridge; a hip thrust carries none (it would not be read, and
+    the report would draw it)."""
+    from formcheck.contour_pass import add_dorsal_contour
+    from formcheck.results import Report
+
+    tr = exact_track("bridge", view="side", seconds=2.0)
+
+    class Kept:  # every frame kept, each a blank picture (the mask below comes from the landmarks)
+        def nearest(self, index, max_distance):
+            return index, np.zeros((tr.frame_height, tr.frame_width, 3), np.uint8)
+
+    masks = {}
+
+    def mask(rgb, landmarks):
+        i = int(np.flatnonzero((tr.landmarks == landmarks).all(axis=(1, 2)))[0])
+        return masks.setdefault(i, straight_band(tr, i))
+
+    report = Report(exercise=exercise, exercise_source="user", view="side", view_source="user", posture="lying",
+                    source="", duration_s=2.0, fps=tr.fps, frames=len(tr), detection_rate=1.0)
+    out = add_dorsal_contour(tr, report, frames=Kept(), masks=mask, only=[5, 10, 15])
+    assert (out.ventral_contour is not None) == traced
+    assert out.meta["dorsal_contour"]["front_frames_traced"] == (3 if traced else 0)

@@ -387,6 +387,9 @@ def trace_dorsal_contour(
 # the real floor bridges (their metrics lumbar_arch_rep<N>_rib_flare_deg; thresholds.toml [lumbar_arch]).
 CHEST_U = (0.12, 0.45)
 BELLY_U = (0.55, 0.85)
+# Exercises whose front outline is traced and read where the back's is hidden: not hip thrusts, whose hands on the
+# bar or the weight bend the front (rendered correct hip thrusts read a 17 deg rib flare).
+FRONT_OUTLINE_EXERCISES = ("bridge",)
 
 
 @dataclass(frozen=True)

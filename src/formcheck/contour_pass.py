@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from formcheck.contour import OUTLINE_NOT_FOUND, contour_points, dorsal_sign
+from formcheck.contour import FRONT_OUTLINE_EXERCISES, OUTLINE_NOT_FOUND, contour_points, dorsal_sign
 from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
 from formcheck.track import DORSAL_POINT_NAMES, VENTRAL_POINT_NAMES, PoseTrack
@@ -95,10 +95,10 @@ def add_dorsal_contour(
 
     frames: the pictures kept from the decode; masks(rgb, subject_landmarks) -> (H, W) person mask or None
     (PoseEstimator.person_mask). only: explicit frame indices (overrides the plan, e.g. every other frame for an
-    evaluation; they must have been kept). The front's outline (chest and belly) is traced on the same masks into
-    `ventral_contour`. meta["dorsal_contour"]: {status, dorsal_sign, frames_masked, frames_traced (the back),
-    front_frames_traced, reasons{why: count}, untraced_visible_from_u_median and
-    untraced_visible_from_u {frame index (str): u}
+    evaluation; they must have been kept). For a bridge the front's outline (chest and belly) is traced on the same
+    masks into `ventral_contour` (contour.FRONT_OUTLINE_EXERCISES). meta["dorsal_contour"]: {status, dorsal_sign,
+    frames_masked, frames_traced (the back), front_frames_traced, reasons{why: count},
+    untraced_visible_from_u_median and untraced_visible_from_u {frame index (str): u}
     (where the outline joined to the pelvis began on the untraced frames, u from shoulder 0 to hip 1; only when some
     were untraced)}; status is "traced", or a sentence saying why the outline was not used.
     """
@@ -119,7 +119,8 @@ def add_dorsal_contour(
     wanted = plan_mask_frames(track, report, max_share=max_share) if only is None else sorted(set(only))
     max_offset = max(0, int(round(MAX_FRAME_OFFSET_S * track.fps)))
     points = np.full((len(track), len(DORSAL_POINT_NAMES), 3), np.nan)
-    ventral = np.full((len(track), len(VENTRAL_POINT_NAMES), 3), np.nan)
+    front = report.exercise in FRONT_OUTLINE_EXERCISES
+    ventral = np.full((len(track), len(VENTRAL_POINT_NAMES), 3), np.nan) if front else None
     reasons: dict[int, str] = {}
     masked: set[int] = set()
     tried: set[int] = set()
@@ -152,7 +153,7 @@ def add_dorsal_contour(
         "dorsal_sign": sign,
         "frames_masked": len(masked),
         "frames_traced": traced,
-        "front_frames_traced": int(np.isfinite(ventral[:, :, 0]).any(axis=1).sum()),
+        "front_frames_traced": int(np.isfinite(ventral[:, :, 0]).any(axis=1).sum()) if front else 0,
         "reasons": dict(missing),
     }
     hidden = {i: u for i, u in visible_from.items() if i in reasons and np.isfinite(u)}

@@ -29,7 +29,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from formcheck.contour import OUTLINE_NOT_FOUND, track_apex_depth, track_lumbar_angle, track_rib_flare
+from formcheck.contour import (
+    FRONT_OUTLINE_EXERCISES,
+    OUTLINE_NOT_FOUND,
+    track_apex_depth,
+    track_lumbar_angle,
+    track_rib_flare,
+)
 from formcheck.results import Finding, KeySeries
 from formcheck.rules.base import RuleContext, RuleOutcome, a_view, register
 from formcheck.rules._sagittal import (
@@ -45,8 +51,6 @@ NAME = "lumbar_arch"
 CONTOUR_EVIDENCE = "lumbar angle at the top, from the back's outline (person mask)"
 FRONT_EVIDENCE = "rib flare at the top, from the front's outline (person mask)"
 GEOMETRY_EVIDENCE = "shoulder–hip–knee angle (side view)"
-# Exercises whose front outline is read when the back's is hidden (module docstring: not hip thrusts).
-FRONT_OUTLINE_EXERCISES = ("bridge",)
 # The straight shoulder-hip-knee line (deg past straight): an outline reading past its threshold is a fault only when
 # the hips reach this line at that top. Not a fitted number: the fault's definition (DESIGN: "at the top the hips rise
 # above the knee-shoulder line"). Measured margins: the mannequin's back_butt tops read +3.5..+13.5 deg past straight
