@@ -209,3 +209,29 @@ def test_rendered_bridge_30_deg_off_the_side(tmp_path, azimuth, arch):
         assert [f for f in hip_rules if f.rule == "lumbar_arch" and f.severity == "fault"]
     else:
         assert not hip_rules
+
+
+def test_a_clip_of_several_shots_keeps_the_outlines_its_shots_traced():
+    """pipeline.analyze_shots judges each shot on a slice: the whole clip's track carries the outline points each shot
+    traced, at clip frames, with the shots' counts added and their frame indices moved to clip frames."""
+    from formcheck.contour_pass import join_shot_outlines
+
+    tr = exact_track("bridge", view="side", seconds=4.0)
+    s = dorsal_sign(tr)
+    half = len(tr) // 2
+    first, second = tr[:half], tr[half:]
+    front = np.full((len(second), len(VENTRAL_POINT_NAMES), 3), np.nan)
+    front[3] = 0.5
+    second = second.with_dorsal_contour(np.full((len(second), 5, 3), np.nan), front, dorsal_contour={
+        "status": "back outline not found", "dorsal_sign": s, "frames_masked": 2, "frames_traced": 0,
+        "front_frames_traced": 1, "reasons": {"back outline hidden at the thoracic part": 2},
+        "untraced_visible_from_u": {"3": 0.6, "9": 0.7}})
+    joined = join_shot_outlines(tr, [(0, first), (half, second)])
+    assert joined.ventral_contour.shape == (len(tr), len(VENTRAL_POINT_NAMES), 3)
+    assert np.flatnonzero(np.isfinite(joined.ventral_contour[:, 0, 0])).tolist() == [half + 3]
+    info = joined.meta["dorsal_contour"]
+    assert info["dorsal_sign"] == s and info["front_frames_traced"] == 1 and info["frames_masked"] == 2
+    assert set(info["untraced_visible_from_u"]) == {str(half + 3), str(half + 9)}
+    assert join_shot_outlines(joined, [(0, joined[:half]), (half, joined[half:])]) is joined  # a re-read track
+    flipped = first.with_dorsal_contour(np.full((len(first), 5, 3), np.nan), dorsal_contour={"dorsal_sign": -s})
+    assert join_shot_outlines(tr, [(0, flipped), (half, second)]) is tr  # two sides: no one sign

@@ -161,3 +161,41 @@ def add_dorsal_contour(
         info["untraced_visible_from_u_median"] = float(np.median(list(hidden.values())))
         info["untraced_visible_from_u"] = {str(i): round(float(u), 3) for i, u in sorted(hidden.items())}
     return track.with_dorsal_contour(points, ventral, dorsal_contour=info)
+
+
+def join_shot_outlines(track: PoseTrack, shots: list[tuple[int, PoseTrack]]) -> PoseTrack:
+    """The whole clip's track carrying the body outlines its shots traced (pipeline.analyze_shots judges each shot
+    on a slice), so the report draws them and a re-read of the saved track judges with them.
+
+    shots: (first frame in `track`, the shot's analysed track). The outline points land at their clip frames, NaN
+    elsewhere; meta["dorsal_contour"] adds up the shots' frame counts and moves their frame indices to clip frames.
+    Returned unchanged when it already carries outlines, when no shot traced one, or when shots traced from opposite
+    sides of the body (one dorsal_sign cannot describe both)."""
+    if track.dorsal_contour is not None or track.ventral_contour is not None:
+        return track  # a saved track re-read: its shots are slices of the outlines it already carries
+    traced = [(first, shot) for first, shot in shots
+              if shot.dorsal_contour is not None or shot.ventral_contour is not None]
+    signs = {int(shot.meta.get("dorsal_contour", {}).get("dorsal_sign", 0)) for _, shot in traced}
+    if not traced or len(signs) != 1:
+        return track
+    arrays: dict[str, np.ndarray] = {}
+    info: dict = {"status": OUTLINE_NOT_FOUND, "dorsal_sign": signs.pop(), "frames_masked": 0, "frames_traced": 0,
+                  "front_frames_traced": 0, "reasons": {}}
+    seen_from: dict[str, float] = {}
+    for first, shot in traced:
+        for name in ("dorsal_contour", "ventral_contour"):
+            part = getattr(shot, name)
+            if part is not None:
+                arrays.setdefault(name, np.full((len(track),) + part.shape[1:], np.nan))[first:first + len(shot)] = part
+        meta = shot.meta.get("dorsal_contour", {})
+        if meta.get("status") == "traced":
+            info["status"] = "traced"
+        for key in ("frames_masked", "frames_traced", "front_frames_traced"):
+            info[key] += int(meta.get(key, 0))
+        for why, count in meta.get("reasons", {}).items():
+            info["reasons"][why] = info["reasons"].get(why, 0) + count
+        seen_from.update({str(int(i) + first): u for i, u in meta.get("untraced_visible_from_u", {}).items()})
+    if seen_from:
+        info["untraced_visible_from_u"] = seen_from
+        info["untraced_visible_from_u_median"] = float(np.median(list(seen_from.values())))
+    return track.with_dorsal_contour(arrays.get("dorsal_contour"), arrays.get("ventral_contour"), dorsal_contour=info)

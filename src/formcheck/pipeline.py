@@ -28,7 +28,7 @@ import numpy as np
 from formcheck.analysis import analyze_track
 from formcheck.camera_motion import CameraShift
 from formcheck.clean import MIN_SAMPLE_RATE_HZ, clean
-from formcheck.contour_pass import add_dorsal_contour, needs_contour
+from formcheck.contour_pass import add_dorsal_contour, join_shot_outlines, needs_contour
 from formcheck.exercises import LYING, MIN_FRAMES, check_exercise, check_view
 from formcheck.formats import format_span
 from formcheck.frame_cache import (
@@ -279,7 +279,8 @@ def analyze_shots(track: PoseTrack, cuts_s: Sequence[float], judge: Callable[[Po
         not_judged=not_judged, judged=judged, metrics=metrics, segments=segments,
         summary=opening + " ".join(parts),
     )
-    return Analysis(track=track, report=report, key_series=list(series.values()))
+    outlined = join_shot_outlines(track, [(first, a.track) for first, _, a in shots if a is not None])
+    return Analysis(track=outlined, report=report, key_series=list(series.values()))
 
 
 def track_video(
