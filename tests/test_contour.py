@@ -326,7 +326,7 @@ def _untraced_outline(tr: PoseTrack, visible_from: dict[int, float]) -> PoseTrac
     frame, where the back's outline began (u)."""
     pts = np.full((len(tr), len(DORSAL_POINT_NAMES), 3), np.nan)
     info = {"status": OUTLINE_NOT_FOUND, "dorsal_sign": dorsal_sign(tr),
-            "untraced_visible_from_u": {str(i): u for i, u in visible_from.items()}}
+            "untraced_visible_from_u_at_s": {f"{tr.timestamps_s[i]:.3f}": u for i, u in visible_from.items()}}
     return tr.with_dorsal_contour(pts, dorsal_contour=info)
 
 
@@ -350,6 +350,10 @@ def test_untraced_top_says_how_much_of_the_back_showed():
     assert arch, "30 deg of commanded arch faults on the landmark geometry"
     assert any("showed only from 61% of the way from the shoulder to the hip" in f.evidence for f in arch)
     assert all("arm lying on the floor" in f.evidence for f in arch)
+    # a slice of the track (a shot of a longer clip, or a saved track re-read shot by shot) reads its own tops' notes
+    later = _untraced_outline(tr, seen)[peaks[0] + 10:]
+    sliced = analyze_track(later, exercise="bridge", view="side").report
+    assert sliced.metrics["lumbar_arch_rep1_outline_visible_from_u"] == pytest.approx(0.9)
     # a mask 1.5 s before the first top belongs to no top
     early = max(0, peaks[0] - int(1.5 * tr.fps))
     lone = analyze_track(_untraced_outline(tr, {early: 0.5}), exercise="bridge", view="side").report

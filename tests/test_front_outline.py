@@ -112,8 +112,9 @@ def test_flat_front_outweighs_the_hip_line_in_a_bridge():
     assert line.fault_above is None and "judged from the body's outline" in line.label
     reps = report.metrics["lumbar_arch_front_reps"]
     assert reps >= 1 and report.metrics["lumbar_arch_geometry_reps"] == 0
-    per_rep = [v for k, v in report.metrics.items() if k.endswith("_rib_flare_deg")]
+    per_rep = [v for k, v in report.metrics.items() if k.startswith("lumbar_arch_rep") and k.endswith("_rib_flare_deg")]
     assert len(per_rep) == reps and all(abs(v) < 1.0 for v in per_rep)
+    assert report.metrics["lumbar_arch_max_top_rib_flare_deg"] == pytest.approx(max(per_rep))
 
 
 def test_flared_ribs_fault_a_bridge_and_the_plot_shows_the_threshold():
@@ -225,13 +226,58 @@ def test_a_clip_of_several_shots_keeps_the_outlines_its_shots_traced():
     second = second.with_dorsal_contour(np.full((len(second), 5, 3), np.nan), front, dorsal_contour={
         "status": "back outline not found", "dorsal_sign": s, "frames_masked": 2, "frames_traced": 0,
         "front_frames_traced": 1, "reasons": {"back outline hidden at the thoracic part": 2},
-        "untraced_visible_from_u": {"3": 0.6, "9": 0.7}})
+        "untraced_visible_from_u_at_s": {f"{second.timestamps_s[3]:.3f}": 0.6, f"{second.timestamps_s[9]:.3f}": 0.7}})
     joined = join_shot_outlines(tr, [(0, first), (half, second)])
     assert joined.ventral_contour.shape == (len(tr), len(VENTRAL_POINT_NAMES), 3)
     assert np.flatnonzero(np.isfinite(joined.ventral_contour[:, 0, 0])).tolist() == [half + 3]
     info = joined.meta["dorsal_contour"]
     assert info["dorsal_sign"] == s and info["front_frames_traced"] == 1 and info["frames_masked"] == 2
-    assert set(info["untraced_visible_from_u"]) == {str(half + 3), str(half + 9)}
+    assert sorted(info["untraced_visible_from_u_at_s"].values()) == [0.6, 0.7]
     assert join_shot_outlines(joined, [(0, joined[:half]), (half, joined[half:])]) is joined  # a re-read track
     flipped = first.with_dorsal_contour(np.full((len(first), 5, 3), np.nan), dorsal_contour={"dorsal_sign": -s})
     assert join_shot_outlines(tr, [(0, flipped), (half, second)]) is tr  # two sides: no one sign
+
+
+def test_an_impossible_rib_flare_is_not_a_fault():
+    """A rib flare past any lumbar extension a body has (an arm merged with the chest, a broken mask) is declined as
+    implausible, not reported as a fault."""
+    tr = exact_track("bridge", {"back_butt": 10.0}, view="side", seconds=8.0)
+    report = analyze_track(_fake_front(tr, 60.0), exercise="bridge", view="side").report
+    assert not [f for f in report.findings if f.rule == "lumbar_arch"]
+    declined = [n for n in report.not_judged if n.rule == "lumbar_arch"]
+    assert declined and "rib flare, which no body can produce" in declined[0].reason
+
+
+def test_tracing_the_front_leaves_the_back_unchanged():
+    """contour_points with and without the front: the back's points and reasons are identical, on a traced frame and
+    an untraced one."""
+    tr = exact_track("bridge", view="side", seconds=2.0)
+    s = dorsal_sign(tr)
+    masks = {10: straight_band(tr, 10), 20: np.zeros((tr.frame_height, tr.frame_width), np.float32)}
+    alone, why_alone = contour_points(tr, masks, sign=s)
+    front = np.full((len(tr), len(VENTRAL_POINT_NAMES), 3), np.nan)
+    both, why_both = contour_points(tr, masks, sign=s, ventral=front)
+    np.testing.assert_array_equal(alone, both)
+    assert why_alone == why_both and 20 in why_both
+
+
+def test_the_front_is_drawn_only_where_it_was_read():
+    """contour_at falls back to the front's outline only when asked (the report asks when a rib flare series exists);
+    the annotator draws its two lines and puts the label above them (a floor bridge's front faces up)."""
+    from formcheck.report.annotators import ContourAnnotator
+    from formcheck.report.lookups import contour_at, front_was_read
+
+    tr = _fake_front(exact_track("bridge", {"back_butt": 10.0}, view="side", seconds=8.0), 16.0)
+    i = int(np.flatnonzero(np.isfinite(tr.ventral_contour[:, 0, 0]))[5])
+    assert contour_at(tr, i, front=False) is None
+    j, points = contour_at(tr, i)
+    assert j == i and points.shape == (len(VENTRAL_POINT_NAMES), 3)
+    analysis = analyze_track(tr, exercise="bridge", view="side")
+    assert front_was_read(analysis)
+    hip_thrust = analyze_track(exact_track("hip_thrust", view="side", seconds=8.0), exercise="hip_thrust", view="side")
+    assert not front_was_read(hip_thrust)
+    canvas = np.zeros((tr.frame_height, tr.frame_width, 3), np.uint8)
+    drawn = ContourAnnotator().annotate(canvas, points, "rib flare 16 deg", (255, 255, 255))
+    changed = np.flatnonzero(np.abs(drawn.astype(int) - canvas).sum(axis=(1, 2)))  # rows with ink
+    chest_top = float(np.min(points[:, 1]) * tr.frame_height)
+    assert changed.size and changed.min() < chest_top - 5  # the label sits above the lines

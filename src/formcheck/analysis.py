@@ -159,6 +159,7 @@ def phase_notes(kin: kinematics.Kinematics, t: np.ndarray, exercise: str, reps: 
 PLAUSIBLE_MAX = {
     "deg pelvic drop": "pelvic_drop_max_deg",
     "deg lumbar extension": "lumbar_extension_max_deg",
+    "deg rib flare": "lumbar_extension_max_deg",  # the chest turns on the pelvis through the lumbar spine: no further
     "deg past straight": "past_straight_max_deg",
     "deg head back": "head_back_max_deg",
     "deg FPPA": "fppa_max_deg",

@@ -412,8 +412,9 @@ def analyze(
         bool,
         typer.Option(
             "--contour/--no-contour",
-            help="Bridges and hip thrusts from the side: trace the back's outline from person masks on a few frames "
-            "(tops and bottoms of reps) for the lumbar arch check. Needs the video.",
+            help="Bridges and hip thrusts from the side: trace the body's outline (the back's; a bridge's front where "
+            "the arms hide the back) from person masks on a few frames (tops and bottoms of reps) for the lumbar "
+            "arch check. Needs the video.",
         ),
     ] = True,
     model: ModelOption = None,

@@ -1,4 +1,5 @@
-"""Person masks on a few frames -> dorsal contour points in the PoseTrack, from the frames the one decode kept.
+"""Person masks on a few frames -> the body's outline points in the PoseTrack (the back's, and for a bridge the
+front's), from the frames the one decode kept.
 
     analysis = analyze_track(track)                                              # phases known
     track2 = add_dorsal_contour(track, analysis.report, frames=cache, masks=estimator.person_mask)
@@ -7,8 +8,9 @@
 The pose pass keeps masks off (a mask costs ~3x a tracked frame). Here masks are made on the frames
 `plan_mask_frames` picks (at most `max_share` of the frames: each rep's peak and a few frames around it, its start
 and end), taken from the frame cache (formcheck.frame_cache keeps the tops and bottoms of the hips' travel), and
-formcheck.contour traces the back on them. Only side views of bridges and hip thrusts are traced; otherwise the
-track is returned with meta["dorsal_contour"]["status"] saying why not.
+formcheck.contour traces the back on them, and for a bridge the front too (chest and belly: in a floor bridge the
+arm on the floor hides the back). Only side views of bridges and hip thrusts are traced; otherwise the track is
+returned with meta["dorsal_contour"]["status"] saying why not.
 """
 from __future__ import annotations
 
@@ -78,7 +80,7 @@ MAX_FRAME_OFFSET_S = 0.25
 
 
 def needs_contour(report: Report) -> bool:
-    """Whether the analysis in `report` reads the back's outline (a bridge or hip thrust seen from the side)."""
+    """Whether the analysis in `report` reads the body's outline (a bridge or hip thrust seen from the side)."""
     return report.exercise in CONTOUR_EXERCISES and report.view in CONTOUR_VIEWS
 
 
@@ -98,7 +100,7 @@ def add_dorsal_contour(
     evaluation; they must have been kept). For a bridge the front's outline (chest and belly) is traced on the same
     masks into `ventral_contour` (contour.FRONT_OUTLINE_EXERCISES). meta["dorsal_contour"]: {status, dorsal_sign,
     frames_masked, frames_traced (the back), front_frames_traced, reasons{why: count},
-    untraced_visible_from_u_median and untraced_visible_from_u {frame index (str): u}
+    untraced_visible_from_u_median and untraced_visible_from_u_at_s {frame time, s (str): u}
     (where the outline joined to the pelvis began on the untraced frames, u from shoulder 0 to hip 1; only when some
     were untraced)}; status is "traced", or a sentence saying why the outline was not used.
     """
@@ -106,7 +108,7 @@ def add_dorsal_contour(
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
 
     if frames is None or masks is None:
-        if track.dorsal_contour is not None:  # a saved track that already carries its outline
+        if track.dorsal_contour is not None or track.ventral_contour is not None:  # a saved track with its outline
             return track
         return skipped("no video to take a body outline from (a pose track alone has no mask)")
     if report.exercise not in CONTOUR_EXERCISES:
@@ -159,7 +161,8 @@ def add_dorsal_contour(
     hidden = {i: u for i, u in visible_from.items() if i in reasons and np.isfinite(u)}
     if hidden:  # how much of the back the untraced frames showed: 0 = all of it from the shoulder, 1 = none
         info["untraced_visible_from_u_median"] = float(np.median(list(hidden.values())))
-        info["untraced_visible_from_u"] = {str(i): round(float(u), 3) for i, u in sorted(hidden.items())}
+        info["untraced_visible_from_u_at_s"] = {f"{track.timestamps_s[i]:.3f}": round(float(u), 3)
+                                                for i, u in sorted(hidden.items())}
     return track.with_dorsal_contour(points, ventral, dorsal_contour=info)
 
 
@@ -168,7 +171,8 @@ def join_shot_outlines(track: PoseTrack, shots: list[tuple[int, PoseTrack]]) -> 
     on a slice), so the report draws them and a re-read of the saved track judges with them.
 
     shots: (first frame in `track`, the shot's analysed track). The outline points land at their clip frames, NaN
-    elsewhere; meta["dorsal_contour"] adds up the shots' frame counts and moves their frame indices to clip frames.
+    elsewhere; meta["dorsal_contour"] adds up the shots' frame counts and joins their per-frame notes (keyed by the
+    frame's time, which slicing keeps).
     Returned unchanged when it already carries outlines, when no shot traced one, or when shots traced from opposite
     sides of the body (one dorsal_sign cannot describe both)."""
     if track.dorsal_contour is not None or track.ventral_contour is not None:
@@ -194,8 +198,8 @@ def join_shot_outlines(track: PoseTrack, shots: list[tuple[int, PoseTrack]]) -> 
             info[key] += int(meta.get(key, 0))
         for why, count in meta.get("reasons", {}).items():
             info["reasons"][why] = info["reasons"].get(why, 0) + count
-        seen_from.update({str(int(i) + first): u for i, u in meta.get("untraced_visible_from_u", {}).items()})
+        seen_from.update(meta.get("untraced_visible_from_u_at_s", {}))
     if seen_from:
-        info["untraced_visible_from_u"] = seen_from
+        info["untraced_visible_from_u_at_s"] = seen_from
         info["untraced_visible_from_u_median"] = float(np.median(list(seen_from.values())))
     return track.with_dorsal_contour(arrays.get("dorsal_contour"), arrays.get("ventral_contour"), dorsal_contour=info)

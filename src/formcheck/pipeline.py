@@ -85,7 +85,7 @@ def analyze(
 
     exercise, view: "auto" or a name (formcheck.exercises.EXERCISES, VIEWS). estimator: a PoseEstimator to reuse (reset
     here); else one is built from `model` (default: the bundled full model) with `max_people`. progress(done, total)
-    after each frame. contour: trace the back's outline for bridges and hip thrusts from the side. frame_cache,
+    after each frame. contour: trace the body's outline for bridges and hip thrusts from the side. frame_cache,
     keep_frame: a cache of another size, and frames it must keep whatever their priority (evaluation scripts).
     on_tracked(track): called with the cleaned track as soon as the pose pass is done (to save the costly part first).
     Returns the Analysis: the cleaned track, report, key series and the kept frames.

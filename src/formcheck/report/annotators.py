@@ -1,5 +1,5 @@
 """Annotators: style in the constructor, one `annotate(frame_rgb, ...) -> frame_rgb` that draws what it is given
-into a copy (STYLE.md pattern 10): skeleton, angle arcs, the back's outline, readouts, cue banners, and the waistband
+into a copy (STYLE.md pattern 10): skeleton, angle arcs, the body's outline, readouts, cue banners, and the waistband
 line. cv2 only, no analysis; which values belong to a frame is looked up in report/lookups.py.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Key frames: one picture per finding at its worst moment, cropped around the person, with the skeleton, the
-rule's angles, the back's outline or the waistband where the rule read them, and a caption banner.
+rule's angles, the body's outline or the waistband where the rule read them, and a caption banner.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from formcheck.report.annotators import (
     draw_waistline,
 )
 from formcheck.report.draw import CANVAS_RGB, RGB, format_number, resize_to_height
-from formcheck.report.lookups import (angle_landmarks, angle_series, band_colour, contour_at, finding_time, lumbar_text,
+from formcheck.report.lookups import (angle_landmarks, angle_series, band_colour, contour_at, finding_time,
+                                      front_was_read, lumbar_text,
                                       nearest_frame)
 from formcheck.results import Analysis, Finding
 from formcheck.track import PoseTrack
@@ -146,7 +147,7 @@ def key_frames(video_path: str | Path | None, analysis: Analysis, findings: Sequ
             lm = _crop_landmarks(row, box, w, h)
             series = angle_series(analysis, rules=[f.rule], side=f.side)
             img = skeleton.annotate(img, lm, highlight=[s.angle_points[1] for s in series])
-            traced = contour_at(track, i) if f.rule == "lumbar_arch" else None
+            traced = contour_at(track, i, front=front_was_read(analysis)) if f.rule == "lumbar_arch" else None
             if traced is not None:
                 pts = traced[1].copy()
                 pts[:, 0] = (pts[:, 0] * w - box[0]) / (box[2] - box[0])

@@ -14,13 +14,14 @@ from formcheck.results import Analysis, Finding, KeySeries, Report
 from formcheck.track import DORSAL_POINT_NAMES, PoseTrack, landmark_index
 
 
-def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[int, np.ndarray] | None:
+def contour_at(track: PoseTrack, index: int, *, front: bool = True, hold_s: float = 0.15
+               ) -> tuple[int, np.ndarray] | None:
     """(frame, (K, 3) points) of the traced body outline at `index`, or at the nearest traced frame within hold_s
-    seconds (the outline is only traced on some frames): the back's (5 DORSAL_POINT_NAMES rows), else the front's
-    (4 VENTRAL_POINT_NAMES rows, read where the arms hid the back); None when neither was traced there."""
+    seconds (the outline is only traced on some frames): the back's (5 DORSAL_POINT_NAMES rows), else, with `front`,
+    the front's (4 VENTRAL_POINT_NAMES rows); None when neither was traced there."""
     if not 0 <= index < len(track):
         return None
-    for points in (track.dorsal_contour, track.ventral_contour):
+    for points in (track.dorsal_contour, track.ventral_contour if front else None):
         if points is None:
             continue
         traced = np.flatnonzero(np.isfinite(points[:, :, :2]).all(axis=(1, 2)))
@@ -30,6 +31,12 @@ def contour_at(track: PoseTrack, index: int, *, hold_s: float = 0.15) -> tuple[i
         if abs(track.timestamps_s[j] - track.timestamps_s[index]) <= hold_s:
             return j, points[j]
     return None
+
+
+def front_was_read(analysis: Analysis) -> bool:
+    """Whether lumbar_arch judged a top by the front's outline (its rib flare series is there): only then is the
+    front drawn (contour_at's `front`)."""
+    return any(s.name == "rib_flare" for s in analysis.key_series)
 
 
 def lumbar_text(analysis: Analysis, j: int, points: np.ndarray) -> tuple[str, RGB]:

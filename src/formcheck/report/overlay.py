@@ -24,6 +24,7 @@ from formcheck.report.lookups import (
     angle_series,
     band_colour,
     contour_at,
+    front_was_read,
     finding_text,
     limits_text,
     lumbar_text,
@@ -54,7 +55,7 @@ class FrameOverlay:
         if in_track:
             lm = track.landmarks[index]
             img = self.skeleton.annotate(img, lm)
-            traced = contour_at(track, index)
+            traced = contour_at(track, index, front=front_was_read(analysis))
             if traced is not None:
                 img = self.contour.annotate(img, traced[1], *lumbar_text(analysis, *traced))
             for s in angle_series(analysis):

@@ -66,15 +66,16 @@ NOTE_TOP_MARGIN_S = 0.15
 
 def top_visible_from_u(ctx: RuleContext, frames: np.ndarray) -> float:
     """Where the back's outline began (u: 0 at the shoulder, 1 at the hip) on the untraced masks at one top: the
-    median over the masked frames within NOTE_TOP_MARGIN_S of `frames` (contour_pass meta untraced_visible_from_u);
+    median over the masked frames within NOTE_TOP_MARGIN_S of `frames` (contour_pass meta
+    untraced_visible_from_u_at_s, keyed by time so a slice of the track reads it too);
     NaN when none was masked there or the outline reached no part of the pelvis."""
     info = ctx.track.meta.get("dorsal_contour", {})
-    seen = info.get("untraced_visible_from_u", {}) if isinstance(info, dict) else {}
+    seen = info.get("untraced_visible_from_u_at_s", {}) if isinstance(info, dict) else {}
     if not seen or len(frames) == 0:
         return float("nan")
     t = ctx.track.timestamps_s
     lo, hi = t[int(np.min(frames))] - NOTE_TOP_MARGIN_S, t[int(np.max(frames))] + NOTE_TOP_MARGIN_S
-    near = [float(u) for i, u in seen.items() if 0 <= int(i) < len(t) and lo <= t[int(i)] <= hi]
+    near = [float(u) for time_s, u in seen.items() if lo <= float(time_s) <= hi]
     return float(np.median(near)) if near else float("nan")
 
 
@@ -108,7 +109,8 @@ THRESHOLDS = tuple(f"lumbar_arch.{key}" for key in (
 
 @register(NAME, exercises=("bridge", "hip_thrust"), words=WORDS, thresholds=THRESHOLDS)
 def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
-    """Hips pushed up by the lower back: lumbar angle at the top (back outline) or hips past straight (landmarks)."""
+    """Hips pushed up by the lower back: lumbar angle at the top (back outline), rib flare (a bridge's front outline)
+    or hips past straight (landmarks)."""
     if ctx.view not in SIDE_VIEWS:
         return RuleOutcome.cannot_judge(
             NAME,
@@ -134,6 +136,7 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     findings: list[Finding] = []
     peaks: list[float] = []
     top_angles: list[float] = []
+    flares: list[float] = []
     contour_reps = front_reps = geometry_reps = below_line_reps = 0
     per_top: dict[str, float] = {}
     for label, frames in lift_tops(ctx):
@@ -173,8 +176,11 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
                 from_outline = value is not None
                 if from_outline:
                     front_reps += 1
+                    flares.append(value)
                     per_top[f"lumbar_arch_{key}_rib_flare_deg"] = value
             if not from_outline:
+                if ctx.exercise in FRONT_OUTLINE_EXERCISES:
+                    note += "; the front's outline was not traced at this top either"
                 value, finding = judge_top(
                     ctx, rule=NAME, frames=frames, values=past_straight, warn=warn, fault=fault,
                     unit="deg past straight", evidence=f"{GEOMETRY_EVIDENCE}; back outline not used: {note}",
@@ -201,6 +207,8 @@ def lumbar_arch(ctx: RuleContext) -> RuleOutcome:
     if peaks:
         metrics["lumbar_arch_max_past_straight_deg"] = float(np.max(peaks))
         metrics["lumbar_arch_median_past_straight_deg"] = float(np.median(peaks))
+    if flares:
+        metrics["lumbar_arch_max_top_rib_flare_deg"] = float(np.max(flares))
     if top_angles:
         metrics["lumbar_arch_max_top_lumbar_angle_deg"] = float(np.max(top_angles))
         metrics["lumbar_arch_median_top_lumbar_angle_deg"] = float(np.median(top_angles))
