@@ -163,8 +163,9 @@ class ContourAnnotator:
             away = np.array([-chord[1], chord[0]]) / max(np.hypot(*chord), 1e-6)
             if (apex is not None and (apex - mid) @ away > 0) or (apex is None and away[1] > 0):
                 away = -away
-            lx = int(np.clip(mid[0] + away[0] * 28 * s - tw / 2, 2, max(2, w - tw - 2)))
-            ly = int(np.clip(mid[1] + away[1] * 28 * s + th / 2, th + 2, h - 4))
+            off = (28 if apex is not None else 40) * s  # the front's label clears its lines, which lie on the edge
+            lx = int(np.clip(mid[0] + away[0] * off - tw / 2, 2, max(2, w - tw - 2)))
+            ly = int(np.clip(mid[1] + away[1] * off + th / 2, th + 2, h - 4))
             put_text(img, text, (lx, ly), fs, colour, max(1, int(s * 1.5)))
         return img
 
