@@ -86,8 +86,14 @@ EXACT_PROJECTION_MODEL = "synthetic-truth"
 # tangent points of the pelvis.
 DORSAL_POINT_NAMES: tuple[str, ...] = ("thoracic_upper", "thoracic_lower", "lumbar_apex", "sacral_upper", "sacral_lower")
 VENTRAL_POINT_NAMES: tuple[str, ...] = ("chest_upper", "chest_lower", "belly_upper", "belly_lower")
-# The measured arrays a track may carry besides the landmarks (module docstring), as saved in an .npz
-OPTIONAL_ARRAYS: tuple[str, ...] = ("dorsal_contour", "ventral_contour", "waistline", "camera_shift")
+# The measured arrays a track may carry besides the landmarks (module docstring), as saved in an .npz: name -> the
+# shape of one frame's row (the array is (T, *row))
+OPTIONAL_ARRAYS: dict[str, tuple[int, ...]] = {
+    "dorsal_contour": (len(DORSAL_POINT_NAMES), 3),
+    "ventral_contour": (len(VENTRAL_POINT_NAMES), 3),
+    "waistline": (4,),
+    "camera_shift": (2,),
+}
 
 
 class TrackFileError(ValueError):
@@ -154,12 +160,11 @@ class PoseTrack:
         for name, arr in (("landmarks", lm), ("world_landmarks", wl), ("timestamps_s", ts)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        for name, shape in (("dorsal_contour", (T, len(DORSAL_POINT_NAMES), 3)),
-                            ("ventral_contour", (T, len(VENTRAL_POINT_NAMES), 3)), ("waistline", (T, 4)),
-                            ("camera_shift", (T, 2))):
+        for name, row in OPTIONAL_ARRAYS.items():
             value = getattr(self, name)
             if value is None:
                 continue
+            shape = (T, *row)
             arr = np.array(value, dtype=np.float64)
             if arr.shape != shape:
                 raise ValueError(f"{name} must be ({', '.join(map(str, shape))}), got {arr.shape}")
@@ -219,10 +224,7 @@ class PoseTrack:
             world_landmarks=self.world_landmarks[key],
             timestamps_s=self.timestamps_s[key],
             meta=dict(self.meta),
-            dorsal_contour=None if self.dorsal_contour is None else self.dorsal_contour[key],
-            ventral_contour=None if self.ventral_contour is None else self.ventral_contour[key],
-            waistline=None if self.waistline is None else self.waistline[key],
-            camera_shift=None if self.camera_shift is None else self.camera_shift[key],
+            **{name: None if getattr(self, name) is None else getattr(self, name)[key] for name in OPTIONAL_ARRAYS},
         )
 
     def between(self, start_s: float, end_s: float) -> "PoseTrack":
