@@ -522,13 +522,12 @@ def contour_points(
         mh, mw = mask.shape[:2]
         scale = np.array([mw / W, mh / H]) if W and H else np.ones(2)
         occ = np.stack([track.xy_px(name)[i] for name in OCCLUDER_LANDMARKS]) * scale
-        c = trace_dorsal_contour(mask, sh[i] * scale, hp[i] * scale, dorsal_normal_px(track, i, s) * scale,
-                                 occluders_px=occ if hide_near_hands else None)
+        trunk = (sh[i] * scale, hp[i] * scale, dorsal_normal_px(track, i, s) * scale)  # shoulder, hip, to the back
+        c = trace_dorsal_contour(mask, *trunk, occluders_px=occ if hide_near_hands else None)
         if visible_from is not None:
             visible_from[i] = c.visible_from_u
         if ventral is not None:
-            front = trace_ventral_contour(mask, sh[i] * scale, hp[i] * scale,
-                                          dorsal_normal_px(track, i, s) * scale, occluders_px=occ)
+            front = trace_ventral_contour(mask, *trunk, occluders_px=occ)
             if not front.reason and front.confidence >= MIN_CONFIDENCE:
                 ventral[i] = _normalised(front.points, mw, mh)
         if c.reason or c.confidence < MIN_CONFIDENCE:
@@ -627,11 +626,17 @@ def lumbar_change(values: np.ndarray, bottom_frames: np.ndarray, top_frames: np.
     return float(np.max(top) - np.median(bot))
 
 
+def traced_dorsal_sign(track: PoseTrack) -> int:
+    """The dorsal side the outline pass traced with (meta["dorsal_contour"]["dorsal_sign"], see dorsal_sign); 0 when
+    the track has none."""
+    return int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+
+
 def track_lumbar_angle(track: PoseTrack) -> np.ndarray:
     """(T,) deg: lumbar_angle_deg of a track's dorsal_contour (NaN throughout when it has none)."""
     if track.dorsal_contour is None:
         return np.full(len(track), np.nan)
-    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    sign = traced_dorsal_sign(track)
     return lumbar_angle_deg(track.dorsal_contour, sign, track.frame_width or 1, track.frame_height or 1)
 
 
@@ -639,7 +644,7 @@ def track_rib_flare(track: PoseTrack) -> np.ndarray:
     """(T,) deg: rib_flare_deg of a track's ventral_contour (NaN throughout when it has none)."""
     if track.ventral_contour is None:
         return np.full(len(track), np.nan)
-    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    sign = traced_dorsal_sign(track)
     return rib_flare_deg(track.ventral_contour, sign, track.frame_width or 1, track.frame_height or 1)
 
 
@@ -647,7 +652,7 @@ def track_apex_depth(track: PoseTrack) -> np.ndarray:
     """(T,) torso lengths: lumbar_apex_depth of a track's dorsal_contour (per-frame shoulder-hip length)."""
     if track.dorsal_contour is None:
         return np.full(len(track), np.nan)
-    sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
+    sign = traced_dorsal_sign(track)
     sh, hp = _mid_px(track, "left_shoulder", "right_shoulder"), _mid_px(track, "left_hip", "right_hip")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from formcheck.contour import FRONT_OUTLINE_EXERCISES, OUTLINE_NOT_FOUND, contour_points, dorsal_sign
+from formcheck.contour import (FRONT_OUTLINE_EXERCISES, OUTLINE_NOT_FOUND, contour_points, dorsal_sign,
+                               traced_dorsal_sign)
 from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
 from formcheck.track import DORSAL_POINT_NAMES, VENTRAL_POINT_NAMES, PoseTrack
@@ -179,7 +180,7 @@ def join_shot_outlines(track: PoseTrack, shots: list[tuple[int, PoseTrack]]) -> 
         return track  # a saved track re-read: its shots are slices of the outlines it already carries
     traced = [(first, shot) for first, shot in shots
               if shot.dorsal_contour is not None or shot.ventral_contour is not None]
-    signs = {int(shot.meta.get("dorsal_contour", {}).get("dorsal_sign", 0)) for _, shot in traced}
+    signs = {traced_dorsal_sign(shot) for _, shot in traced}
     if not traced or len(signs) != 1:
         return track
     arrays: dict[str, np.ndarray] = {}
