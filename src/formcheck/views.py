@@ -620,7 +620,7 @@ def hip_bob_legs(track: PoseTrack) -> float:
     to knee to ankle, running median over the same window, so a walker nearing the camera keeps one scale). NaN
     without them. A camera drifting up or down, or a walker's path climbing the picture, is slower than the window; a
     short tracking slip, on fewer than a quarter of the frames, is outside the quartiles."""
-    legs = [_dist(track, f"{side}_hip", f"{side}_knee") + _dist(track, f"{side}_knee", f"{side}_ankle")
+    legs = [kin.segment_length_series_px(track, side, "thigh") + kin.segment_length_series_px(track, side, "shank")
             for side in ("left", "right")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without either leg
