@@ -430,7 +430,14 @@ def test_workers_run_on_their_own_cores(tmp_path, bridge_clips):
             except OSError:
                 continue
             if f"\nPPid:\t{os.getpid()}\n" in status and b"spawn_main" in cmdline:
-                seen[pid] = {frozenset(os.sched_getaffinity(t)) for t in threads}
+                affinities = set()
+                for thread in threads:
+                    try:
+                        affinities.add(frozenset(os.sched_getaffinity(thread)))
+                    except OSError:  # the thread ended after it was listed
+                        continue
+                if affinities:
+                    seen[pid] = affinities
 
     summary = run_batch([Video(p) for p in bridge_clips], tmp_path / "out.csv", jobs=len(cores),
                         options=None, on_start=workers_affinity)

@@ -55,6 +55,14 @@ def post(client, content: bytes, filename: str = "clip.mp4", **fields):
                        headers={"Accept": "application/json"})
 
 
+def _running(pid: int) -> bool:
+    """Whether process `pid` is still running (not ended, not a zombie); it may end while it is read."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def files_under(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
 
@@ -582,8 +590,7 @@ def test_kill_9_during_a_job_then_restart_completes_it(server_factory):
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait()
     deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
-              for pid in workers):
+    while any(_running(pid) for pid in workers):
         assert time.monotonic() < deadline, "a worker outlived the killed server"
         time.sleep(0.1)
     again = server_factory(1, data_dir=server.data_dir)
