@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from formcheck.contour import (FRONT_OUTLINE_EXERCISES, OUTLINE_NOT_FOUND, contour_points, dorsal_sign,
                                traced_dorsal_sign)
-from formcheck.frame_cache import FrameCache
 from formcheck.report.schema import Report
 from formcheck.track import DORSAL_POINT_NAMES, VENTRAL_POINT_NAMES, PoseTrack
+
+if TYPE_CHECKING:  # annotations only: importing it brings the video decoder
+    from formcheck.frame_cache import FrameCache
 
 CONTOUR_EXERCISES = ("bridge", "hip_thrust")
 CONTOUR_VIEWS = ("side",)
@@ -52,15 +54,14 @@ def plan_mask_frames(track: PoseTrack, report: Report, *, max_share: float = DEF
     def at(time_s: float) -> int:
         return int(np.clip(np.argmin(np.abs(t - time_s)), 0, T - 1))
 
-    spread = max(1, int(round(TOP_SPREAD_S * track.fps)))
     tiers: list[list[int]] = [[], [], [], []]
     for rep in report.reps:
-        p = at(rep.peak_s)
-        tiers[0].append(p)
+        peak, *around = rep_top_frames(at(rep.peak_s), track.fps)
+        tiers[0].append(peak)
         tiers[1] += [at(rep.start_s), at(rep.end_s)]
-        tiers[2] += [p - spread, p + spread]
+        tiers[2] += around
     for hold in report.holds:
-        tiers[3] += [at(0.5 * (hold.start_s + hold.end_s)), at(hold.start_s + 0.25 * hold.duration_s)]
+        tiers[3] += hold_frames(at(hold.start_s), at(hold.end_s))
     chosen: list[int] = []
     for tier in tiers:
         for i in tier:
@@ -74,6 +75,18 @@ def plan_mask_frames(track: PoseTrack, report: Report, *, max_share: float = DEF
     return sorted(chosen)
 
 
+def rep_top_frames(peak: int, fps: float) -> list[int]:
+    """The frames masked at a rep's top: its peak, then the frames TOP_SPREAD_S either side (may fall outside the
+    track: callers keep those within it)."""
+    spread = max(1, int(round(TOP_SPREAD_S * fps)))
+    return [peak, peak - spread, peak + spread]
+
+
+def hold_frames(start: int, end: int) -> list[int]:
+    """The frames masked in a hold from frame `start` to `end`: its middle, then a quarter of the way in."""
+    return [(start + end) // 2, start + (end - start) // 4]
+
+
 # A planned frame may be served by a kept frame this close (seconds): the cache keeps the turning points of the raw
 # hips, the plan takes tops from the cleaned ones (a frame or two apart) and rep starts and ends where the rise
 # begins (the hips still low, a few frames from the bottom).
@@ -82,7 +95,12 @@ MAX_FRAME_OFFSET_S = 0.25
 
 def needs_contour(report: Report) -> bool:
     """Whether the analysis in `report` reads the body's outline (a bridge or hip thrust seen from the side)."""
-    return report.exercise in CONTOUR_EXERCISES and report.view in CONTOUR_VIEWS
+    return outline_is_read(report.exercise, report.view)
+
+
+def outline_is_read(exercise: str, view: str) -> bool:
+    """Whether the rules read the body's outline for this exercise and view (a bridge or hip thrust from the side)."""
+    return exercise in CONTOUR_EXERCISES and view in CONTOUR_VIEWS
 
 
 def add_dorsal_contour(
@@ -105,6 +123,22 @@ def add_dorsal_contour(
     (where the outline joined to the pelvis began on the untraced frames, u from shoulder 0 to hip 1; only when some
     were untraced)}; status is "traced", or a sentence saying why the outline was not used.
     """
+    wanted = plan_mask_frames(track, report, max_share=max_share) if only is None else only
+    return trace_outlines(track, report.exercise, report.view, frames=frames, masks=masks, wanted=wanted)
+
+
+def trace_outlines(
+    track: PoseTrack,
+    exercise: str,
+    view: str,
+    *,
+    frames: FrameCache | None,
+    masks: Callable[[np.ndarray, np.ndarray | None], np.ndarray | None] | None,
+    wanted: list[int],
+) -> PoseTrack:
+    """The track with the body's outline traced on the kept frames nearest to the `wanted` frame indices (those
+    outside the track are left out): add_dorsal_contour's work once the frames are chosen (live mode traces each
+    rep's top as the rep ends)."""
     def skipped(status: str) -> PoseTrack:
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
 
@@ -112,17 +146,17 @@ def add_dorsal_contour(
         if track.dorsal_contour is not None or track.ventral_contour is not None:  # a saved track with its outline
             return track
         return skipped("no video to take a body outline from (a pose track alone has no mask)")
-    if report.exercise not in CONTOUR_EXERCISES:
-        return skipped(f"not used for a {report.exercise}")
-    if report.view not in CONTOUR_VIEWS:
-        return skipped(f"not used in a {report.view} view: the back's outline is only seen from the side")
+    if exercise not in CONTOUR_EXERCISES:
+        return skipped(f"not used for a {exercise}")
+    if view not in CONTOUR_VIEWS:
+        return skipped(f"not used in a {view} view: the back's outline is only seen from the side")
     sign = dorsal_sign(track)
     if sign == 0:
         return skipped("could not tell the back from the front of the body")
-    wanted = plan_mask_frames(track, report, max_share=max_share) if only is None else sorted(set(only))
+    wanted = sorted({int(i) for i in wanted if 0 <= i < len(track)})
     max_offset = max(0, int(round(MAX_FRAME_OFFSET_S * track.fps)))
     points = np.full((len(track), len(DORSAL_POINT_NAMES), 3), np.nan)
-    front = report.exercise in FRONT_OUTLINE_EXERCISES
+    front = exercise in FRONT_OUTLINE_EXERCISES
     ventral = np.full((len(track), len(VENTRAL_POINT_NAMES), 3), np.nan) if front else None
     reasons: dict[int, str] = {}
     masked: set[int] = set()

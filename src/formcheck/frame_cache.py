@@ -152,6 +152,21 @@ class FrameCache:
         return best, self.get(best)
 
 
+class FrameWindow:
+    """Part of a cache (anything with FrameCache.nearest) seen with its own frame numbers: index 0 is the cache's
+    `first_frame`, and only frames within `frames` of it are served (one shot of an edited clip; live mode's recent
+    track)."""
+
+    def __init__(self, cache, first_frame: int, frames: int):
+        self.cache, self.first_frame, self.frames = cache, first_frame, frames
+
+    def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
+        kept = self.cache.nearest(index + self.first_frame, max_distance)
+        if kept is None or not 0 <= kept[0] - self.first_frame < self.frames:
+            return None
+        return kept[0] - self.first_frame, kept[1]
+
+
 def _hip_height_torso(landmarks: np.ndarray) -> tuple[float, float]:
     """(mid-hip height in the picture, in torso lengths (up = +); torso length in normalised units) of one frame's
     (33, 4) landmarks; NaN when the hips or shoulders are missing."""

@@ -36,6 +36,7 @@ from formcheck.frame_cache import (
     PRIORITY_EXTREMUM,
     ExtremaPicker,
     FrameCache,
+    FrameWindow,
 )
 from formcheck.pose import MAX_PEOPLE, PoseEstimator, resolve_model
 from formcheck.report.words import summarise
@@ -87,6 +88,8 @@ def analyze(
     here); else one is built from `model` (default: the bundled full model) with `max_people`. progress(done, total)
     after each frame. contour: trace the body's outline for bridges and hip thrusts from the side. frame_cache,
     keep_frame: a cache of another size, and frames it must keep whatever their priority (evaluation scripts).
+    A PoseTrack given with the frame_cache its frames were kept in (index = track row) and an estimator has its
+    outline traced from them as a video's would (live mode's session); else a track is judged as it is.
     on_tracked(track): called with the cleaned track as soon as the pose pass is done (to save the costly part first).
     Returns the Analysis: the cleaned track, report, key series and the kept frames.
     """
@@ -97,8 +100,10 @@ def analyze(
         track = source if isinstance(source, PoseTrack) else PoseTrack.load(source)
         check_long_enough(track, track.source or str(source))
         track = track if "cleaning" in track.meta else clean(track)
-        return judge_track(track, lambda shot, first_frame: analyze_track(shot, exercise=exercise, view=view,
-                                                                           thresholds=th), split_views=view == "auto")
+        traced = contour and frame_cache is not None and estimator is not None
+        judge = shot_judge(exercise, view, th, frames=frame_cache if traced else None,
+                           masks=estimator.person_mask if traced else None)
+        return replace(judge_track(track, judge, split_views=view == "auto"), frames=frame_cache)
     own_estimator = estimator is None
     if own_estimator:
         estimator = PoseEstimator(resolve_model(model), max_people=max_people)
@@ -112,20 +117,31 @@ def analyze(
         if on_tracked is not None:
             on_tracked(track)
 
-        def judge(shot: PoseTrack, first_frame: int) -> Analysis:
-            """One shot: its view, exercise, phases and rules; the back's outline from the kept frames."""
-            shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
-            if contour and needs_contour(shot_analysis.report):
-                kept = _ShotFrames(cache, first_frame, len(shot))
-                shot = add_dorsal_contour(shot, shot_analysis.report, frames=kept, masks=estimator.person_mask)
-                shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
-            return shot_analysis
-
+        judge = shot_judge(exercise, view, th, frames=cache if contour else None,
+                           masks=estimator.person_mask if contour else None)
         analysis = judge_track(track, judge, split_views=view == "auto")
     finally:
         if own_estimator:
             estimator.close()
     return replace(analysis, frames=cache)
+
+
+def shot_judge(exercise: str, view: str, th: Thresholds, *, frames: FrameCache | None = None,
+               masks: Callable[[np.ndarray, np.ndarray | None], np.ndarray | None] | None = None,
+               ) -> Callable[[PoseTrack, int], Analysis]:
+    """judge(shot, first_frame) for judge_track: one shot's view, exercise, phases and rules; for a bridge or hip
+    thrust from the side, the body's outline traced (contour_pass) on the frames kept in `frames` (indexed by track
+    row) with masks(rgb, landmarks), then judged again. Without frames or masks, the shot is judged as it is (a saved
+    track keeps the outline it carries)."""
+    def judge(shot: PoseTrack, first_frame: int) -> Analysis:
+        shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
+        if frames is not None and masks is not None and needs_contour(shot_analysis.report):
+            kept = FrameWindow(frames, first_frame, len(shot))
+            shot = add_dorsal_contour(shot, shot_analysis.report, frames=kept, masks=masks)
+            shot_analysis = analyze_track(shot, exercise=exercise, view=view, thresholds=th)
+        return shot_analysis
+
+    return judge
 
 
 def judge_track(track: PoseTrack, judge: Callable[[PoseTrack, int], Analysis], *, split_views: bool = True) -> Analysis:
@@ -150,19 +166,6 @@ def shot_view_changes(track: PoseTrack, cuts_s: Sequence[float]) -> list[float]:
 def frames_at(t: np.ndarray, times_s: Sequence[float]) -> list[int]:
     """The first frame at or after each time (s) inside the track's span (t[0], t[-1]]: where a segment starts."""
     return [int(np.searchsorted(t, time)) for time in times_s if t[0] < time <= t[-1]]
-
-
-class _ShotFrames:
-    """The frame cache seen from one shot: frame indices counted from the shot's first frame."""
-
-    def __init__(self, cache: FrameCache, first_frame: int, frames: int):
-        self.cache, self.first_frame, self.frames = cache, first_frame, frames
-
-    def nearest(self, index: int, max_distance: int) -> tuple[int, np.ndarray] | None:
-        kept = self.cache.nearest(index + self.first_frame, max_distance)
-        if kept is None or not 0 <= kept[0] - self.first_frame < self.frames:
-            return None
-        return kept[0] - self.first_frame, kept[1]
 
 
 MIN_SHOT_S = 1.0  # a shot shorter than this holds no whole rep or step: it is listed, not judged
