@@ -281,3 +281,56 @@ def test_the_front_is_drawn_only_where_it_was_read():
     changed = np.flatnonzero(np.abs(drawn.astype(int) - canvas).sum(axis=(1, 2)))  # rows with ink
     chest_top = float(np.min(points[:, 1]) * tr.frame_height)
     assert changed.size and changed.min() < chest_top - 5  # the label sits above the lines
+
+
+def _outline_at(flare_deg: float, calls: list):
+    """A StreamingAnalyzer `outline` callback: the front's outline (_fake_front) kept only at the asked frames (and
+    the frame either side, so one of _fake_front's every-3rd frames is there); each call recorded."""
+    def outline(track: PoseTrack, first_index: int, frames: list[int]) -> PoseTrack:
+        calls.append((first_index, len(track), list(frames)))
+        faked = _fake_front(track, flare_deg)
+        asked = np.zeros(len(track), bool)
+        for i in frames:
+            asked[max(0, i - 1):max(0, i + 2)] = True
+        front = faked.ventral_contour.copy()
+        front[~asked] = np.nan
+        return faked.with_dorsal_contour(faked.dorsal_contour, front, **{"dorsal_contour": faked.meta["dorsal_contour"]})
+    return outline
+
+
+@pytest.mark.parametrize("flare, severity", [(0.0, None), (16.0, "fault")])
+def test_live_judges_each_rep_by_the_outline_traced_at_its_top(flare, severity):
+    """Live mode (StreamingAnalyzer with an `outline`) asks for the outline at each finished rep's top, and judges
+    the rep by it, as analyze does: a 30 deg landmark line with a flat front is silent, a 16 deg rib flare faults."""
+    from test_streaming import stream_track
+
+    tr = exact_track("bridge", {"back_butt": 30.0}, view="side", seconds=8.0)
+    calls: list = []
+    events = stream_track(tr, "bridge", "side", outline=_outline_at(flare, calls))
+    reps = [e for e in events if e.kind == "rep_completed"]
+    holds = [e for e in events if e.kind == "hold_ended"]  # the pause at each top: traced in its middle
+    assert len(reps) == 2 and len(calls) == len(reps) + len(holds)
+    tops = {first + asked[0]: (first, frames, asked) for first, frames, asked in calls}
+    for event in reps:
+        first, frames, asked = tops[event.rep.peak_idx]
+        peak = event.rep.peak_idx - first
+        assert all(abs(i - peak) <= 4 for i in asked) and 0 <= peak < frames
+        arch = [f for f in event.findings if f.rule == "lumbar_arch"]
+        assert [f.severity for f in arch] == ([severity] if severity else [])
+        assert all(FRONT_EVIDENCE in f.evidence for f in arch)
+    line_only = [e for e in stream_track(tr, "bridge", "side") if e.kind == "rep_completed"]
+    assert all(GEOMETRY_EVIDENCE in f.evidence for e in line_only for f in e.findings if f.rule == "lumbar_arch")
+    assert all(any(f.rule == "lumbar_arch" for f in e.findings) for e in line_only)
+
+
+def test_live_asks_for_no_outline_where_none_is_read():
+    from test_streaming import stream_track
+
+    calls: list = []
+    squat = exact_track("squat", {}, view="front", seconds=8.0)
+    assert [e for e in stream_track(squat, "squat", "front", outline=_outline_at(0.0, calls))
+            if e.kind == "rep_completed"]
+    feet = exact_track("bridge", {}, view="feet", seconds=8.0)
+    assert [e for e in stream_track(feet, "bridge", "feet", outline=_outline_at(0.0, calls))
+            if e.kind == "rep_completed"]
+    assert calls == []

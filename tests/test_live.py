@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_video
 
 from formcheck.live.coach import (
     CUE_REPEAT_S,
@@ -546,8 +547,11 @@ def test_live_cli_cues_lumbar_arch_at_each_back_butt_rep(tmp_path):
     reps = _truth_reps("bridge_side_back_butt")
     times = _cue_times(events, "lumbar_arch")
     assert _cued_reps(times, reps) == [True, True] and len(times) == len(reps)
+    # judged by the body's outline at each top (the arm on the floor hides the back: the front's), as analyze does
+    assert all("(outline of your front)" in e["detail"] for e in events if e["type"] == "cue")
     report = Report.from_dict(json.loads((tmp_path / "out" / "report.json").read_text()))
     assert {f.rule for f in report.faults} == {"lumbar_arch"} and len(report.reps) == 2
+    assert report.metrics["lumbar_arch_front_reps"] == 2
     import av
 
     with av.open(str(tmp_path / "rec.mp4")) as video:
@@ -555,6 +559,23 @@ def test_live_cli_cues_lumbar_arch_at_each_back_butt_rep(tmp_path):
         assert stream.codec_context.name == "h264"
         assert abs(float(stream.duration * stream.time_base) - 10.0) < 0.5
     assert "latency p50" in done.stderr
+
+
+@pytest.mark.slow
+def test_live_reads_a_real_oblique_bridge_by_its_outline_not_the_hip_line(tmp_path):
+    """A correct real bridge filmed 30-45 deg off the side: the shoulder-hip-knee line reads 18-21 deg past straight
+    (a lumbar_arch fault by the line); live mode, like analyze, judges its tops by the front's outline: no finding."""
+    from formcheck.live import LiveOptions, run_live
+
+    clip = shared_video("bridge/wongfit_musclewiki_glute_bridge_oblique.mp4")
+    result = run_live(LiveOptions(camera=str(clip), exercise="bridge", window=False, speak=False, file_speed=1.0))
+    report = result.analysis.report
+    assert (report.exercise, report.view, len(report.reps)) == ("bridge", "side", 2)
+    assert report.metrics["lumbar_arch_front_reps"] == 2 and report.metrics["lumbar_arch_geometry_reps"] == 0
+    assert not [f for f in report.findings if f.rule == "lumbar_arch"]
+    assert result.analysis.frames is not None and len(result.analysis.frames)  # the report's key frames have pictures
+    line = run_live(LiveOptions(camera=str(clip), exercise="bridge", window=False, speak=False, contour=False))
+    assert [f.severity for f in line.analysis.report.findings if f.rule == "lumbar_arch"] == ["fault", "fault"]
 
 
 @pytest.mark.slow

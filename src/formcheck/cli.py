@@ -789,6 +789,14 @@ def live(
     out_dir: Annotated[
         Optional[Path], typer.Option("--out", parser=_path_given, help="Folder for the session's report.json, report.html and track.npz.")
     ] = None,
+    contour: Annotated[
+        bool,
+        typer.Option(
+            "--contour/--no-contour",
+            help="Bridges and hip thrusts from the side: trace the body's outline from person masks at each rep's "
+            "top (three masks a rep, off the capture loop) for the lumbar arch check, as analyze does.",
+        ),
+    ] = True,
     model: ModelOption = None,
 ) -> None:
     """Watch a set through a webcam: setup check, then spoken and on-screen cues from the rules on each rep or hold.
@@ -811,7 +819,8 @@ def live(
     if out_dir is not None:
         _writable_folder(out_dir, "--out")
     options = LiveOptions(camera=camera, exercise=exercise, view=view, window=not no_window, speak=speak,
-                          max_seconds=max_seconds, events_path=events, record_path=record, out_dir=out_dir, model=model)
+                          max_seconds=max_seconds, events_path=events, record_path=record, out_dir=out_dir, model=model,
+                          contour=contour)
     result = run_live(options, echo=lambda line: err.print(escape(line), highlight=False, soft_wrap=True))
     stats = result.stats.summary()
     err.print(f"[dim]{stats['frames_processed']} frames at {stats['fps']:.1f} fps, {stats['drop_rate']:.1%} dropped, "

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from formcheck.analysis import (
     judge_rules,
 )
 from formcheck.clean import CausalCleaner, fill_gaps
+from formcheck.contour_pass import hold_frames, outline_is_read, rep_top_frames
 from formcheck.kinematics import BodyReference
 from formcheck.phases import MAX_REST_LOOKBACK_S, Gait, Hold, HoldSegmenter, Rep, RepSegmenter, Span
 from formcheck.report.schema import Finding, NotJudged
@@ -343,6 +344,10 @@ class StreamingAnalyzer:
     cleaner : the causal cleaning chain (default: ``CausalCleaner`` with STREAM_MIN_CUTOFF_HZ and STREAM_BETA).
     model_name : what made the landmarks, as ``PoseTrack.model_name``: rules correct MediaPipe's measured landmark
         gains and offsets unless it is ``track.EXACT_PROJECTION_MODEL`` (a synthetic body's exact projection).
+    outline : ``outline(track, first_index, frames) -> track`` adds the body's outline (contour_pass) at the given
+        rows of a track whose row 0 is stream frame ``first_index``; called, for a bridge or hip thrust from the side,
+        with each finished rep's top frames and each hold's, so lumbar_arch judges them by the outline as offline
+        (live.outline.LiveOutlines.trace). None: judged without one (the landmark line).
 
     ``push(image_landmarks (33, 4), world_landmarks (33, 3), t_s) -> list[Event]``: one frame (NaN rows when
     nobody was found) at strictly increasing ``t_s`` seconds. ``finish() -> list[Event]``: the end of the stream.
@@ -351,7 +356,8 @@ class StreamingAnalyzer:
     def __init__(self, exercise: str, view: str, thresholds: Thresholds | None = None,
                  body_ref: BodyReference | None = None, *, frame_width: int, frame_height: int, fps: float = 30.0,
                  calibration_s: float = CALIBRATION_S, history_s: float | None = HISTORY_S,
-                 cleaner: CausalCleaner | None = None, model_name: str = "") -> None:
+                 cleaner: CausalCleaner | None = None, model_name: str = "",
+                 outline: Callable[[PoseTrack, int, list[int]], PoseTrack] | None = None) -> None:
         if exercise not in EXERCISES:
             raise ValueError(f"unknown exercise {exercise!r}; valid: {', '.join(EXERCISES)}")
         if view not in VIEWS:
@@ -364,6 +370,7 @@ class StreamingAnalyzer:
         self.calibration_s = float(calibration_s)
         self.history_s = history_s
         self.model_name = model_name
+        self.outline = outline if outline_is_read(exercise, view) else None
         self._cleaner = cleaner or CausalCleaner(min_cutoff_hz=STREAM_MIN_CUTOFF_HZ, beta=STREAM_BETA)
         self._history = _History()
         self._next_index = 0        # stream index of the next frame pushed
@@ -505,7 +512,10 @@ class StreamingAnalyzer:
 
     def _rep_event(self, rep: Rep, now_s: float) -> Event:
         local = _shift_rep(rep, self._history.offset)
-        findings, not_judged = self._judge(self._judged_track(), reps=[local])
+        track = self._judged_track()
+        if self.outline is not None:
+            track = self.outline(track, self._history.offset, rep_top_frames(local.peak_idx, self.fps))
+        findings, not_judged = self._judge(track, reps=[local])
         return Event("rep_completed", now_s, rep=rep, findings=findings, not_judged=not_judged)
 
     def _hold_event(self, hold: Hold, now_s: float) -> Event:
@@ -513,7 +523,10 @@ class StreamingAnalyzer:
         start = max(0, hold.start_idx - self._history.offset)
         stop = hold.end_idx - self._history.offset
         local = Hold(hold.start_s, hold.end_s, hold.duration_s, 0, stop - start, hold.level)
-        findings, not_judged = self._judge(self._judged_track()[start:stop], holds=[local])
+        track = self._judged_track()[start:stop]
+        if self.outline is not None:
+            track = self.outline(track, self._history.offset + start, hold_frames(0, stop - start - 1))
+        findings, not_judged = self._judge(track, holds=[local])
         return Event("hold_ended", now_s, hold=hold, findings=findings, not_judged=not_judged)
 
     def _stride_event(self, stride: Span, now_s: float) -> Event:

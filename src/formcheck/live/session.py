@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,7 +31,9 @@ from formcheck import kinematics
 from formcheck.clean import CausalCleaner, clean
 from formcheck.exercises import MIN_FRAMES
 from formcheck.live.cameras import open_live_source
+from formcheck.contour_pass import CONTOUR_EXERCISES, CONTOUR_VIEWS, outline_is_read
 from formcheck.live.coach import FRAME_SERIES, Cue, CueGate, InstantChecks, cues_from_event, key_angle
+from formcheck.live.outline import LiveOutlines
 from formcheck.live.overlay import LiveOverlay, LiveState, Window
 from formcheck.live.setup import SETUP_TIMEOUT_S, SetupCheck, SetupStatus
 from formcheck.live.speech import Speaker
@@ -73,6 +76,7 @@ class LiveOptions:
     thresholds: Thresholds | None = None
     setup_timeout_s: float = SETUP_TIMEOUT_S
     file_speed: float = 1.0  # a video file as the camera plays at this many times real time (tests)
+    contour: bool = True  # bridges and hip thrusts from the side: the body's outline at each top (live.outline)
 
 
 @dataclass
@@ -279,6 +283,12 @@ class LiveSession:
         self.gate = CueGate()
         self.cleaner = CausalCleaner(min_cutoff_hz=STREAM_MIN_CUTOFF_HZ, beta=STREAM_BETA)
         self.worker: AnalysisWorker | None = None
+        # The frames a bridge's or hip thrust's outline may need, kept from the first frame (a set can begin during
+        # the setup check); dropped at the start when the set is anything else.
+        masks = getattr(self.estimator, "person_mask", None)
+        self.outlines = LiveOutlines(masks, info.fps) if (
+            options.contour and masks is not None and options.exercise in ("auto", *CONTOUR_EXERCISES)
+            and options.view in ("auto", *CONTOUR_VIEWS)) else None
         self.instant: InstantChecks | None = None
         self.body: kinematics.BodyReference | None = None
         self._pending: list[tuple[np.ndarray, np.ndarray, float]] = []  # frames seen during the setup check
@@ -354,9 +364,14 @@ class LiveSession:
 
     # ---- the loop --------------------------------------------------------------------------------------------
     def _start(self, status: SetupStatus) -> None:
+        if self.outlines is not None and not outline_is_read(status.exercise, status.view):
+            self.outlines.finish()
+            self.outlines = None
         analyzer = StreamingAnalyzer(status.exercise, status.view, self.th, frame_width=self.info.width,
                                      frame_height=self.info.height, fps=self.info.fps,
-                                     model_name=self.estimator.model.name)
+                                     model_name=self.estimator.model.name,
+                                     outline=partial(self.outlines.trace, status.exercise, status.view)
+                                     if self.outlines is not None else None)
         self.worker = AnalysisWorker(analyzer)
         self.instant = InstantChecks(status.exercise, status.view, self.th)
         for row in self._pending:  # the frames of the setup check: a set begun at once loses nothing
@@ -373,6 +388,8 @@ class LiveSession:
         landmarks, world = found if found is not None else (self._missing[0][0], self._missing[1][0])
         for rows, value in zip(self._rows, (landmarks, world, t)):
             rows.append(value)
+        if self.outlines is not None:
+            self.outlines.observe(len(self._rows[2]) - 1, frame, landmarks)
         started = self.setup_status is not None and self.setup_status.started
         if not started:
             self._pending.append((landmarks, world, t))
@@ -465,6 +482,22 @@ class LiveSession:
         """Everything written, whatever ended the session."""
         paths: dict[str, Path] = {}
         try:
+            analysis = self._finish_session(reason, paths)
+        finally:
+            self.estimator.close()  # after the session's report: it masks the kept frames for the body's outline
+        if analysis is not None and self.options.out_dir is not None:
+            from formcheck.report.outputs import write_outputs
+
+            out = Path(self.options.out_dir)
+            paths.update(write_outputs(analysis, out, video_path=None, make_video=False))
+            paths["track"] = analysis.track.save(out / "track.npz")
+        if self.options.events_path is not None:
+            paths["events"] = Path(self.options.events_path)
+        return LiveResult(self.events.lines, self.stats, analysis, paths, self.setup_status)
+
+    def _finish_session(self, reason: str, paths: dict[str, Path]) -> Analysis | None:
+        """The events still due, everything closed but the pose model, and the session's analysis."""
+        try:
             if self.worker is not None:
                 for event in self.worker.finish():
                     self._event_out(event)
@@ -480,28 +513,19 @@ class LiveSession:
             if self.window is not None:
                 self.window.close()
             self.source.close()
-            self.estimator.close()
             self.events.close()
             if self.recorder is not None:
                 recorded = self.recorder.close()
                 self.stats.recorded_dropped = self.recorder.dropped
                 if recorded is not None:
                     paths["video"] = recorded
-        analysis = self._analysis()
-        if analysis is not None and self.options.out_dir is not None:
-            from formcheck.report.outputs import write_outputs
-
-            out = Path(self.options.out_dir)
-            paths.update(write_outputs(analysis, out, video_path=None, make_video=False))
-            paths["track"] = analysis.track.save(out / "track.npz")
-        if self.options.events_path is not None:
-            paths["events"] = Path(self.options.events_path)
-        return LiveResult(self.events.lines, self.stats, analysis, paths, self.setup_status)
+        return self._analysis()
 
     def _analysis(self) -> Analysis | None:
         """The whole session through the offline analysis, with the set's exercise and view; None with too few
         frames."""
         landmarks, world, times = self._rows
+        frames = self.outlines.finish() if self.outlines is not None else None  # the outline traced as analyze does
         if len(times) < MIN_FRAMES:
             return None
         span = times[-1] - times[0]
@@ -520,7 +544,8 @@ class LiveSession:
         status = self.setup_status
         exercise = status.exercise if status is not None and status.started else self.options.exercise
         view = status.view if status is not None and status.started else self.options.view
-        analysis = analyze(track, exercise=exercise, view=view, thresholds=self.th)
+        analysis = analyze(track, exercise=exercise, view=view, thresholds=self.th, frame_cache=frames,
+                           estimator=self.estimator if frames is not None else None)
         report = analysis.report
         if status is not None and status.started:  # the set's exercise and view came from the setup check
             report = replace(report, exercise_source="user" if self.options.exercise != "auto" else "auto",
