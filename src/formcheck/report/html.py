@@ -261,7 +261,8 @@ def _key_frames(analysis: Analysis, video_path: str | Path | None) -> str:
             f"{_e(f.cue)} <span class=\"when\">— {format_value(finding_time(f), 's')}, "
             f"{_e(format_value(f.value, f.unit))} vs {_e(format_value(f.threshold, f.unit))}</span></figcaption></figure>"
         )
-    no_video = "" if video_path and Path(video_path).is_file() else (
+    pictures = (video_path and Path(video_path).is_file()) or (analysis.frames is not None and len(analysis.frames))
+    no_video = "" if pictures else (
         '<p class="better">No video was given, so the pose is drawn on a plain background.</p>'
     )
     return (
