@@ -29,9 +29,9 @@ import numpy as np
 
 from formcheck import kinematics
 from formcheck.clean import CausalCleaner, clean
+from formcheck.contour_pass import CONTOUR_EXERCISES, CONTOUR_VIEWS, outline_is_read
 from formcheck.exercises import MIN_FRAMES
 from formcheck.live.cameras import open_live_source
-from formcheck.contour_pass import CONTOUR_EXERCISES, CONTOUR_VIEWS, outline_is_read
 from formcheck.live.coach import FRAME_SERIES, Cue, CueGate, InstantChecks, cues_from_event, key_angle
 from formcheck.live.outline import LiveOutlines
 from formcheck.live.overlay import LiveOverlay, LiveState, Window
