@@ -76,7 +76,8 @@ def test_real_time_plays_a_file_at_its_own_pace():
     for speed, expected in ((1.0, 0.29), (2.0, 0.145)):
         started = time.monotonic()
         assert len(list(real_time(_frames(30), speed=speed))) == 30
-        assert expected - 0.02 <= time.monotonic() - started <= expected + 0.15
+        # the lower bound is the pacing; the upper one only rules out a stall (a busy shared machine adds delay)
+        assert expected - 0.02 <= time.monotonic() - started <= expected + 0.6
 
 
 # ---- cues --------------------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_speaking_returns_at_once_and_drops_the_oldest_backlog():
         started = time.monotonic()
         for i in range(6):
             speaker.say(f"line {i}")
-        assert time.monotonic() - started < 0.05
+        assert time.monotonic() - started < engine.seconds  # six lines queued in less than one takes to say
         speaker.wait_idle(5.0)
     assert engine.lines[-1] == "line 5" and len(engine.lines) <= 1 + MAX_WAITING
     assert speaker.dropped == 6 - len(engine.lines)
