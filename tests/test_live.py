@@ -209,6 +209,19 @@ def test_setup_check_says_what_to_change_for_the_exercise(exercise, view, ready,
     assert first.t_s == pytest.approx(1.0 - 1 / 30, abs=0.05)
 
 
+@pytest.mark.parametrize("body", ["default", "heavy", "long_trunk", "short_legs"])
+@pytest.mark.parametrize("view", ["side", "feet"])
+def test_lying_still_with_the_shoulders_on_a_bench_is_a_hip_thrust(body, view):
+    """The setup check's look at a person lying still (no lift to find the bottom by): shoulders resting raised above
+    the floor line are a hip thrust, flat on the floor a bridge (views.lying_at_rest), on several bodies."""
+    from formcheck.synth import exact_track
+    from formcheck.views import detect_view, lying_at_rest
+
+    for motion in ("bridge", "hip_thrust"):
+        still = exact_track(motion, {}, view=view, seconds=3.0, noise=True, body=body)[:30]  # the first second
+        assert lying_at_rest(still, detect_view(still)) == motion
+
+
 def test_setup_check_sees_feet_out_of_the_picture_and_starts_after_the_timeout():
     statuses = _setup("squat", "front", shift_y=0.2)
     assert statuses[0].words == "Step back, your feet are out of the picture" and not statuses[0].started
@@ -577,6 +590,17 @@ def test_live_reads_a_real_oblique_bridge_by_its_outline_not_the_hip_line(tmp_pa
     assert result.analysis.frames is not None and len(result.analysis.frames)  # the report's key frames have pictures
     line = run_live(LiveOptions(camera=str(clip), exercise="bridge", window=False, speak=False, contour=False))
     assert [f.severity for f in line.analysis.report.findings if f.rule == "lumbar_arch"] == ["fault", "fault"]
+
+
+@pytest.mark.slow
+def test_live_cli_without_an_exercise_tells_the_hip_thrust_from_a_bridge(tmp_path):
+    """No --exercise: the setup check's first look at the person lying still names the exercise the set is judged
+    as; the shoulders resting on the bench make it a hip thrust (before: every lying start was a bridge)."""
+    for name, exercise in (("hip_thrust_side_good", "hip_thrust"), ("bridge_side_good", "bridge")):
+        events, _ = _live_cli(tmp_path, name)
+        start = next(e for e in events if e["type"] == "start")
+        assert (start["exercise"], start["view"]) == (exercise, "side"), name
+        assert [e for e in events if e["type"] == "cue"] == [] and sum(e["type"] == "rep" for e in events) == 2
 
 
 @pytest.mark.slow

@@ -382,6 +382,21 @@ def feet_alternation(track: PoseTrack) -> tuple[float, float]:
     return best
 
 
+# Shoulders this far (deg) above the floor line at the bottom of the movement: resting on a bench, a hip thrust.
+# Measured (views._shoulder_lift, median over 1 s windows at rest): rendered bridges -6..-5 deg from the side and
+# -3..+4 from the feet, real floor bridges -28..-12; rendered hip thrusts +25..+29 (7 bodies), real ones +19..+34.
+THRUST_MIN_LIFT_DEG = 15.0
+
+
+def lying_at_rest(track: PoseTrack, view: ViewGuess) -> str:
+    """A person lying still (no lift to read the bottom from, as in live mode's one-second setup look): "hip_thrust"
+    when the shoulders rest raised above the floor line (_shoulder_lift over all frames > THRUST_MIN_LIFT_DEG; world
+    landmarks outside side and oblique views, as first_guess), else "bridge"."""
+    use_world = view.view not in ("side", "oblique") and bool(np.isfinite(track.world_landmarks).any())
+    lift = _shoulder_lift(track, np.arange(len(track)), use_world)
+    return "hip_thrust" if np.isfinite(lift) and lift > THRUST_MIN_LIFT_DEG else "bridge"
+
+
 def detect_exercise(track: PoseTrack, view: ViewGuess | None = None, **limits: float) -> ExerciseGuess:
     """The exercise, or an honest 'unknown': ``first_guess`` checked against what the body does (``check_guess``).
 
@@ -399,7 +414,7 @@ def first_guess(
     view: ViewGuess | None = None,
     *,
     min_rise_torso: float = 0.15,
-    thrust_min_lift_deg: float = 15.0,
+    thrust_min_lift_deg: float = THRUST_MIN_LIFT_DEG,
     foot_off_torso: float = 0.2,
     knee_rep_deg: float = 20.0,
 ) -> ExerciseGuess:

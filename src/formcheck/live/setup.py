@@ -12,7 +12,7 @@ import numpy as np
 
 from formcheck.exercises import EXERCISE_WORDS, EXERCISES, LYING, VIEW_WORDS
 from formcheck.track import LANDMARK_INDEX, PoseTrack
-from formcheck.views import detect_exercise, detect_view
+from formcheck.views import detect_exercise, detect_view, lying_at_rest
 
 # Seconds of frames judged at a time (the view needs a few dozen frames), and the most a setup may take.
 SETUP_WINDOW_S = 1.0
@@ -152,7 +152,9 @@ class SetupCheck:
         notes: list[str] = []
         if exercise == "unknown":
             detected = detect_exercise(seen, guess).exercise
-            exercise = detected if detected in EXERCISES else ("bridge" if posture == "lying" else "squat")
+            if detected not in EXERCISES:  # no movement in this look: lying still on the floor or on a bench
+                detected = lying_at_rest(seen, guess) if posture == "lying" else "squat"
+            exercise = detected
             notes.append(f"exercise not given: taken for a {EXERCISE_WORDS[exercise]} (give --exercise to choose)")
         problems: list[str] = []
         words: list[str] = []
