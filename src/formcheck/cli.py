@@ -794,7 +794,7 @@ def live(
         typer.Option(
             "--contour/--no-contour",
             help="Bridges and hip thrusts from the side: trace the body's outline from person masks at each rep's "
-            "top (three masks a rep, off the capture loop) for the lumbar arch check, as analyze does.",
+            "top (three masks a rep, two a hold, off the main loop) for the lumbar arch check, as analyze does.",
         ),
     ] = True,
     model: ModelOption = None,

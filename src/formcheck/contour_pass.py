@@ -26,7 +26,7 @@ from formcheck.report.schema import Report
 from formcheck.track import DORSAL_POINT_NAMES, VENTRAL_POINT_NAMES, PoseTrack
 
 if TYPE_CHECKING:  # annotations only: importing it brings the video decoder
-    from formcheck.frame_cache import FrameCache
+    from formcheck.frame_cache import FrameCache, FrameWindow
 
 CONTOUR_EXERCISES = ("bridge", "hip_thrust")
 CONTOUR_VIEWS = ("side",)
@@ -61,7 +61,7 @@ def plan_mask_frames(track: PoseTrack, report: Report, *, max_share: float = DEF
         tiers[1] += [at(rep.start_s), at(rep.end_s)]
         tiers[2] += around
     for hold in report.holds:
-        tiers[3] += hold_frames(at(hold.start_s), at(hold.end_s))
+        tiers[3] += [at(0.5 * (hold.start_s + hold.end_s)), at(hold.start_s + 0.25 * hold.duration_s)]
     chosen: list[int] = []
     for tier in tiers:
         for i in tier:
@@ -82,9 +82,10 @@ def rep_top_frames(peak: int, fps: float) -> list[int]:
     return [peak, peak - spread, peak + spread]
 
 
-def hold_frames(start: int, end: int) -> list[int]:
-    """The frames masked in a hold from frame `start` to `end`: its middle, then a quarter of the way in."""
-    return [(start + end) // 2, start + (end - start) // 4]
+def hold_frames(frames: int) -> list[int]:
+    """The frames masked in a hold of `frames` frames, counted from its first: its middle, then a quarter of the way
+    in (as plan_mask_frames picks them by time)."""
+    return [int(round(0.5 * (frames - 1))), int(round(0.25 * (frames - 1)))]
 
 
 # A planned frame may be served by a kept frame this close (seconds): the cache keeps the turning points of the raw
@@ -132,13 +133,13 @@ def trace_outlines(
     exercise: str,
     view: str,
     *,
-    frames: FrameCache | None,
+    frames: FrameCache | FrameWindow | None,
     masks: Callable[[np.ndarray, np.ndarray | None], np.ndarray | None] | None,
     wanted: list[int],
 ) -> PoseTrack:
     """The track with the body's outline traced on the kept frames nearest to the `wanted` frame indices (those
     outside the track are left out): add_dorsal_contour's work once the frames are chosen (live mode traces each
-    rep's top as the rep ends)."""
+    rep's top as the rep ends). frames: anything with FrameCache.nearest, indexed by track row."""
     def skipped(status: str) -> PoseTrack:
         return track.with_dorsal_contour(None, dorsal_contour={"status": status})
 

@@ -92,6 +92,12 @@ class FrameCache:
             self._evict(self._weakest())
         return frame.index in self._entries
 
+    def forget_before(self, index: int) -> None:
+        """Drop every kept frame before frame `index` (live mode keeps only the recent past: an endless session
+        would otherwise fill the cache with old tops and refuse new ones)."""
+        for entry in [e for e in self._entries.values() if e.index < index]:
+            self._evict(entry)
+
     def finish(self) -> None:
         """Wait for the frames still being encoded and stop the encoder thread."""
         for entry in list(self._entries.values()):

@@ -379,6 +379,12 @@ class PoseEstimator:
             self._looker = self._create("IMAGE", num_poses=self.max_people, masks=True)
         return self._looker.detect(image)
 
+    def prepare_masks(self) -> None:
+        """Build the multi-person landmarker that makes the masks now, not at the first person_mask call (live mode:
+        not in the middle of a set, on another thread)."""
+        if self._looker is None:
+            self._looker = self._create("IMAGE", num_poses=self.max_people, masks=True)
+
     def person_mask(self, rgb: np.ndarray, subject_landmarks: np.ndarray | None = None) -> np.ndarray | None:
         """(H, W) float32 segmentation mask in [0, 1] of the subject in one frame, or None when nobody is found.
 

@@ -525,7 +525,7 @@ class StreamingAnalyzer:
         local = Hold(hold.start_s, hold.end_s, hold.duration_s, 0, stop - start, hold.level)
         track = self._judged_track()[start:stop]
         if self.outline is not None:
-            track = self.outline(track, self._history.offset + start, hold_frames(0, stop - start - 1))
+            track = self.outline(track, self._history.offset + start, hold_frames(stop - start))
         findings, not_judged = self._judge(track, holds=[local])
         return Event("hold_ended", now_s, hold=hold, findings=findings, not_judged=not_judged)
 

@@ -6,12 +6,15 @@ Threads, so that nothing waits on anything slow:
             frame; frames the loop had no time for are dropped and counted, never queued.
   main      pose (VIDEO mode, real timestamps), causal cleaning, instant checks, overlay, window.
   analysis  streaming.StreamingAnalyzer: the rules on each finished rep, hold or stride (judging a rep reads the
-            track so far: tens of milliseconds the picture must not wait for).
+            track so far: tens of milliseconds the picture must not wait for), and for a bridge or hip thrust
+            from the side the person masks at each top (live.outline: three masks a rep, ~50 ms each).
+  jpeg      frame_cache.FrameCache: the frames kept for those masks and the report's pictures, compressed.
   speech    live.speech.Speaker: one line at a time, never blocking.
   recorder  the annotated frames to H.264 (--record), a bounded queue; frames it cannot take are left out.
 
 At the end the whole session's track goes through the offline analysis (formcheck.pipeline.analyze, the
-exercise and view of the set) into --out: report.json in analyze's schema, report.html and track.npz.
+exercise and view of the set; the body's outline traced from the kept frames as analyze traces it) into --out:
+report.json in analyze's schema, report.html and track.npz.
 """
 from __future__ import annotations
 
@@ -140,6 +143,7 @@ class EventLog:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+            self._file = None  # a note made after the end (the session's report) is kept in `lines` only
             self._file = None
 
 
@@ -191,6 +195,11 @@ class AnalysisWorker:
         self._in.put(None)
         self._thread.join(timeout=timeout)
         return self.poll()
+
+    @property
+    def busy(self) -> bool:
+        """Still working after finish() gave up waiting (it may be using the pose model)."""
+        return self._thread.is_alive()
 
 
 class Recorder:
@@ -289,6 +298,8 @@ class LiveSession:
         self.outlines = LiveOutlines(masks, info.fps) if (
             options.contour and masks is not None and options.exercise in ("auto", *CONTOUR_EXERCISES)
             and options.view in ("auto", *CONTOUR_VIEWS)) else None
+        if self.outlines is not None and hasattr(self.estimator, "prepare_masks"):
+            self.estimator.prepare_masks()  # now, not at the first rep's end on the analysis thread
         self.instant: InstantChecks | None = None
         self.body: kinematics.BodyReference | None = None
         self._pending: list[tuple[np.ndarray, np.ndarray, float]] = []  # frames seen during the setup check
@@ -484,7 +495,8 @@ class LiveSession:
         try:
             analysis = self._finish_session(reason, paths)
         finally:
-            self.estimator.close()  # after the session's report: it masks the kept frames for the body's outline
+            if not (self.worker is not None and self.worker.busy):  # else it may still be masking a frame with it
+                self.estimator.close()  # after the session's report: it masks the kept frames for the body's outline
         if analysis is not None and self.options.out_dir is not None:
             from formcheck.report.outputs import write_outputs
 
@@ -498,9 +510,14 @@ class LiveSession:
     def _finish_session(self, reason: str, paths: dict[str, Path]) -> Analysis | None:
         """The events still due, everything closed but the pose model, and the session's analysis."""
         try:
+            if self.outlines is not None:
+                self.outlines.finish()  # the last top, which no later move confirmed, kept for the last rep's verdict
             if self.worker is not None:
                 for event in self.worker.finish():
                     self._event_out(event)
+            if self.outlines is not None and self.outlines.failures:
+                self._note(f"the body's outline failed at {len(self.outlines.failures)} top(s), judged by the "
+                           f"landmark line there: {self.outlines.failures[0]}")
             t_end = self._rows[2][-1] if self._rows[2] else 0.0
             self.events.write({"t_s": round(t_end, 3), "type": "end", "rule": None, "words": f"session ended: {reason}",
                                **self.stats.summary()})
@@ -526,6 +543,8 @@ class LiveSession:
         frames."""
         landmarks, world, times = self._rows
         frames = self.outlines.finish() if self.outlines is not None else None  # the outline traced as analyze does
+        if self.worker is not None and self.worker.busy:
+            frames = None  # the analysis thread is still masking: the pose model is not free for more
         if len(times) < MIN_FRAMES:
             return None
         span = times[-1] - times[0]
@@ -546,6 +565,9 @@ class LiveSession:
         view = status.view if status is not None and status.started else self.options.view
         analysis = analyze(track, exercise=exercise, view=view, thresholds=self.th, frame_cache=frames,
                            estimator=self.estimator if frames is not None else None)
+        if frames is not None:  # tops whose frames were forgotten (live.outline.KEEP_S) keep the outline traced live
+            analysis = self.outlines.with_live_traces(analysis, lambda traced: replace(
+                analyze(traced, exercise=exercise, view=view, thresholds=self.th), frames=frames))
         report = analysis.report
         if status is not None and status.started:  # the set's exercise and view came from the setup check
             report = replace(report, exercise_source="user" if self.options.exercise != "auto" else "auto",
