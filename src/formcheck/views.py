@@ -326,6 +326,12 @@ def _shoulder_lift(track: PoseTrack, frames: np.ndarray, use_world: bool) -> flo
     return _med(lift[frames])
 
 
+def _lift_from_world(track: PoseTrack, view: ViewGuess) -> bool:
+    """Whether _shoulder_lift reads world landmarks (they cancel the camera's tilt from the feet or the front) rather
+    than the image (side and oblique views, where the floor line is seen)."""
+    return view.view not in ("side", "oblique") and bool(np.isfinite(track.world_landmarks).any())
+
+
 # Walking: the feet take turns in front (side view) or lower in the image (toward the camera), so the left-minus-right
 # ankle offset swings by a good part of a torso length at the stride frequency (~0.5-1.6 Hz: cadence 60-190
 # steps/min, Perry & Burnfield 2010). Measured: walking clips 0.29-1.28 torso lengths with 0.31-0.99 of the power
@@ -392,8 +398,7 @@ def lying_at_rest(track: PoseTrack, view: ViewGuess) -> str:
     """A person lying still (no lift to read the bottom from, as in live mode's one-second setup look): "hip_thrust"
     when the shoulders rest raised above the floor line (_shoulder_lift over all frames > THRUST_MIN_LIFT_DEG; world
     landmarks outside side and oblique views, as first_guess), else "bridge"."""
-    use_world = view.view not in ("side", "oblique") and bool(np.isfinite(track.world_landmarks).any())
-    lift = _shoulder_lift(track, np.arange(len(track)), use_world)
+    lift = _shoulder_lift(track, np.arange(len(track)), _lift_from_world(track, view))
     return "hip_thrust" if np.isfinite(lift) and lift > THRUST_MIN_LIFT_DEG else "bridge"
 
 
@@ -458,7 +463,7 @@ def first_guess(
         if hip_range < min_rise_torso and not lifts:
             return ExerciseGuess("unknown", 0.5, ev | {"reason": "lying without lifting the hips"})
         bottom = np.flatnonzero(np.isfinite(hip_up) & (hip_up <= lo + 0.2 * hip_range))
-        use_world = view.view not in ("side", "oblique") and np.isfinite(track.world_landmarks).any()
+        use_world = _lift_from_world(track, view)
         lift = _shoulder_lift(track, bottom, use_world)
         ev |= {"shoulder_lift_deg": lift, "shoulder_lift_from": "world" if use_world else "image"}
         move_conf = _conf(hip_range, min_rise_torso, 0.1)

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from formcheck.contour import traced_dorsal_sign
 from formcheck.contour_pass import trace_outlines
 from formcheck.frame_cache import DEFAULT_CAPACITY, ExtremaPicker, FrameCache, FrameWindow
 from formcheck.results import Analysis
@@ -33,6 +34,7 @@ Masks = Callable[[np.ndarray, "np.ndarray | None"], "np.ndarray | None"]
 # end, so a minute covers any rep and a two-minute hold. At a rep every 3 s that is ~120 kept tops and bottoms with
 # their neighbours, within DEFAULT_CAPACITY.
 KEEP_S = 60.0
+OUTLINES = ("dorsal_contour", "ventral_contour")  # the PoseTrack arrays of the back's and the front's outline
 
 
 class LiveOutlines:
@@ -48,7 +50,8 @@ class LiveOutlines:
         self._keep_frames = max(1, int(round(keep_s * fps)))
         self._lock = threading.Lock()
         self._finished = False
-        self._traced: dict[int, tuple[np.ndarray | None, np.ndarray | None]] = {}  # row -> (back, front) points
+        # what the masks traced: outline name (OUTLINES) -> session row -> that row's points
+        self._traced: dict[str, dict[int, np.ndarray]] = {name: {} for name in OUTLINES}
         self._sign = 0
         self.failures: list[str] = []
 
@@ -81,16 +84,14 @@ class LiveOutlines:
         return traced
 
     def _keep(self, traced: PoseTrack, first_row: int) -> None:
-        sign = int(traced.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
-        for name, column in (("dorsal_contour", 0), ("ventral_contour", 1)):
+        sign = traced_dorsal_sign(traced)
+        for name in OUTLINES:
             points = getattr(traced, name)
             if points is None or not sign:
                 continue
             self._sign = sign
             for row in np.flatnonzero(np.isfinite(points[:, :, 0]).any(axis=1)):
-                kept = list(self._traced.get(first_row + int(row), (None, None)))
-                kept[column] = points[row]
-                self._traced[first_row + int(row)] = (kept[0], kept[1])
+                self._traced[name][first_row + int(row)] = points[row]
 
     def finish(self) -> FrameCache:
         """The session is over: the last top or bottom kept, every JPEG encoded. The cache, for the session's report.
@@ -107,25 +108,24 @@ class LiveOutlines:
         frames were forgotten after KEEP_S), judged again with judge(track); unchanged when there is nothing to add
         or the two were traced from opposite sides of the body."""
         track = analysis.track
-        own_sign = int(track.meta.get("dorsal_contour", {}).get("dorsal_sign", 0))
-        if not self._traced or (own_sign and own_sign != self._sign):
+        own_sign = traced_dorsal_sign(track)
+        if not self._sign or (own_sign and own_sign != self._sign):
             return analysis
         arrays = {}
         added = 0
-        for name, column in (("dorsal_contour", 0), ("ventral_contour", 1)):
+        for name in OUTLINES:
             own = getattr(track, name)
-            rows = [(row, kept[column]) for row, kept in self._traced.items()
-                    if kept[column] is not None and row < len(track)]
+            rows = {row: points for row, points in self._traced[name].items() if row < len(track)}
             if not rows:
                 arrays[name] = own
                 continue
-            shape = rows[0][1].shape
-            points = own.copy() if own is not None else np.full((len(track),) + shape, np.nan)
-            for row, row_points in rows:
-                if not np.isfinite(points[row, :, 0]).any():
-                    points[row] = row_points
+            shape = next(iter(rows.values())).shape
+            merged = own.copy() if own is not None else np.full((len(track),) + shape, np.nan)
+            for row, points in rows.items():
+                if not np.isfinite(merged[row, :, 0]).any():
+                    merged[row] = points
                     added += 1
-            arrays[name] = points
+            arrays[name] = merged
         if not added:
             return analysis
         info = {**track.meta.get("dorsal_contour", {}), "dorsal_sign": self._sign, "status": "traced",
